@@ -1,0 +1,44 @@
+export { type CloseOnSignalsOptions, type CloseRedisOptions, closeOnSignals, closeRedis } from './close.js'
+export {
+  groupBySlot,
+  isCluster,
+  masters,
+  type ScanOptions,
+  scanKeys,
+  slotOf,
+  unlinkByPattern,
+} from './cluster.js'
+export { type Codec, jsonCodec } from './codec.js'
+export {
+  type HostAndPort,
+  type RedisConnectionOptions,
+  type ResolvedRedisConfig,
+  resolveRedisConfig,
+} from './config.js'
+export { backoff, type CreateRedisOptions, createRedis, type RedisClient } from './create-redis.js'
+export {
+  defineScript,
+  type Script,
+  type ScriptArg,
+  type ScriptCall,
+  type ScriptDefinition,
+} from './define-script.js'
+export {
+  DecodeError,
+  defineError,
+  EncodeError,
+  InvalidArgumentError,
+  RedisUnavailableError,
+  TimeoutError,
+  XError,
+  type XErrorCode,
+  type XErrorOptions,
+} from './errors.js'
+export { createEmitter, type Emitter } from './events.js'
+export { type KeyPart, type Keyspace, type KeyspaceOptions, keyspace } from './keyspace.js'
+export { waitForReady } from './ready.js'
+export { isRedisUnavailable, toRedisError } from './redis-error.js'
+export { ping, serverTime } from './server-time.js'
+export { sharedRedis } from './shared-redis.js'
+export { redisCall, withTimeout } from './timeout.js'
+export { assertName, assertPositive } from './validate.js'

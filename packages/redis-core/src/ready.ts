@@ -1,0 +1,33 @@
+import type { RedisClient } from './create-redis.js'
+import { RedisUnavailableError } from './errors.js'
+
+/**
+ * Resolves when the client is ready, rejects with `RedisUnavailableError` after `timeoutMs`.
+ * Useful for connections made with `duplicate()` and at startup.
+ */
+export function waitForReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  if (client.status === 'end') return Promise.reject(new RedisUnavailableError('client is closed'))
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer)
+      client.off('ready', onReady)
+      client.off('end', onEnd)
+      if (error) reject(error)
+      else resolve()
+    }
+    const onReady = () => done()
+    const onEnd = () => done(new RedisUnavailableError('client closed before it was ready'))
+    const timer = setTimeout(
+      () =>
+        done(
+          new RedisUnavailableError(`Redis was not ready within ${timeoutMs} ms (status: ${client.status})`),
+        ),
+      timeoutMs,
+    )
+    timer.unref?.()
+    client.on('ready', onReady)
+    client.on('end', onEnd)
+    if (client.status === 'wait') void client.connect().catch(() => {})
+  })
+}

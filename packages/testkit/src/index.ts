@@ -1,0 +1,5 @@
+export { redisBinaries } from './binaries.js'
+export { type RedisCluster, type StartClusterOptions, startCluster } from './cluster.js'
+export { freePort } from './free-port.js'
+export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js'
+export { startServers, stopAll } from './servers.js'

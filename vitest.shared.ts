@@ -1,0 +1,30 @@
+import { resolve } from 'node:path'
+import type { UserWorkspaceConfig } from 'vitest/config'
+
+const root = import.meta.dirname
+const published = ['redis-core', 'cache', 'session', 'ratelimit', 'lock', 'pubsub']
+
+/**
+ * The test settings every package shares: the @x packages resolve to their sources (no rebuild
+ * between edits), and one standalone server plus one cluster are shared across files.
+ */
+export function sharedTestConfig(packageDir: string): UserWorkspaceConfig {
+  return {
+    resolve: {
+      alias: published.map((name) => ({
+        find: `@x/${name}`,
+        replacement: resolve(root, 'packages', name, 'src/index.ts'),
+      })),
+    },
+    test: {
+      root: packageDir,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      globalSetup: [resolve(root, 'packages/testkit/src/global-setup.ts')],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      pool: 'forks',
+      // Two cores: more workers only add contention to timing-sensitive concurrency tests.
+      maxWorkers: 2,
+    },
+  }
+}
