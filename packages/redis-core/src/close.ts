@@ -1,3 +1,4 @@
+import { isCluster } from './cluster.js'
 import type { RedisClient } from './create-redis.js'
 
 export interface CloseRedisOptions {
@@ -15,22 +16,33 @@ export interface CloseRedisOptions {
 export async function closeRedis(client: RedisClient, options: CloseRedisOptions = {}): Promise<void> {
   const { timeoutMs = 2000 } = options
   if (client.status === 'end') return
-  if (client.status !== 'ready') {
-    client.disconnect()
-    return
+  const ended = new Promise<boolean>((resolve) => client.once('end', () => resolve(true)))
+  if (client.status === 'ready') {
+    client.quit().catch(() => {})
+    if (await within(ended, timeoutMs)) return
   }
+  forceDisconnect(client)
+  // The 'end' event follows the socket's close on the next ticks; wait briefly so status reads 'end'.
+  await within(ended, 200)
+}
+
+function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs)
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
     timer.unref?.()
   })
-  const quit = client.quit().then(
-    () => 'quit' as const,
-    () => 'error' as const,
-  )
-  const outcome = await Promise.race([quit, timedOut])
-  clearTimeout(timer)
-  if (outcome !== 'quit') client.disconnect()
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** disconnect() ends the socket politely, which a hung server never acknowledges: destroy it. */
+function forceDisconnect(client: RedisClient): void {
+  const connections = isCluster(client) ? [...client.nodes('all')] : [client]
+  client.disconnect()
+  for (const connection of connections) {
+    ;(connection as unknown as { stream?: { destroy(): void } }).stream?.destroy()
+    connection.disconnect()
+  }
 }
 
 export interface CloseOnSignalsOptions extends CloseRedisOptions {

@@ -9,7 +9,8 @@ type Holder = { [CACHE]?: Map<string, RedisClient> }
  */
 export function sharedRedis(options: CreateRedisOptions & { name?: string } = {}): RedisClient {
   const holder = globalThis as Holder
-  const cache = (holder[CACHE] ??= new Map())
+  holder[CACHE] ??= new Map()
+  const cache = holder[CACHE]
   const name = options.name ?? 'default'
   const existing = cache.get(name)
   if (existing && existing.status !== 'end') return existing

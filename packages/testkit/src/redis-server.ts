@@ -187,6 +187,10 @@ async function waitForPing(
   throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`)
 }
 
+function resp(args: string[]): string {
+  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`
+}
+
 function pingOnce(host: string, port: number, password: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port })
@@ -203,7 +207,7 @@ function pingOnce(host: string, port: number, password: string | undefined): Pro
       else if (buffer.includes('-LOADING') || (buffer.includes('-') && !password)) finish(false)
     })
     socket.once('connect', () => {
-      socket.write(password ? `AUTH ${password}\r\nPING\r\n` : 'PING\r\n')
+      socket.write(password ? `${resp(['AUTH', password])}${resp(['PING'])}` : resp(['PING']))
     })
   })
 }

@@ -1,0 +1,80 @@
+import { type RedisServer, startRedis } from '@x/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closeOnSignals, closeRedis } from './close.js'
+import { createRedis } from './create-redis.js'
+import { waitForReady } from './ready.js'
+import { ping, serverTime } from './server-time.js'
+import { sharedRedis } from './shared-redis.js'
+
+describe('closing and probing', () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedis()
+  })
+  afterAll(() => server.stop())
+
+  it('closeRedis sends QUIT to a healthy server', async () => {
+    const redis = createRedis({ url: server.url })
+    await waitForReady(redis)
+    await closeRedis(redis)
+    expect(redis.status).toBe('end')
+  })
+
+  it('closeRedis returns within timeoutMs against a hung server', async () => {
+    const redis = createRedis({ url: server.url })
+    await waitForReady(redis)
+    server.pause()
+    const started = Date.now()
+    await closeRedis(redis, { timeoutMs: 300 })
+    const elapsed = Date.now() - started
+    server.resume()
+    expect(elapsed).toBeLessThan(2000)
+    expect(['end', 'close']).toContain(redis.status)
+  })
+
+  it('closeRedis is safe on a client that never connected or is already closed', async () => {
+    const redis = createRedis({ url: 'redis://127.0.0.1:1', redisOptions: { lazyConnect: true } })
+    await closeRedis(redis)
+    await closeRedis(redis)
+    expect(redis.status).toBe('end')
+  })
+
+  it('closeOnSignals installs handlers only when asked and removes them', async () => {
+    const before = process.listenerCount('SIGTERM')
+    const redis = createRedis({ url: server.url })
+    const remove = closeOnSignals([redis], { exit: false })
+    expect(process.listenerCount('SIGTERM')).toBe(before + 1)
+    process.emit('SIGTERM', 'SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(redis.status).toBe('end')
+    expect(process.listenerCount('SIGTERM')).toBe(before)
+    remove()
+  })
+
+  it('serverTime reads the server clock and ping measures latency', async () => {
+    const redis = createRedis({ url: server.url })
+    const now = await serverTime(redis)
+    expect(Math.abs(now - Date.now())).toBeLessThan(5000)
+    const { latencyMs } = await ping(redis)
+    expect(latencyMs).toBeGreaterThanOrEqual(0)
+    await closeRedis(redis)
+  })
+
+  it('sharedRedis returns one client per process and name, and a new one after close', async () => {
+    const a = sharedRedis({ url: server.url })
+    const b = sharedRedis({ url: server.url })
+    const other = sharedRedis({ url: server.url, name: 'other' })
+    expect(a).toBe(b)
+    expect(other).not.toBe(a)
+    await closeRedis(a)
+    await closeRedis(other)
+    expect(sharedRedis({ url: server.url })).not.toBe(a)
+    await closeRedis(sharedRedis({ url: server.url }))
+  })
+
+  it('waitForReady rejects with a typed error when Redis never comes', async () => {
+    const redis = createRedis({ url: 'redis://127.0.0.1:1', reconnect: { maxMs: 100 } })
+    await expect(waitForReady(redis, 300)).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE' })
+    redis.disconnect()
+  })
+})
