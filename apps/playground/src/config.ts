@@ -1,0 +1,62 @@
+import { hostname } from 'node:os'
+
+export interface PlaygroundConfig {
+  /** HTTP port. Env: `PORT`. @default 3000 */
+  port: number
+  /** Interface to listen on. Env: `HOST`. @default '127.0.0.1' */
+  host: string
+  /** Redis to use. Env: `REDIS_URL`. When unset, a throwaway redis-server is started. */
+  redisUrl: string | undefined
+  /** Postgres to use. Env: `DATABASE_URL`. When unset, an embedded PGlite is used. */
+  databaseUrl: string | undefined
+  /** Folder for PGlite's data. Env: `PGLITE_DIR`. @default in memory (gone on exit) */
+  pgliteDir: string | undefined
+  /** Name of this instance, shown in responses and events. Env: `INSTANCE_ID`. @default host:pid */
+  instanceId: string
+  /** Prefix of every Redis key the app writes. Env: `KEY_PREFIX`. @default 'playground' */
+  keyPrefix: string
+  /** Requests per minute per client IP. Env: `RATE_LIMIT_IP_PER_MINUTE`. @default 600 */
+  ipLimitPerMinute: number
+  /** Requests per minute per signed-in user. Env: `RATE_LIMIT_USER_PER_MINUTE`. @default 120 */
+  userLimitPerMinute: number
+  /** Mark the session cookie `Secure`. Env: `COOKIE_SECURE`. @default false (plain http on localhost) */
+  cookieSecure: boolean
+  /** Keys that sign the session cookie, newest first. Env: `COOKIE_SECRETS` (comma-separated). */
+  cookieSecrets: string[]
+}
+
+type Env = Record<string, string | undefined>
+
+/** Reads the configuration from the environment; throws one readable error for a bad value. */
+export function loadConfig(env: Env = process.env): PlaygroundConfig {
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: text(env.HOST) ?? '127.0.0.1',
+    redisUrl: text(env.REDIS_URL),
+    databaseUrl: text(env.DATABASE_URL),
+    pgliteDir: text(env.PGLITE_DIR),
+    instanceId: text(env.INSTANCE_ID) ?? `${hostname()}:${process.pid}`,
+    keyPrefix: text(env.KEY_PREFIX) ?? 'playground',
+    ipLimitPerMinute: integer(env, 'RATE_LIMIT_IP_PER_MINUTE', 600, 1, 1_000_000),
+    userLimitPerMinute: integer(env, 'RATE_LIMIT_USER_PER_MINUTE', 120, 1, 1_000_000),
+    cookieSecure: ['1', 'true', 'yes'].includes((text(env.COOKIE_SECURE) ?? 'false').toLowerCase()),
+    cookieSecrets: (text(env.COOKIE_SECRETS) ?? 'playground-dev-secret-change-me')
+      .split(',')
+      .map((secret) => secret.trim())
+      .filter((secret) => secret !== ''),
+  }
+}
+
+function text(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env[name])
+  if (value === undefined) return fallback
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new Error(`${name} must be an integer in ${min}..${max}, got "${value}"`)
+  }
+  return parsed
+}

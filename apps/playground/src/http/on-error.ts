@@ -1,0 +1,31 @@
+import { RedisUnavailableError, TimeoutError, XError } from '@x/redis-core'
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+
+function json(status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+  return new Response(JSON.stringify({ type: 'about:blank', title, status, detail, ...extra }), {
+    status,
+    headers: { 'content-type': 'application/problem+json' },
+  })
+}
+
+/**
+ * Every error becomes a JSON problem body. Redis being away or slow is a 503 (the client may retry);
+ * anything unexpected is a 500 that is logged here, once, with its stack.
+ */
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof HTTPException) {
+    const response = error.getResponse()
+    if (response.headers.get('content-type')?.includes('json')) return response
+    return json(error.status, response.statusText || 'Error', error.message || response.statusText)
+  }
+  if (RedisUnavailableError.isInstance(error) || TimeoutError.isInstance(error)) {
+    c.header('Retry-After', '1')
+    return json(503, 'Service Unavailable', 'Redis is unavailable; try again shortly', {
+      code: (error as XError).code,
+    })
+  }
+  console.error(`[http] ${c.req.method} ${c.req.path} failed:`, error)
+  const code = XError.isInstance(error) ? (error as XError).code : undefined
+  return json(500, 'Internal Server Error', 'unexpected error', code ? { code } : {})
+}
