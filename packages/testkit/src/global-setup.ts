@@ -2,16 +2,7 @@ import type { TestProject } from 'vitest/node'
 import { startCluster } from './cluster.js'
 import { startRedis } from './redis-server.js'
 
-export interface SharedRedis {
-  url: string
-  clusterNodes: Array<{ host: string; port: number }>
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    xRedis: SharedRedis
-  }
-}
+import './provided.js'
 
 /**
  * vitest globalSetup: one standalone server and one 3-master cluster shared by every test file of

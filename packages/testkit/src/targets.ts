@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, inject } from 'vitest'
+import './provided.js'
 
 export interface Target {
   /** 'server' or 'cluster', for test titles. */
