@@ -1,0 +1,138 @@
+import { type ScenarioResult, seriesKey } from './harness/runner.js'
+import { median } from './harness/stats.js'
+import type { Row } from './harness/types.js'
+import { IMPLEMENTATION as I, SCENARIO as S } from './scenario-names.js'
+
+export interface GoalOutcome {
+  goal: string
+  measured: string
+  /** undefined when an implementation the goal needs did not run. */
+  met: boolean | undefined
+}
+
+interface Lookup {
+  row(scenario: string, implementation: string, concurrency: number): Row | undefined
+  /** Median over rounds of a/b, both measured in the same round (NaN if either is missing). */
+  pair(scenario: string, a: string, b: string, concurrency: number): number
+}
+
+interface Goal {
+  goal: string
+  evaluate(lookup: Lookup): { value: number; measured: string; threshold: number; atMost?: boolean }[]
+}
+
+const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a')
+
+const GOALS: Goal[] = [
+  {
+    goal: 'limit() ≥ 1.1× rate-limiter-flexible consume() at c=64',
+    evaluate: ({ pair }) => [ratio(pair(S.rateLimitAllowed, I.xRateLimit, I.rateLimiterFlexible, 64), 1.1)],
+  },
+  {
+    goal: 'two policies in one call ≥ 1.8× RateLimiterUnion of two at c=64',
+    evaluate: ({ pair }) => [
+      ratio(pair(S.rateLimitTwoPolicies, I.xRateLimit, I.rateLimiterFlexible, 64), 1.8),
+    ],
+  },
+  {
+    goal: 'lock acquire+release ≥ 0.95× redis-semaphore at c=64',
+    evaluate: ({ pair }) => [ratio(pair(S.lockAcquire, I.xLock, I.redisSemaphore, 64), 0.95)],
+  },
+  {
+    goal: 'contended lock ≥ 3× best peer sections/s, p99 wait ≤ 1/5 of its',
+    evaluate: ({ row }) => {
+      const x = row(S.lockContended, I.xLock, 32)
+      const peers = [I.redisSemaphore, I.redlock]
+        .map((name) => row(S.lockContended, name, 32))
+        .filter((candidate): candidate is Row => candidate !== undefined)
+      const best = peers.sort((a, b) => b.opsPerSec - a.opsPerSec)[0]
+      if (!x || !best) return [missing(3), missing(0.2)]
+      const wait = x.p99Us / best.p99Us
+      return [
+        {
+          ...ratio(x.opsPerSec / best.opsPerSec, 3),
+          measured: `${times(x.opsPerSec / best.opsPerSec)} sections/s vs ${best.implementation}`,
+        },
+        {
+          value: wait,
+          threshold: 0.2,
+          atMost: true,
+          measured: `p99 wait ${times(wait)} of ${best.implementation}'s`,
+        },
+      ]
+    },
+  },
+  {
+    goal: 'cache hit through Redis ≥ 1.5× bentocache and ≥ 0.9× GET at c=64',
+    evaluate: ({ pair, row }) => [
+      {
+        ...ratio(pair(S.cacheL2, I.xCache, I.bentocache, 64), 1.5),
+        measured: `${times(pair(S.cacheL2, I.xCache, I.bentocache, 64))} bentocache`,
+      },
+      getRatio(row(S.cacheL2, I.xCache, 64), 0.9),
+    ],
+  },
+  {
+    goal: 'L1 hit ≥ 3× bentocache L1 and ≥ 1M ops/s at c=1',
+    evaluate: ({ pair, row }) => {
+      const x = row(S.cacheL1, I.xCache, 1)
+      return [
+        {
+          ...ratio(pair(S.cacheL1, I.xCache, I.bentocache, 1), 3),
+          measured: `${times(pair(S.cacheL1, I.xCache, I.bentocache, 1))} bentocache`,
+        },
+        x
+          ? { value: x.opsPerSec, threshold: 1_000_000, measured: `${(x.opsPerSec / 1e6).toFixed(2)}M ops/s` }
+          : missing(1_000_000),
+      ]
+    },
+  },
+  {
+    goal: 'session read with sliding expiry ≥ 0.85× GET at c=64',
+    evaluate: ({ row }) => [getRatio(row(S.sessionRead, I.xSession, 64), 0.85)],
+  },
+  {
+    goal: 'pub/sub publish → handler ≥ 0.9× raw ioredis at c=64',
+    evaluate: ({ pair }) => [ratio(pair(S.pubsub, I.xPubSub, I.rawPubSub, 64), 0.9)],
+  },
+]
+
+function ratio(value: number, threshold: number) {
+  return { value, threshold, measured: times(value) }
+}
+
+function getRatio(row: Row | undefined, threshold: number) {
+  if (!row) return missing(threshold)
+  return { value: row.ratioToGet, threshold, measured: `${times(row.ratioToGet)} GET` }
+}
+
+function missing(threshold: number) {
+  return { value: Number.NaN, threshold, measured: 'not measured' }
+}
+
+export function evaluateGoals(results: readonly ScenarioResult[]): GoalOutcome[] {
+  const lookup: Lookup = {
+    row: (scenario, implementation, concurrency) =>
+      results
+        .find((result) => result.scenario === scenario)
+        ?.rows.find((row) => row.implementation === implementation && row.concurrency === concurrency),
+    pair: (scenario, a, b, concurrency) => {
+      const result = results.find((candidate) => candidate.scenario === scenario)
+      const left = result?.series.get(seriesKey(a, concurrency))
+      const right = result?.series.get(seriesKey(b, concurrency))
+      if (!left || !right) return Number.NaN
+      return median(left.map((value, round) => value / (right[round] ?? Number.NaN)))
+    },
+  }
+  return GOALS.map((goal) => {
+    const parts = goal.evaluate(lookup)
+    const known = parts.every((part) => Number.isFinite(part.value))
+    return {
+      goal: goal.goal,
+      measured: parts.map((part) => part.measured).join('; '),
+      met: known
+        ? parts.every((part) => (part.atMost ? part.value <= part.threshold : part.value >= part.threshold))
+        : undefined,
+    }
+  })
+}

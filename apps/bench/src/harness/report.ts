@@ -1,0 +1,125 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { GoalOutcome } from '../goals.js'
+import type { ScenarioResult } from './runner.js'
+import { round } from './stats.js'
+import type { Row } from './types.js'
+
+export interface RunInfo {
+  startedAt: Date
+  finishedAt: Date
+  mode: string
+  machine: string
+  redisVersion: string
+  nodeVersion: string
+  settingsLine: string
+}
+
+export function formatOps(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a'
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`
+  if (value >= 1e4) return `${(value / 1e3).toFixed(1)}k`
+  if (value >= 1e3) return `${(value / 1e3).toFixed(2)}k`
+  return value.toFixed(0)
+}
+
+export function formatUs(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a'
+  if (value >= 1e5) return `${(value / 1e3).toFixed(0)} ms`
+  if (value >= 1e4) return `${(value / 1e3).toFixed(1)} ms`
+  return `${value.toFixed(0)} µs`
+}
+
+/** Rounded copies for the JSON file: ops/s to 1, latencies to 0.1 µs, ratios to 0.001. */
+export function jsonRows(results: readonly ScenarioResult[]): Row[] {
+  return results.flatMap((result) =>
+    result.rows.map((row) => ({
+      workload: row.workload,
+      scenario: row.scenario,
+      implementation: row.implementation,
+      concurrency: row.concurrency,
+      opsPerSec: round(row.opsPerSec, 1),
+      p50Us: round(row.p50Us, 1),
+      p99Us: round(row.p99Us, 1),
+      ratioToGet: round(row.ratioToGet, 3),
+    })),
+  )
+}
+
+export function markdown(
+  results: readonly ScenarioResult[],
+  goals: readonly GoalOutcome[],
+  info: RunInfo,
+): string {
+  const lines: string[] = []
+  lines.push('# @x bench: latest run', '')
+  lines.push(
+    `${info.mode} run, ${info.startedAt.toISOString()} → ${info.finishedAt.toISOString()} ` +
+      `(${Math.round((info.finishedAt.getTime() - info.startedAt.getTime()) / 1000)} s).`,
+    '',
+    `- machine: ${info.machine}`,
+    `- Node ${info.nodeVersion}, redis-server ${info.redisVersion} (started by the bench, loopback)`,
+    `- ${info.settingsLine}`,
+    '- each cell: ops/s (× raw GET in the same round, same concurrency) · p50 / p99 latency; medians over rounds',
+    '',
+    '## Goals',
+    '',
+    '| goal | measured | met |',
+    '|---|---|---|',
+  )
+  for (const goal of goals) {
+    lines.push(
+      `| ${goal.goal} | ${goal.measured} | ${goal.met === undefined ? '–' : goal.met ? 'yes' : '**no**'} |`,
+    )
+  }
+  lines.push('')
+  let workload = ''
+  for (const result of results) {
+    if (result.workload !== workload) {
+      workload = result.workload
+      lines.push(`## ${workload}`, '')
+    }
+    lines.push(`### ${result.scenario}`, '')
+    if (result.table) lines.push(...result.table, '')
+    else if (result.rows.length > 0) lines.push(...throughputTable(result), '')
+    for (const entry of result.unavailable)
+      lines.push(`- ${entry.implementation}: not measured (${entry.reason})`)
+    for (const note of result.notes) lines.push(`- ${note}`)
+    if (result.unavailable.length > 0 || result.notes.length > 0) lines.push('')
+  }
+  return `${lines.join('\n').trimEnd()}\n`
+}
+
+function throughputTable(result: ScenarioResult): string[] {
+  const implementations = result.implementations
+  const concurrencies = [...new Set(result.rows.map((row) => row.concurrency))]
+  const lines = [
+    `| c | ${implementations.join(' | ')} |`,
+    `|---|${implementations.map(() => '---').join('|')}|`,
+  ]
+  for (const concurrency of concurrencies) {
+    const cells = implementations.map((implementation) => {
+      const row = result.rows.find(
+        (candidate) => candidate.implementation === implementation && candidate.concurrency === concurrency,
+      )
+      if (!row) return '–'
+      return (
+        `${formatOps(row.opsPerSec)}/s (${row.ratioToGet.toFixed(2)}×) · ` +
+        `${formatUs(row.p50Us)} / ${formatUs(row.p99Us)}`
+      )
+    })
+    lines.push(`| ${concurrency} | ${cells.join(' | ')} |`)
+  }
+  return lines
+}
+
+/** Writes through a temporary file, so an interrupted run never leaves half a result. */
+export function writeResults(folder: string, files: Record<string, string>): void {
+  mkdirSync(folder, { recursive: true })
+  for (const [name, content] of Object.entries(files)) {
+    const target = join(folder, name)
+    const temporary = `${target}.tmp`
+    writeFileSync(temporary, content)
+    renameSync(temporary, target)
+  }
+}

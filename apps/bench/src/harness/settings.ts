@@ -1,0 +1,63 @@
+import type { Settings } from './types.js'
+
+const HELP = `Usage: pnpm bench [--quick] [--only workload,workload] [--rounds N] [--duration MS]
+
+  --quick          smoke run of a few seconds (short cells, one round)
+  --only LIST      run only these workloads: baseline, ratelimit, lock, cache, session, pubsub, memory
+  --rounds N       rounds per scenario and concurrency (default 3)
+  --duration MS    measured time per cell (default 1500)
+`
+
+/** Presets: a full run stays under 10 minutes on a shared 2-core machine; --quick takes seconds. */
+export function parseSettings(argv: readonly string[]): Settings | 'help' {
+  const quick = argv.includes('--quick')
+  const settings: Settings = quick
+    ? {
+        quick,
+        rounds: 1,
+        durationMs: 80,
+        warmupMs: 20,
+        concurrencies: [1, 64],
+        contendedMs: 400,
+        contendedWorkers: 32,
+        stampedeReaders: 1000,
+        memoryRequests: 10_000,
+        only: [],
+      }
+    : {
+        quick,
+        rounds: 3,
+        durationMs: 1500,
+        warmupMs: 250,
+        concurrencies: [1, 64],
+        contendedMs: 3000,
+        contendedWorkers: 32,
+        stampedeReaders: 1000,
+        memoryRequests: 10_000,
+        only: [],
+      }
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!
+    const value = () => {
+      const next = argv[++index]
+      if (next === undefined) throw new Error(`${argument} needs a value\n\n${HELP}`)
+      return next
+    }
+    if (argument === '--' || argument === '--quick') continue
+    if (argument === '--help' || argument === '-h') return 'help'
+    if (argument === '--only') settings.only = value().split(',').filter(Boolean)
+    else if (argument === '--rounds') settings.rounds = positiveInteger(argument, value())
+    else if (argument === '--duration') settings.durationMs = positiveInteger(argument, value())
+    else throw new Error(`unknown argument ${argument}\n\n${HELP}`)
+  }
+  return settings
+}
+
+export { HELP }
+
+function positiveInteger(name: string, text: string): number {
+  const number = Number(text)
+  if (!Number.isInteger(number) || number <= 0)
+    throw new Error(`${name} must be a positive integer, got ${text}`)
+  return number
+}
