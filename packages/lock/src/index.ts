@@ -1,1 +1,21 @@
-export {}
+export { type BackoffOptions, type Jitter, retryDelay } from './backoff.js'
+export {
+  InvalidArgumentError,
+  LockLostError,
+  LockNotHeldError,
+  LockTimeoutError,
+  QuorumError,
+  RedisUnavailableError,
+  TimeoutError,
+} from './errors.js'
+export { type CreateLockOptions, createLock, type Lock } from './lock.js'
+export type { LockState } from './lock-primitive.js'
+export type { Semaphore, SemaphoreOptions, SemaphoreState } from './semaphore.js'
+export type {
+  AcquireOptions,
+  Lease,
+  LockEventHandlers,
+  LockEvents,
+  RetryOptions,
+  WithLockOptions,
+} from './types.js'

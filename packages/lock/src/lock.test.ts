@@ -1,0 +1,383 @@
+import { createRedis, InvalidArgumentError, type RedisClient, slotOf } from '@x/redis-core'
+import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
+import { createLock, type Lock } from './lock.js'
+
+describe.each(targets())('lock on $name', (target) => {
+  let redis: RedisClient
+  let other: RedisClient
+  let lock: Lock
+  let inspector: ReturnType<typeof target.client>
+  let resourceId = 0
+  const resource = () => `res-${++resourceId}`
+  const lockKey = (name: string) => `${target.prefix}:{${name}}:lock`
+  const fenceKey = (name: string) => `${target.prefix}:{${name}}:fence`
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+    other = createRedis(target.connection)
+    lock = createLock({ redis, prefix: target.prefix })
+    inspector = target.client()
+  })
+
+  afterAll(async () => {
+    await lock.close()
+    redis.disconnect()
+    other.disconnect()
+  })
+
+  it('hands out a lease with a token, a fence and an expiry, stored under the resource key', async () => {
+    const name = resource()
+    const before = Date.now()
+    const lease = await lock.acquire(name, { ttl: 5000 })
+    expect(lease.resource).toBe(name)
+    expect(lease.token).toMatch(/^[0-9a-f-]{36}$/)
+    expect(lease.fence).toBe(1)
+    expect(lease.held).toBe(true)
+    expect(lease.expiresAt).toBeGreaterThan(before)
+    expect(lease.expiresAt).toBeLessThanOrEqual(before + 5000)
+    expect(await inspector.get(lockKey(name))).toBe(lease.token)
+    const pttl = await inspector.pttl(lockKey(name))
+    expect(pttl).toBeGreaterThan(0)
+    expect(pttl).toBeLessThanOrEqual(5000)
+    await lease.release()
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+    expect(lease.held).toBe(false)
+  })
+
+  it('mints strictly increasing fencing tokens in the acquire call, on a counter in the same slot', async () => {
+    const name = resource()
+    const fences: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const lease = await lock.acquire(name)
+      fences.push(lease.fence)
+      expect(Number(await inspector.get(fenceKey(name)))).toBe(lease.fence)
+      await lease.release()
+    }
+    expect(fences).toEqual([1, 2, 3, 4, 5])
+    expect(slotOf(fenceKey(name))).toBe(slotOf(lockKey(name)))
+  })
+
+  it('acquires with one EVALSHA and releases with one EVALSHA', async () => {
+    const name = resource()
+    await lock.tryAcquire(name).then((lease) => lease?.release())
+    const counter = countCommands(redis)
+    try {
+      const lease = await lock.acquire(name)
+      expect(counter.names()).toEqual(['evalsha'])
+      counter.reset()
+      await lease.release()
+      expect(counter.names()).toEqual(['evalsha'])
+    } finally {
+      counter.restore()
+    }
+  })
+
+  it('tryAcquire returns null at once while the lock is held', async () => {
+    const name = resource()
+    const lease = await lock.acquire(name)
+    const counter = countCommands(redis)
+    try {
+      expect(await lock.tryAcquire(name)).toBeNull()
+      expect(counter.count()).toBe(1)
+    } finally {
+      counter.restore()
+    }
+    await lease.release()
+    const next = await lock.tryAcquire(name)
+    expect(next?.fence).toBe(lease.fence + 1)
+    await next?.release()
+  })
+
+  it('release of a lease that is no longer ours throws LockNotHeldError and keeps the new owner', async () => {
+    const name = resource()
+    const stale = await lock.acquire(name, { ttl: 60 })
+    const lostEvents: unknown[] = []
+    const off = lock.on('lost', (event) => lostEvents.push(event))
+    await eventually(async () => (await inspector.exists(lockKey(name))) === 0)
+    const current = await lock.acquire(name, { ttl: 5000 })
+    const error = await stale.release().catch((caught: unknown) => caught)
+    expect(LockNotHeldError.isInstance(error)).toBe(true)
+    expect(await inspector.get(lockKey(name))).toBe(current.token)
+    expect(lostEvents.length).toBeGreaterThanOrEqual(1)
+    off()
+    await current.release()
+  })
+
+  it('extend pushes the expiry out while the lease is ours', async () => {
+    const name = resource()
+    const lease = await lock.acquire(name, { ttl: 1000 })
+    const before = lease.expiresAt
+    await lease.extend(10_000)
+    expect(await inspector.pttl(lockKey(name))).toBeGreaterThan(5000)
+    expect(lease.expiresAt).toBeGreaterThan(before)
+    await lease.release()
+  })
+
+  it('extend never revives an expired lock', async () => {
+    const name = resource()
+    const lease = await lock.acquire(name, { ttl: 50 })
+    await eventually(async () => (await inspector.exists(lockKey(name))) === 0)
+    const error = await lease.extend(5000).catch((caught: unknown) => caught)
+    expect(LockLostError.isInstance(error)).toBe(true)
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+    expect(lease.signal.aborted).toBe(true)
+    expect(LockLostError.isInstance(lease.signal.reason)).toBe(true)
+  })
+
+  it('extend never takes over a lock that someone else holds now', async () => {
+    const name = resource()
+    const stale = await lock.acquire(name, { ttl: 50 })
+    await eventually(async () => (await inspector.exists(lockKey(name))) === 0)
+    const current = await lock.acquire(name, { ttl: 5000 })
+    await expect(stale.extend(60_000)).rejects.toSatisfy(LockLostError.isInstance)
+    expect(await inspector.get(lockKey(name))).toBe(current.token)
+    expect(await inspector.pttl(lockKey(name))).toBeLessThanOrEqual(5000)
+    await current.release()
+  })
+
+  it('a second release does nothing, and extend after release throws LockNotHeldError', async () => {
+    const lease = await lock.acquire(resource())
+    await lease.release()
+    const counter = countCommands(redis)
+    try {
+      await lease.release()
+      expect(counter.count()).toBe(0)
+    } finally {
+      counter.restore()
+    }
+    await expect(lease.extend()).rejects.toSatisfy(LockNotHeldError.isInstance)
+  })
+
+  it('releases through Symbol.asyncDispose', async () => {
+    const name = resource()
+    {
+      await using lease = await lock.acquire(name)
+      expect(await inspector.get(lockKey(name))).toBe(lease.token)
+    }
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+  })
+
+  it('asyncDispose of a lost lease reports through the error event instead of throwing', async () => {
+    const name = resource()
+    const errors: unknown[] = []
+    const off = lock.on('error', (event) => errors.push(event.error))
+    const lease = await lock.acquire(name, { ttl: 5000 })
+    await inspector.del(lockKey(name))
+    await lease[Symbol.asyncDispose]()
+    expect(errors.some((error) => LockNotHeldError.isInstance(error))).toBe(true)
+    off()
+  })
+
+  it('the lease signal aborts with LockLostError when the lease expires', async () => {
+    const lease = await lock.acquire(resource(), { ttl: 80 })
+    const signal = lease.signal
+    expect(signal.aborted).toBe(false)
+    await eventually(() => signal.aborted)
+    expect(LockLostError.isInstance(signal.reason)).toBe(true)
+    expect(lease.held).toBe(false)
+  })
+
+  it('inspect tells whether a resource is locked, for how long and the last fence, but not the token', async () => {
+    const name = resource()
+    expect(await lock.inspect(name)).toEqual({ locked: false, ttlMs: null, fence: 0 })
+    const lease = await lock.acquire(name, { ttl: 4000 })
+    const state = await lock.inspect(name)
+    expect(state.locked).toBe(true)
+    expect(state.ttlMs).toBeGreaterThan(0)
+    expect(state.ttlMs).toBeLessThanOrEqual(4000)
+    expect(state.fence).toBe(lease.fence)
+    expect(JSON.stringify(state)).not.toContain(lease.token)
+    await lease.release()
+    expect((await lock.inspect(name)).locked).toBe(false)
+  })
+
+  it('a waiter is woken by the release notification, not by its poll', async () => {
+    // The poll would come after 20 s; only the release notification can wake the waiter in time.
+    const slowPoll = createLock({
+      redis: other,
+      prefix: target.prefix,
+      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+    })
+    const name = resource()
+    const holder = await lock.acquire(name, { ttl: 60_000 })
+    const waiting = slowPoll.acquire(name)
+    await sleep(200)
+    await holder.release()
+    const lease = await waiting
+    expect(lease.fence).toBe(holder.fence + 1)
+    await lease.release()
+    await slowPoll.close()
+  }, 15_000)
+
+  it('a waiter falls back to polling when the holder expires without releasing', async () => {
+    const name = resource()
+    await lock.acquire(name, { ttl: 300 })
+    const lease = await lock.acquire(name, { waitMs: 10_000 })
+    expect(lease.fence).toBe(2)
+    await lease.release()
+  })
+
+  it('fails with LockTimeoutError once the wait deadline passes', async () => {
+    const name = resource()
+    const holder = await lock.acquire(name, { ttl: 30_000 })
+    const started = performance.now()
+    const error = await lock.acquire(name, { waitMs: 300 }).catch((caught: unknown) => caught)
+    const waited = performance.now() - started
+    expect(LockTimeoutError.isInstance(error)).toBe(true)
+    expect(waited).toBeGreaterThanOrEqual(290)
+    await holder.release()
+  })
+
+  it('waitMs 0 tries once and fails with LockTimeoutError', async () => {
+    const name = resource()
+    const holder = await lock.acquire(name)
+    await expect(lock.acquire(name, { waitMs: 0 })).rejects.toSatisfy(LockTimeoutError.isInstance)
+    await holder.release()
+  })
+
+  it('an AbortSignal cancels the wait at once with its reason', async () => {
+    const name = resource()
+    const holder = await lock.acquire(name, { ttl: 30_000 })
+    const controller = new AbortController()
+    const waiting = lock.acquire(name, { waitMs: 20_000, signal: controller.signal })
+    await sleep(100)
+    const reason = new Error('user went away')
+    controller.abort(reason)
+    await expect(waiting).rejects.toBe(reason)
+    await holder.release()
+    // The abandoned waiter holds nothing.
+    expect((await lock.inspect(name)).locked).toBe(false)
+  })
+
+  it('an already aborted signal rejects without calling Redis', async () => {
+    const counter = countCommands(redis)
+    try {
+      await expect(lock.acquire(resource(), { signal: AbortSignal.abort() })).rejects.toBeDefined()
+      expect(counter.count()).toBe(0)
+    } finally {
+      counter.restore()
+    }
+  })
+
+  it('rejects bad input with InvalidArgumentError before any Redis call', async () => {
+    const counter = countCommands(redis)
+    try {
+      const bad: Array<() => Promise<unknown>> = [
+        () => lock.acquire(''),
+        () => lock.acquire('x', { ttl: 0 }),
+        () => lock.acquire('x', { ttl: -5 }),
+        () => lock.acquire('x', { ttl: Number.NaN }),
+        () => lock.acquire('x', { ttl: 1.5 }),
+        () => lock.acquire('x', { waitMs: Number.NaN }),
+        () => lock.acquire('x', { waitMs: -1 }),
+        () => lock.acquire('a{b}'),
+        () => lock.acquire('x'.repeat(2000)),
+        () => lock.acquire('bad\nname'),
+        () => lock.tryAcquire('', {}),
+        () => lock.tryAcquire('x', { ttl: Number.POSITIVE_INFINITY }),
+        () => lock.withLock('', async () => 1),
+        () => lock.withLock('x', 'nope' as never),
+        () => lock.inspect(''),
+        () => lock.acquire(42 as never),
+      ]
+      for (const call of bad) {
+        const error = await call().catch((caught: unknown) => caught)
+        expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true)
+      }
+      expect(counter.count()).toBe(0)
+    } finally {
+      counter.restore()
+    }
+    expect(() => createLock({ redis, ttl: 0 })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis, driftFactor: 1 })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis: [] })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis, prefix: '' })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis, retry: { jitter: 'some' as never } })).toThrow(InvalidArgumentError)
+  })
+
+  it('never hands out a lease whose validity (ttl − elapsed − drift) is not positive', async () => {
+    // drift = ttl × 0.99 + 2 ms ≥ ttl for a 100 ms ttl: every acquisition is born invalid.
+    const strict = createLock({ redis, prefix: target.prefix, driftFactor: 0.99 })
+    const name = resource()
+    expect(await strict.tryAcquire(name, { ttl: 100 })).toBeNull()
+    await expect(strict.acquire(name, { ttl: 100, waitMs: 200 })).rejects.toSatisfy(LockTimeoutError.isInstance)
+    // The born-invalid acquisitions were released again, not left to expire.
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+    await strict.close()
+  })
+
+  it('emits acquired, extended and released events', async () => {
+    const seen: string[] = []
+    const observed = createLock({
+      redis,
+      prefix: target.prefix,
+      events: {
+        acquired: (event) => seen.push(`acquired:${event.fence}`),
+        extended: () => seen.push('extended'),
+        released: () => seen.push('released'),
+      },
+    })
+    const lease = await observed.acquire(resource())
+    await lease.extend()
+    await lease.release()
+    expect(seen).toEqual([`acquired:${lease.fence}`, 'extended', 'released'])
+    await observed.close()
+  })
+
+  it('keeps different resources independent', async () => {
+    const names = Array.from({ length: 40 }, () => resource())
+    const leases = await Promise.all(names.map((name) => lock.acquire(name, { waitMs: 0 })))
+    expect(leases.map((lease) => lease.fence)).toEqual(names.map(() => 1))
+    await Promise.all(leases.map((lease) => lease.release()))
+  })
+
+  it('serializes many in-process waiters with increasing fences and no overlap', async () => {
+    const name = resource()
+    let inside = 0
+    let overlaps = 0
+    const fences: number[] = []
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        for (let round = 0; round < 5; round++) {
+          await lock.withLock(
+            name,
+            async (_signal, lease) => {
+              inside += 1
+              if (inside !== 1) overlaps += 1
+              fences.push(lease.fence)
+              await sleep(1)
+              inside -= 1
+            },
+            { waitMs: 20_000 },
+          )
+        }
+      }),
+    )
+    expect(overlaps).toBe(0)
+    expect(fences).toHaveLength(60)
+    expect(fences).toEqual([...fences].sort((a, b) => a - b))
+    expect(new Set(fences).size).toBe(60)
+  }, 30_000)
+
+  it('shares one subscriber connection among all waiters of an instance', async () => {
+    const name = resource()
+    const counted = createLock({ redis: other, prefix: target.prefix })
+    const holders = await Promise.all([lock.acquire(`${name}-a`), lock.acquire(`${name}-b`)])
+    const waiters = [
+      counted.acquire(`${name}-a`, { waitMs: 10_000 }),
+      counted.acquire(`${name}-a`, { waitMs: 10_000 }),
+      counted.acquire(`${name}-b`, { waitMs: 10_000 }),
+    ]
+    await sleep(100)
+    const clients = (await inspector.call('CLIENT', 'LIST')) as string
+    const subscribers = clients.split('\n').filter((line) => / sub=1 /.test(line))
+    await Promise.all(holders.map((holder) => holder.release()))
+    const [first, ...rest] = waiters
+    await (await first!).release()
+    await Promise.all(rest.map(async (waiting) => (await waiting).release()))
+    await counted.close()
+    if (target.name === 'server') expect(subscribers.length).toBeGreaterThanOrEqual(1)
+  })
+})

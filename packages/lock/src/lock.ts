@@ -1,0 +1,156 @@
+import {
+  assertPositive,
+  createEmitter,
+  type Emitter,
+  InvalidArgumentError,
+  keyspace,
+  type RedisClient,
+} from '@x/redis-core'
+import type { BackoffOptions, Jitter } from './backoff.js'
+import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
+import { type LockState, quorumLock, singleLock } from './lock-primitive.js'
+import { createReleaseNotifier } from './release-notifier.js'
+import { createSemaphoreOn, type Semaphore, type SemaphoreOptions } from './semaphore.js'
+import type {
+  AcquireOptions,
+  Lease,
+  LockEventHandlers,
+  LockEvents,
+  RetryOptions,
+  WithLockOptions,
+} from './types.js'
+
+export interface CreateLockOptions {
+  /**
+   * One client (a server or a Cluster), or an array of independent servers for Redlock (majority
+   * quorum). Either way the API is the same.
+   */
+  redis: RedisClient | readonly RedisClient[]
+  /**
+   * Prefix of every key and of the release channel.
+   * @default 'lock'
+   */
+  prefix?: string
+  /**
+   * Default lease time to live in ms.
+   * @default 30000
+   */
+  ttl?: number
+  /** How `acquire` and `withLock` wait for a busy lock. */
+  retry?: RetryOptions
+  /**
+   * Share of the ttl assumed lost to clock drift between Redis and this process; a lease is only
+   * handed out while `ttl − elapsed − (ttl × driftFactor + 2 ms)` is positive.
+   * @default 0.01
+   */
+  driftFactor?: number
+  /**
+   * Longest wait for one Redis call (per server), in ms; your client may have no command timeout.
+   * @default 2000
+   */
+  commandTimeoutMs?: number
+  /** Handlers for lifecycle events and for failures that cannot be thrown at a caller. */
+  events?: LockEventHandlers
+}
+
+export interface Lock {
+  /** Acquires `resource`, waiting up to `waitMs` (LockTimeoutError) for a busy lock. */
+  acquire(resource: string, options?: AcquireOptions): Promise<Lease>
+  /** One attempt: a lease, or null when the lock is busy. */
+  tryAcquire(resource: string, options?: Pick<AcquireOptions, 'ttl'>): Promise<Lease | null>
+  /**
+   * Runs `fn` under the lock, with a watchdog that extends the lease while it runs. Returns fn's
+   * result or throws fn's error; a failed release goes to the `error` event, never over fn's outcome.
+   */
+  withLock<T>(
+    resource: string,
+    fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
+    options?: WithLockOptions,
+  ): Promise<T>
+  /** Whether `resource` is locked and for how long, without the owner's token. */
+  inspect(resource: string): Promise<LockState>
+  /** A counting semaphore sharing this instance's connection, subscriber and events. */
+  createSemaphore(name: string, options: SemaphoreOptions): Semaphore
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on: Emitter<LockEvents>['on']
+  /** Closes the release subscriber (the user's clients stay open). */
+  close(): Promise<void>
+}
+
+/**
+ * Creates a lock instance. Nothing connects until the first call; the release subscriber is a
+ * `duplicate()` of your client, opened on the first wait for a busy lock.
+ */
+export function createLock(options: CreateLockOptions): Lock {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
+  const servers: readonly RedisClient[] = Array.isArray(options.redis)
+    ? options.redis
+    : options.redis
+      ? [options.redis as RedisClient]
+      : []
+  if (servers.length === 0 || servers.some((server) => typeof server?.evalsha !== 'function')) {
+    throw new InvalidArgumentError('redis must be an ioredis client or a non-empty array of them')
+  }
+  const keys = keyspace(options.prefix ?? 'lock')
+  const channel = keys.key('released')
+  const ttl = assertPositive('ttl', options.ttl ?? 30_000, { integer: true })
+  const commandTimeoutMs = assertPositive('commandTimeoutMs', options.commandTimeoutMs ?? 2000)
+  const driftFactor = assertPositive('driftFactor', options.driftFactor ?? 0.01, { allowZero: true })
+  if (driftFactor >= 1) throw new InvalidArgumentError('driftFactor must be below 1')
+  const settings: ManagerSettings = {
+    ttl,
+    deadline: assertPositive('retry.deadline', options.retry?.deadline ?? 10_000, { allowZero: true }),
+    backoff: resolveBackoff(options.retry?.backoff),
+    jitter: resolveJitter(options.retry?.jitter),
+    driftFactor,
+  }
+
+  const emitter = createEmitter<LockEvents>()
+  for (const [event, handler] of Object.entries(options.events ?? {})) {
+    if (handler === undefined) continue
+    if (typeof handler !== 'function') throw new InvalidArgumentError(`events.${event} must be a function`)
+    emitter.on(event as keyof LockEvents, handler as (payload: unknown) => void)
+  }
+  const notifier = createReleaseNotifier(servers, channel, (error) =>
+    emitter.emit('error', { operation: 'subscribe', error }),
+  )
+  const primitive =
+    servers.length === 1
+      ? singleLock(servers[0]!, keys, channel, commandTimeoutMs)
+      : quorumLock(servers, keys, channel, commandTimeoutMs, (resource, error) =>
+          emitter.emit('error', { operation: 'cleanup', resource, error }),
+        )
+  const manager = createLeaseManager(primitive, notifier, emitter, settings)
+
+  return {
+    acquire: manager.acquire,
+    tryAcquire: manager.tryAcquire,
+    withLock: manager.withLease,
+    async inspect(resource) {
+      primitive.notifyKey(resource)
+      return primitive.inspect(resource)
+    },
+    createSemaphore: (name, semaphoreOptions) =>
+      createSemaphoreOn(
+        { servers, keys, channel, timeoutMs: commandTimeoutMs, notifier, emitter, settings },
+        name,
+        semaphoreOptions,
+      ),
+    on: emitter.on,
+    close: () => notifier.close(),
+  }
+}
+
+function resolveBackoff(backoff: BackoffOptions = {}): Required<BackoffOptions> {
+  const initialMs = assertPositive('retry.backoff.initialMs', backoff.initialMs ?? 10)
+  const maxMs = assertPositive('retry.backoff.maxMs', backoff.maxMs ?? 500)
+  if (maxMs < initialMs) throw new InvalidArgumentError('retry.backoff.maxMs must be >= initialMs')
+  return { initialMs, maxMs }
+}
+
+function resolveJitter(jitter: Jitter = 'full'): Jitter {
+  if (jitter !== 'full' && jitter !== 'none') {
+    throw new InvalidArgumentError(`retry.jitter must be 'full' or 'none', got ${String(jitter)}`)
+  }
+  return jitter
+}

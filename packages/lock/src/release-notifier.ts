@@ -1,0 +1,175 @@
+import { type RedisClient, waitForReady } from '@x/redis-core'
+
+/** One waiter's place in line for a key. */
+export interface Ticket {
+  readonly key: string
+  /** Set when a release arrived for this ticket; the waiter retries at once instead of sleeping. */
+  notified: boolean
+  /**
+   * Sleeps until a release notification for this ticket, `ms` passing, or `signal` aborting
+   * (which rejects with the signal's reason).
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+  /** Leaves the line; always call it (finally). */
+  leave(): void
+}
+
+export interface ReleaseNotifier {
+  /** True once a subscription was confirmed. */
+  readonly active: boolean
+  /**
+   * Subscribes (once per instance) and resolves when at least one server confirmed the
+   * subscription, or false after `timeoutMs`: waiters then rely on polling alone.
+   */
+  ready(timeoutMs: number): Promise<boolean>
+  /** Joins the line of waiters for `key`. */
+  join(key: string): Ticket
+  /** Number of waiters in line, for tests and stats. */
+  waiting(key?: string): number
+  /** Closes the subscriber connections. */
+  close(): Promise<void>
+}
+
+interface MutableTicket extends Ticket {
+  wake: (() => void) | undefined
+}
+
+/**
+ * One shared subscriber connection per server (a `duplicate()` of the user's client) and a map of
+ * key → line of waiters. A release publishes the key; it wakes the first waiter in line that was
+ * not already woken, so a release hands the lock to one local waiter (FIFO) instead of starting a
+ * thundering herd. A waiter that was mid-attempt when its notification came retries at once, so a
+ * release between a failed attempt and the sleep is never missed.
+ */
+export function createReleaseNotifier(
+  servers: readonly RedisClient[],
+  channel: string,
+  report: (error: unknown) => void,
+): ReleaseNotifier {
+  const lines = new Map<string, MutableTicket[]>()
+  let subscribers: RedisClient[] | undefined
+  let subscribed: Promise<boolean> | undefined
+  let closed = false
+  let active = false
+
+  const onMessage = (from: string, key: string) => {
+    if (from !== channel) return
+    const line = lines.get(key)
+    if (!line) return
+    const ticket = line.find((candidate) => !candidate.notified)
+    if (!ticket) return
+    ticket.notified = true
+    ticket.wake?.()
+  }
+
+  const subscribe = (): Promise<boolean> => {
+    const connections = servers.map((server) => (server as { duplicate(): RedisClient }).duplicate())
+    subscribers = connections
+    const attempts = connections.map(async (connection) => {
+      connection.on('error', () => {
+        // Connection errors surface through failed subscribes; waiters keep polling meanwhile.
+      })
+      connection.on('message', onMessage)
+      await waitForReady(connection, 5000)
+      await connection.subscribe(channel)
+      active = true
+      return true
+    })
+    return new Promise<boolean>((resolve) => {
+      let pending = attempts.length
+      for (const attempt of attempts) {
+        attempt.then(
+          () => resolve(true),
+          (error: unknown) => {
+            report(error)
+            pending -= 1
+            if (pending === 0) resolve(false)
+          },
+        )
+      }
+    })
+  }
+
+  return {
+    get active() {
+      return active && !closed
+    },
+    ready(timeoutMs) {
+      if (closed) return Promise.resolve(false)
+      subscribed ??= subscribe()
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs)
+        timer.unref?.()
+        void subscribed!.then((ok) => {
+          clearTimeout(timer)
+          resolve(ok)
+        })
+      })
+    },
+    join(key) {
+      let line = lines.get(key)
+      if (!line) {
+        line = []
+        lines.set(key, line)
+      }
+      const ticket: MutableTicket = {
+        key,
+        notified: false,
+        wake: undefined,
+        sleep(ms, signal) {
+          return new Promise<void>((resolve, reject) => {
+            if (signal?.aborted) return reject(signal.reason)
+            const finish = () => {
+              clearTimeout(timer)
+              signal?.removeEventListener('abort', onAbort)
+              ticket.wake = undefined
+            }
+            const onAbort = () => {
+              finish()
+              reject(signal!.reason)
+            }
+            const timer = setTimeout(() => {
+              finish()
+              resolve()
+            }, ms)
+            timer.unref?.()
+            ticket.wake = () => {
+              finish()
+              resolve()
+            }
+            signal?.addEventListener('abort', onAbort, { once: true })
+            if (ticket.notified) ticket.wake()
+          })
+        },
+        leave() {
+          const current = lines.get(key)
+          if (!current) return
+          const index = current.indexOf(ticket)
+          if (index !== -1) current.splice(index, 1)
+          if (current.length === 0) lines.delete(key)
+          // A notification this waiter consumed but did not use (it gave up) goes to the next one.
+          if (ticket.notified && index !== -1) onMessage(channel, key)
+        },
+      }
+      line.push(ticket)
+      return ticket
+    },
+    waiting(key) {
+      if (key !== undefined) return lines.get(key)?.length ?? 0
+      let total = 0
+      for (const line of lines.values()) total += line.length
+      return total
+    },
+    async close() {
+      closed = true
+      const connections = subscribers ?? []
+      subscribers = undefined
+      await Promise.all(
+        connections.map(async (connection) => {
+          connection.off('message', onMessage)
+          connection.disconnect()
+        }),
+      )
+    },
+  }
+}

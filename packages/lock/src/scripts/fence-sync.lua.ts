@@ -1,0 +1,23 @@
+import { defineScript } from '@x/redis-core'
+
+/**
+ * Redlock only: raises a server's fencing counter to the fence handed out by the quorum. Any later
+ * majority shares a server with ours, whose counter then sits at or above our fence, so the next
+ * INCR there (and the maximum the next holder takes) is strictly higher.
+ *
+ * KEYS[1] fencing counter
+ * ARGV[1] fence
+ *
+ * Returns 1.
+ */
+export const fenceSync = defineScript<number>({
+  name: 'lock-fence-sync',
+  keys: 1,
+  lua: `-- KEYS: fence counter | ARGV: fence
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+`,
+})

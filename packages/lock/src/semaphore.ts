@@ -1,0 +1,122 @@
+import {
+  assertPositive,
+  type Emitter,
+  InvalidArgumentError,
+  type Keyspace,
+  type RedisClient,
+} from '@x/redis-core'
+import { runScript } from './call.js'
+import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
+import type { ReleaseNotifier } from './release-notifier.js'
+import { semaphoreAcquire } from './scripts/semaphore-acquire.lua.js'
+import { semaphoreExtend } from './scripts/semaphore-extend.lua.js'
+import { semaphoreInspect } from './scripts/semaphore-inspect.lua.js'
+import { semaphoreRelease } from './scripts/semaphore-release.lua.js'
+import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
+
+export interface SemaphoreOptions {
+  /** Most holders at once. */
+  limit: number
+  /**
+   * Permit time to live in ms: a holder that dies without releasing loses its permit after it.
+   * @default the lock instance's `ttl`
+   */
+  ttl?: number
+}
+
+export interface SemaphoreState {
+  /** Live (unexpired) holders. */
+  holders: number
+  limit: number
+  /** ms until the earliest live permit expires; `null` when there is none. */
+  nextExpiryMs: number | null
+  /** The last fencing token issued for this semaphore. */
+  fence: number
+}
+
+/** N holders at once. Leases have the same shape as the mutex's (`resource` is the semaphore name). */
+export interface Semaphore {
+  readonly name: string
+  readonly limit: number
+  acquire(options?: AcquireOptions): Promise<Lease>
+  tryAcquire(options?: Pick<AcquireOptions, 'ttl'>): Promise<Lease | null>
+  withPermit<T>(
+    fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
+    options?: WithLockOptions,
+  ): Promise<T>
+  inspect(): Promise<SemaphoreState>
+}
+
+export interface SemaphoreContext {
+  servers: readonly RedisClient[]
+  keys: Keyspace
+  channel: string
+  timeoutMs: number
+  notifier: ReleaseNotifier
+  emitter: Emitter<LockEvents>
+  settings: ManagerSettings
+}
+
+/**
+ * A counting semaphore: a sorted set of holders scored by expiry on the server clock, pruned in
+ * Lua on every acquire, so a crashed holder's permit frees itself after its ttl.
+ */
+export function createSemaphoreOn(
+  context: SemaphoreContext,
+  name: string,
+  options: SemaphoreOptions,
+): Semaphore {
+  const { servers, keys, channel, timeoutMs } = context
+  if (servers.length !== 1) {
+    throw new InvalidArgumentError('a semaphore needs one Redis server or one Cluster, not a Redlock set')
+  }
+  const server = servers[0]!
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
+  const limit = assertPositive('limit', options.limit, { integer: true })
+  const ttl = assertPositive('ttl', options.ttl ?? context.settings.ttl, { integer: true })
+  const holders = keys.tagged(name, 'semaphore')
+  const fence = keys.tagged(name, 'semaphore-fence')
+
+  const manager = createLeaseManager(
+    {
+      notifyKey: () => holders,
+      async attempt(_resource, token, leaseTtl) {
+        const [granted, value] = await runScript(
+          semaphoreAcquire,
+          server,
+          [holders, fence],
+          [token, leaseTtl, limit],
+          timeoutMs,
+        )
+        return granted === 1 ? { ok: true, fence: value } : { ok: false, retryInMs: value }
+      },
+      async extend(_resource, token, leaseTtl) {
+        return (await runScript(semaphoreExtend, server, [holders], [token, leaseTtl], timeoutMs)) === 1
+      },
+      async release(_resource, token) {
+        return (await runScript(semaphoreRelease, server, [holders], [token, channel], timeoutMs)) === 1
+      },
+    },
+    context.notifier,
+    context.emitter,
+    { ...context.settings, ttl },
+  )
+
+  return {
+    name,
+    limit,
+    acquire: (acquireOptions) => manager.acquire(name, acquireOptions),
+    tryAcquire: (acquireOptions) => manager.tryAcquire(name, acquireOptions),
+    withPermit: (fn, withOptions) => manager.withLease(name, fn, withOptions),
+    async inspect() {
+      const [live, nextExpiry, last] = await runScript(
+        semaphoreInspect,
+        server,
+        [holders, fence],
+        [],
+        timeoutMs,
+      )
+      return { holders: live, limit, nextExpiryMs: nextExpiry === -2 ? null : nextExpiry, fence: last }
+    },
+  }
+}

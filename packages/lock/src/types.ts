@@ -1,0 +1,81 @@
+import type { BackoffOptions, Jitter } from './backoff.js'
+
+/** A held lock (or semaphore permit). `await using lease = await lock.acquire(...)` releases it. */
+export interface Lease extends AsyncDisposable {
+  /** The resource (or semaphore name) this lease is for. */
+  readonly resource: string
+  /** The random owner token stored in Redis; only its holder can extend or release. */
+  readonly token: string
+  /**
+   * Fencing token: strictly increasing per resource, minted in the same Lua call that took the lock.
+   * Pass it to the protected resource, which rejects any token lower than the highest it has seen.
+   */
+  readonly fence: number
+  /**
+   * Local wall-clock time (ms) until which the lease is valid: the ttl minus the time the acquire
+   * took minus the clock drift allowance. Updated by `extend()`.
+   */
+  readonly expiresAt: number
+  /** Aborts with `LockLostError` when the lease is lost: expired, or an extension found it gone. */
+  readonly signal: AbortSignal
+  /** True until the lease is released or lost. */
+  readonly held: boolean
+  /**
+   * Sets the remaining ttl to `ttl` ms (default: the ttl the lease was taken with). Throws
+   * `LockLostError` (and aborts `signal`) when the lock is no longer ours; never revives an expired lock.
+   */
+  extend(ttl?: number): Promise<void>
+  /**
+   * Releases the lock. Throws `LockNotHeldError` when the lock was no longer ours (it expired, or
+   * another owner has it now); someone else's lock is never deleted. A second call does nothing.
+   */
+  release(): Promise<void>
+  /** Like `release()`, but reports a failure through the `error` event instead of throwing. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+export interface AcquireOptions {
+  /** Lease time to live in ms. @default the instance's `ttl` */
+  ttl?: number
+  /**
+   * How long to wait for a busy lock, in ms; 0 tries once.
+   * @default the instance's `retry.deadline`
+   */
+  waitMs?: number
+  /** Cancels the wait at once; the promise rejects with `signal.reason`. */
+  signal?: AbortSignal
+}
+
+export interface WithLockOptions extends AcquireOptions {
+  /**
+   * How often the watchdog extends the lease while the routine runs, in ms.
+   * @default a third of the ttl
+   */
+  watchdogIntervalMs?: number
+}
+
+export interface RetryOptions {
+  /**
+   * Default wait of `acquire`/`withLock` for a busy lock, in ms.
+   * @default 10000
+   */
+  deadline?: number
+  /** Fallback poll schedule while waiting (release notifications wake waiters earlier). */
+  backoff?: BackoffOptions
+  /** @default 'full' */
+  jitter?: Jitter
+}
+
+export interface LockEvents extends Record<string, unknown> {
+  acquired: { resource: string; fence: number; waitedMs: number }
+  released: { resource: string }
+  extended: { resource: string; expiresAt: number }
+  lost: { resource: string; error: Error }
+  /**
+   * Failures that could not be thrown at a caller: a watchdog extension, a release after
+   * `withLock`/`asyncDispose`, the cleanup of a failed or too-late acquisition, the subscriber.
+   */
+  error: { operation: 'extend' | 'release' | 'cleanup' | 'subscribe'; resource?: string; error: unknown }
+}
+
+export type LockEventHandlers = { [K in keyof LockEvents]?: (payload: LockEvents[K]) => void }
