@@ -302,7 +302,9 @@ describe.each(targets())('lock on $name', (target) => {
     const strict = createLock({ redis, prefix: target.prefix, driftFactor: 0.99 })
     const name = resource()
     expect(await strict.tryAcquire(name, { ttl: 100 })).toBeNull()
-    await expect(strict.acquire(name, { ttl: 100, waitMs: 200 })).rejects.toSatisfy(LockTimeoutError.isInstance)
+    await expect(strict.acquire(name, { ttl: 100, waitMs: 200 })).rejects.toSatisfy(
+      LockTimeoutError.isInstance,
+    )
     // The born-invalid acquisitions were released again, not left to expire.
     expect(await inspector.exists(lockKey(name))).toBe(0)
     await strict.close()

@@ -1,0 +1,149 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { eventually, sleep, targets } from '@x/testkit/vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
+import { createLock, type Lock } from './lock.js'
+import type { LockEvents } from './types.js'
+
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
+
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandled)
+})
+afterAll(() => {
+  process.off('unhandledRejection', onUnhandled)
+})
+afterEach(() => {
+  expect(unhandled).toEqual([])
+})
+
+describe.each(targets())('withLock on $name', (target) => {
+  let redis: RedisClient
+  let lock: Lock
+  let inspector: ReturnType<typeof target.client>
+  const errors: Array<LockEvents['error']> = []
+  let resourceId = 0
+  const resource = () => `wl-${++resourceId}`
+  const lockKey = (name: string) => `${target.prefix}:{${name}}:lock`
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+    lock = createLock({ redis, prefix: target.prefix, events: { error: (event) => errors.push(event) } })
+    inspector = target.client()
+  })
+
+  afterAll(async () => {
+    await lock.close()
+    redis.disconnect()
+  })
+
+  it("returns fn's result and releases the lock", async () => {
+    const name = resource()
+    const result = await lock.withLock(name, async (signal, lease) => {
+      expect(signal.aborted).toBe(false)
+      expect(await inspector.get(lockKey(name))).toBe(lease.token)
+      return { value: 42 }
+    })
+    expect(result).toEqual({ value: 42 })
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+  })
+
+  it("throws fn's own error and still releases the lock", async () => {
+    const name = resource()
+    const failure = new Error('routine failed')
+    await expect(
+      lock.withLock(name, async () => {
+        throw failure
+      }),
+    ).rejects.toBe(failure)
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+  })
+
+  it('accepts a synchronous fn', async () => {
+    expect(await lock.withLock(resource(), () => 'sync')).toBe('sync')
+  })
+
+  it('does not run fn when the lock stays busy past the deadline', async () => {
+    const name = resource()
+    const holder = await lock.acquire(name)
+    let ran = false
+    await expect(
+      lock.withLock(
+        name,
+        () => {
+          ran = true
+        },
+        { waitMs: 150 },
+      ),
+    ).rejects.toSatisfy(LockTimeoutError.isInstance)
+    expect(ran).toBe(false)
+    await holder.release()
+  })
+
+  it('keeps the lock while fn runs for 5× the ttl', async () => {
+    const name = resource()
+    const ttl = 300
+    let observedLoss = false
+    const result = await lock.withLock(
+      name,
+      async (signal, lease) => {
+        for (let i = 0; i < 10; i++) {
+          await sleep(ttl / 2)
+          if (signal.aborted) observedLoss = true
+          expect(await inspector.get(lockKey(name))).toBe(lease.token)
+        }
+        return lease.fence
+      },
+      { ttl },
+    )
+    expect(observedLoss).toBe(false)
+    expect(result).toBeGreaterThan(0)
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+  }, 20_000)
+
+  it('aborts the signal with LockLostError when the key is deleted, and reports the failed release', async () => {
+    const name = resource()
+    const before = errors.length
+    const result = await lock.withLock(
+      name,
+      async (signal) => {
+        await inspector.del(lockKey(name))
+        await eventually(() => signal.aborted, 5000)
+        expect(LockLostError.isInstance(signal.reason)).toBe(true)
+        return 'finished anyway'
+      },
+      { ttl: 300 },
+    )
+    expect(result).toBe('finished anyway')
+    const reported = errors.slice(before)
+    expect(
+      reported.some((event) => event.operation === 'release' && LockNotHeldError.isInstance(event.error)),
+    ).toBe(true)
+  })
+
+  it("a failed release never masks fn's error", async () => {
+    const name = resource()
+    const failure = new Error('routine failed after losing the lock')
+    await expect(
+      lock.withLock(name, async () => {
+        await inspector.del(lockKey(name))
+        throw failure
+      }),
+    ).rejects.toBe(failure)
+  })
+
+  it('the watchdog stops after fn returns (no extension revives the key)', async () => {
+    const name = resource()
+    await lock.withLock(name, () => sleep(50), { ttl: 150 })
+    await sleep(300)
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+  })
+
+  it('gives fn the lease, whose fence matches inspect', async () => {
+    const name = resource()
+    await lock.withLock(name, async (_signal, lease) => {
+      expect((await lock.inspect(name)).fence).toBe(lease.fence)
+    })
+  })
+})
