@@ -1,0 +1,107 @@
+import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
+import { countCommands, sleep, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRateLimiter } from './rate-limiter.js'
+
+describe.each(targets())('$name', (target) => {
+  let redis: RedisClient
+  let n = 0
+  const prefix = () => `${target.prefix}:rl${n++}`
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+  })
+  afterAll(() => {
+    redis.disconnect()
+  })
+
+  describe.each(['gcra', 'sliding-window', 'fixed-window', 'sliding-log'] as const)('%s', (algorithm) => {
+    it('admits up to the limit, then rejects with a retry time', async () => {
+      const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 5, windowMs: 10_000 })
+      const results = []
+      for (let i = 0; i < 7; i++) results.push(await limiter.limit('a'))
+      expect(results.map((r) => r.allowed)).toEqual([true, true, true, true, true, false, false])
+      expect(results.map((r) => r.remaining)).toEqual([4, 3, 2, 1, 0, 0, 0])
+      const rejected = results[5]!
+      expect(rejected.reason).toBe('limited')
+      expect(rejected.retryAfterMs).toBeGreaterThan(0)
+      expect(rejected.retryAfterMs).toBeLessThanOrEqual(20_000)
+      expect(rejected.limit).toBe(5)
+      expect(rejected.policies).toHaveLength(1)
+      expect(results[0]!.allowed && results[0]!.reason).toBe(undefined)
+    })
+
+    it('a rejected request consumes nothing', async () => {
+      const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 3, windowMs: 10_000 })
+      await limiter.limit('k', { cost: 2 })
+      const before = await limiter.peek('k')
+      for (let i = 0; i < 5; i++) expect((await limiter.limit('k', { cost: 2 })).allowed).toBe(false)
+      const after = await limiter.peek('k')
+      expect(after.remaining).toBe(before.remaining)
+      expect((await limiter.limit('k', { cost: 1 })).allowed).toBe(true)
+    })
+
+    it('a cost above the capacity is rejected without changing state', async () => {
+      const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 3, windowMs: 10_000 })
+      const result = await limiter.limit('k', { cost: 4 })
+      expect(result.allowed).toBe(false)
+      expect(result.reason).toBe('cost-exceeds-limit')
+      expect(result.retryAfterMs).toBe(Number.POSITIVE_INFINITY)
+      expect(result.remaining).toBe(3)
+      expect((await limiter.limit('k', { cost: 3 })).allowed).toBe(true)
+    })
+
+    it('refund gives units back but never above capacity', async () => {
+      const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 4, windowMs: 10_000 })
+      await limiter.limit('k', { cost: 3 })
+      expect((await limiter.refund('k', 2)).remaining).toBe(3)
+      expect((await limiter.refund('k', 10)).remaining).toBe(4)
+      expect((await limiter.peek('k')).remaining).toBe(4)
+      expect((await limiter.limit('k', { cost: 4 })).allowed).toBe(true)
+      expect((await limiter.limit('k')).allowed).toBe(false)
+    })
+
+    it('waiting exactly retryAfterMs is enough', async () => {
+      const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 2, windowMs: 300 })
+      for (let round = 0; round < 3; round++) {
+        let result = await limiter.limit('k')
+        while (result.allowed) result = await limiter.limit('k')
+        expect(result.retryAfterMs).toBeGreaterThan(0)
+        await sleep(result.retryAfterMs)
+        expect((await limiter.limit('k')).allowed).toBe(true)
+      }
+    })
+
+    it('one EVALSHA per check', async () => {
+      const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 5, windowMs: 1000 })
+      await limiter.limit('warm')
+      const counter = countCommands(redis)
+      try {
+        await limiter.limit('k')
+        await limiter.limit('k', { cost: 3 })
+        expect(counter.names()).toEqual(['evalsha', 'evalsha'])
+      } finally {
+        counter.restore()
+      }
+    })
+  })
+
+  it('validates input without calling Redis', async () => {
+    const limiter = createRateLimiter({ redis, prefix: prefix(), limit: 5, windowMs: 1000 })
+    const counter = countCommands(redis)
+    try {
+      for (const bad of ['', 'a{b}', 'x\n', 'a'.repeat(600)]) {
+        await expect(limiter.limit(bad)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      }
+      for (const cost of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(limiter.limit('k', { cost })).rejects.toSatisfy(InvalidArgumentError.isInstance)
+        await expect(limiter.refund('k', cost)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      }
+      await expect(limiter.block('k', 0)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(limiter.block('k', Number.NaN)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      expect(counter.count()).toBe(0)
+    } finally {
+      counter.restore()
+    }
+  })
+})
