@@ -1,0 +1,141 @@
+import type { RedisClient } from '@x/redis-core'
+import { redisCall, waitForReady } from '@x/redis-core'
+import type { MessageDecoder } from './message-codec.js'
+import type { MessageHandler } from './types.js'
+
+export type SubscriptionKind = 'channel' | 'pattern' | 'shard'
+
+/** Handlers that share one decoder; the value is decoded once for all of them. */
+export interface HandlerGroup {
+  readonly decoder: MessageDecoder
+  /** handler → number of live subscriptions of it, so subscribing the same function twice delivers once. */
+  readonly handlers: Map<MessageHandler<never>, number>
+}
+
+export interface Entry {
+  readonly kind: SubscriptionKind
+  readonly name: string
+  readonly groups: HandlerGroup[]
+  /** Live subscriptions, all groups together. */
+  refs: number
+  /** What we believe the server has. After a failed or timed-out command we assume "subscribed" so a later sync cleans up. */
+  onServer: boolean
+  /** Every SUBSCRIBE/UNSUBSCRIBE of this name runs on this chain, one at a time. */
+  tail: Promise<void>
+  queued: number
+}
+
+const COMMANDS = {
+  channel: { on: 'subscribe', off: 'unsubscribe' },
+  pattern: { on: 'psubscribe', off: 'punsubscribe' },
+  shard: { on: 'ssubscribe', off: 'sunsubscribe' },
+} as const
+
+/**
+ * The reference-counted subscription table. Changes to the handler sets are synchronous; bringing
+ * the server in line ("sync") is serialized per name and always compares what is wanted now (any
+ * handlers left?) with what the server has, so any interleaving of subscribe and unsubscribe calls
+ * converges to the right server state with at most one command per transition.
+ */
+export class SubscriptionRegistry {
+  readonly channels = new Map<string, Entry>()
+  readonly patterns = new Map<string, Entry>()
+  readonly shards = new Map<string, Entry>()
+  private readyWait: Promise<void> | undefined
+
+  constructor(
+    private readonly subscriber: () => RedisClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  table(kind: SubscriptionKind): Map<string, Entry> {
+    return kind === 'channel' ? this.channels : kind === 'pattern' ? this.patterns : this.shards
+  }
+
+  /** Adds a handler locally; returns the entry to sync. */
+  add(kind: SubscriptionKind, name: string, decoder: MessageDecoder, handler: MessageHandler<never>): Entry {
+    const table = this.table(kind)
+    let entry = table.get(name)
+    if (entry === undefined) {
+      entry = { kind, name, groups: [], refs: 0, onServer: false, tail: Promise.resolve(), queued: 0 }
+      table.set(name, entry)
+    }
+    let group = entry.groups.find((candidate) => candidate.decoder === decoder)
+    if (group === undefined) {
+      group = { decoder, handlers: new Map() }
+      entry.groups.push(group)
+    }
+    group.handlers.set(handler, (group.handlers.get(handler) ?? 0) + 1)
+    entry.refs++
+    return entry
+  }
+
+  /** Removes one subscription of a handler locally. */
+  remove(entry: Entry, decoder: MessageDecoder, handler: MessageHandler<never>): void {
+    const index = entry.groups.findIndex((candidate) => candidate.decoder === decoder)
+    const group = entry.groups[index]
+    if (group === undefined) return
+    const count = group.handlers.get(handler)
+    if (count === undefined) return
+    if (count > 1) group.handlers.set(handler, count - 1)
+    else group.handlers.delete(handler)
+    if (group.handlers.size === 0) entry.groups.splice(index, 1)
+    entry.refs--
+  }
+
+  /** Queues a sync of `entry` behind the ones already queued for its name. */
+  sync(entry: Entry): Promise<void> {
+    entry.queued++
+    const run = entry.tail.then(() => this.apply(entry))
+    const settled = run.then(
+      () => this.settle(entry),
+      () => this.settle(entry),
+    )
+    entry.tail = settled
+    return run
+  }
+
+  /** Forget what the server had (a new connection has nothing) and queue a resync of every entry. */
+  resyncAll(): Array<Promise<void>> {
+    const entries = [...this.channels.values(), ...this.patterns.values(), ...this.shards.values()]
+    for (const entry of entries) entry.onServer = false
+    return entries.map((entry) => this.sync(entry))
+  }
+
+  counts(): { channels: number; patterns: number; shardedChannels: number } {
+    return { channels: this.channels.size, patterns: this.patterns.size, shardedChannels: this.shards.size }
+  }
+
+  private async apply(entry: Entry): Promise<void> {
+    const wanted = entry.refs > 0
+    if (wanted === entry.onServer) return
+    const client = this.subscriber()
+    if (client.status !== 'ready') await this.ready(client)
+    const command = wanted ? COMMANDS[entry.kind].on : COMMANDS[entry.kind].off
+    const what = `${command.toUpperCase()} ${entry.name}`
+    if (wanted) {
+      // Unknown outcome (timeout) counts as subscribed, so a later sync sends the UNSUBSCRIBE.
+      entry.onServer = true
+      await redisCall(client[command](entry.name) as Promise<unknown>, this.timeoutMs, what)
+    } else {
+      await redisCall(client[command](entry.name) as Promise<unknown>, this.timeoutMs, what)
+      entry.onServer = false
+    }
+  }
+
+  /** One shared wait while the connection comes up, instead of a pair of listeners per queued command. */
+  private ready(client: RedisClient): Promise<void> {
+    this.readyWait ??= waitForReady(client, this.timeoutMs).finally(() => {
+      this.readyWait = undefined
+    })
+    return this.readyWait
+  }
+
+  private settle(entry: Entry): void {
+    entry.queued--
+    if (entry.queued === 0 && entry.refs === 0 && !entry.onServer) {
+      const table = this.table(entry.kind)
+      if (table.get(entry.name) === entry) table.delete(entry.name)
+    }
+  }
+}

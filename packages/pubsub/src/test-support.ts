@@ -1,0 +1,58 @@
+// Helpers shared by this package's tests (not exported from the package).
+import { isCluster, type RedisClient, waitForReady } from '@x/redis-core'
+import type { Cluster, Redis } from 'ioredis'
+
+async function nodesOf(client: Redis | Cluster): Promise<Redis[]> {
+  await waitForReady(client as RedisClient, 10_000)
+  return isCluster(client as RedisClient) ? (client as Cluster).nodes('master') : [client as Redis]
+}
+
+/** PUBSUB NUMSUB of one channel, summed over every master (a Cluster node only counts its own clients). */
+export async function numsub(client: Redis | Cluster, channel: string): Promise<number> {
+  let total = 0
+  for (const node of await nodesOf(client)) {
+    const reply = (await node.call('PUBSUB', 'NUMSUB', channel)) as [string, number]
+    total += Number(reply[1])
+  }
+  return total
+}
+
+/** PUBSUB SHARDNUMSUB of one sharded channel, summed over every master. */
+export async function shardNumsub(client: Redis | Cluster, channel: string): Promise<number> {
+  let total = 0
+  for (const node of await nodesOf(client)) {
+    const reply = (await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number]
+    total += Number(reply[1])
+  }
+  return total
+}
+
+/** PUBSUB NUMPAT summed over every master. Global to a server: only meaningful on a private one. */
+export async function numpat(client: Redis | Cluster): Promise<number> {
+  let total = 0
+  for (const node of await nodesOf(client)) total += Number(await node.call('PUBSUB', 'NUMPAT'))
+  return total
+}
+
+/** Records uncaught exceptions and unhandled rejections while installed. */
+export function watchProcess(): { errors: unknown[]; stop(): void } {
+  const errors: unknown[] = []
+  const onError = (error: unknown) => {
+    errors.push(error)
+  }
+  process.on('uncaughtException', onError)
+  process.on('unhandledRejection', onError)
+  return {
+    errors,
+    stop() {
+      process.off('uncaughtException', onError)
+      process.off('unhandledRejection', onError)
+    },
+  }
+}
+
+/** Collects messages and lets a test wait for a count. */
+export function collector<T = unknown>(): { messages: T[]; handler: (message: T) => void } {
+  const messages: T[] = []
+  return { messages, handler: (message: T) => void messages.push(message) }
+}
