@@ -22,12 +22,14 @@ export interface XErrorOptions {
  */
 export class XError extends Error {
   readonly code: XErrorCode
-  readonly [BRAND] = true
 
   constructor(code: XErrorCode, message: string, options: XErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'XError'
     this.code = code
+    // Defined here rather than as a typed member, so declaration files of subclasses in other
+    // packages never have to name the symbol.
+    Object.defineProperty(this, BRAND, { value: true })
   }
 
   static isInstance(error: unknown): error is XError {
