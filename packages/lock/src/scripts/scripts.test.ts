@@ -1,0 +1,106 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fenceSync } from './fence-sync.lua.js'
+import { lockAcquire } from './lock-acquire.lua.js'
+import { lockExtend } from './lock-extend.lua.js'
+import { lockInspect } from './lock-inspect.lua.js'
+import { lockRelease } from './lock-release.lua.js'
+import { semaphoreAcquire } from './semaphore-acquire.lua.js'
+import { semaphoreExtend } from './semaphore-extend.lua.js'
+import { semaphoreInspect } from './semaphore-inspect.lua.js'
+import { semaphoreRelease } from './semaphore-release.lua.js'
+
+describe.each(targets())('lua scripts on $name', (target) => {
+  let redis: RedisClient
+  let subscriber: ReturnType<typeof target.client>
+  let id = 0
+  const keysFor = () => {
+    const tag = `s${++id}`
+    return {
+      lock: `${target.prefix}:{${tag}}:lock`,
+      fence: `${target.prefix}:{${tag}}:fence`,
+      holders: `${target.prefix}:{${tag}}:semaphore`,
+    }
+  }
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+    subscriber = target.client()
+  })
+  afterAll(() => {
+    redis.disconnect()
+  })
+
+  it('lock-acquire sets the token with a ttl and increments the fence, or returns the pttl', async () => {
+    const keys = keysFor()
+    expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 5000])).toEqual([1, 1])
+    const [taken, pttl] = await lockAcquire.run(redis, [keys.lock, keys.fence], ['b', 5000])
+    expect(taken).toBe(0)
+    expect(pttl).toBeGreaterThan(0)
+    expect(pttl).toBeLessThanOrEqual(5000)
+    expect(await lockInspect.run(redis, [keys.lock, keys.fence])).toEqual([expect.any(Number), 1])
+  })
+
+  it('lock-extend only touches a lock holding our token', async () => {
+    const keys = keysFor()
+    await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 1000])
+    expect(await lockExtend.run(redis, [keys.lock], ['b', 60_000])).toBe(0)
+    expect(await lockExtend.run(redis, [keys.lock], ['a', 60_000])).toBe(1)
+    const [pttl] = await lockInspect.run(redis, [keys.lock, keys.fence])
+    expect(pttl).toBeGreaterThan(1000)
+    const missing = keysFor()
+    expect(await lockExtend.run(redis, [missing.lock], ['a', 60_000])).toBe(0)
+    expect(await lockInspect.run(redis, [missing.lock, missing.fence])).toEqual([-2, 0])
+  })
+
+  it('lock-release deletes only our lock and publishes the key on the channel', async () => {
+    const keys = keysFor()
+    const channel = `${target.prefix}:released`
+    const messages: string[] = []
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) messages.push(message)
+    })
+    await subscriber.subscribe(channel)
+    await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 5000])
+    expect(await lockRelease.run(redis, [keys.lock], ['b', channel])).toBe(0)
+    expect(await lockRelease.run(redis, [keys.lock], ['a', channel])).toBe(1)
+    expect(await lockRelease.run(redis, [keys.lock], ['a', channel])).toBe(0)
+    for (let i = 0; i < 100 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(messages).toEqual([keys.lock])
+  })
+
+  it('fence-sync raises a counter and never lowers it', async () => {
+    const keys = keysFor()
+    await fenceSync.run(redis, [keys.fence], [7])
+    await fenceSync.run(redis, [keys.fence], [3])
+    expect(await lockInspect.run(redis, [keys.lock, keys.fence])).toEqual([-2, 7])
+    expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 1000])).toEqual([1, 8])
+  })
+
+  it('semaphore scripts grant up to the limit, extend and release by token, on the server clock', async () => {
+    const keys = keysFor()
+    const channel = `${target.prefix}:released`
+    expect(await semaphoreAcquire.run(redis, [keys.holders, keys.fence], ['a', 5000, 2])).toEqual([1, 1])
+    expect(await semaphoreAcquire.run(redis, [keys.holders, keys.fence], ['b', 5000, 2])).toEqual([1, 2])
+    const [granted, wait] = await semaphoreAcquire.run(redis, [keys.holders, keys.fence], ['c', 5000, 2])
+    expect(granted).toBe(0)
+    expect(wait).toBeGreaterThan(0)
+    expect(await semaphoreExtend.run(redis, [keys.holders], ['a', 9000])).toBe(1)
+    expect(await semaphoreExtend.run(redis, [keys.holders], ['zz', 9000])).toBe(0)
+    const [live, next, fence] = await semaphoreInspect.run(redis, [keys.holders, keys.fence])
+    expect([live, fence]).toEqual([2, 2])
+    expect(next).toBeGreaterThan(0)
+    expect(await semaphoreRelease.run(redis, [keys.holders], ['a', channel])).toBe(1)
+    expect(await semaphoreRelease.run(redis, [keys.holders], ['a', channel])).toBe(0)
+  })
+
+  it('semaphore-acquire prunes expired holders before counting', async () => {
+    const keys = keysFor()
+    await semaphoreAcquire.run(redis, [keys.holders, keys.fence], ['dead', 30, 1])
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    expect(await semaphoreAcquire.run(redis, [keys.holders, keys.fence], ['alive', 5000, 1])).toEqual([1, 2])
+    expect(await semaphoreInspect.run(redis, [keys.holders, keys.fence])).toEqual([1, expect.any(Number), 2])
+    expect(await semaphoreExtend.run(redis, [keys.holders], ['dead', 5000])).toBe(0)
+  })
+})

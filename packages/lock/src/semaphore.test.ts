@@ -1,0 +1,178 @@
+import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
+import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
+import { createLock, type Lock } from './lock.js'
+
+describe.each(targets())('semaphore on $name', (target) => {
+  let redis: RedisClient
+  let lock: Lock
+  let inspector: ReturnType<typeof target.client>
+  let nameId = 0
+  const name = () => `sem-${++nameId}`
+  const holdersKey = (semaphore: string) => `${target.prefix}:{${semaphore}}:semaphore`
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+    lock = createLock({ redis, prefix: target.prefix })
+    inspector = target.client()
+  })
+
+  afterAll(async () => {
+    await lock.close()
+    redis.disconnect()
+  })
+
+  it('grants up to limit permits with the lease shape, then tryAcquire returns null', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 3, ttl: 5000 })
+    const leases = await Promise.all([semaphore.acquire(), semaphore.acquire(), semaphore.acquire()])
+    for (const lease of leases) {
+      expect(lease.resource).toBe(semaphore.name)
+      expect(typeof lease.token).toBe('string')
+      expect(lease.fence).toBeGreaterThan(0)
+      expect(lease.expiresAt).toBeGreaterThan(Date.now())
+      expect(lease.signal.aborted).toBe(false)
+    }
+    expect(new Set(leases.map((lease) => lease.fence)).size).toBe(3)
+    expect(await semaphore.tryAcquire()).toBeNull()
+    expect(await inspector.zcard(holdersKey(semaphore.name))).toBe(3)
+    await Promise.all(leases.map((lease) => lease.release()))
+    expect(await inspector.exists(holdersKey(semaphore.name))).toBe(0)
+  })
+
+  it('acquires and releases a permit with one script call each', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 2 })
+    const counter = countCommands(redis)
+    try {
+      const lease = await semaphore.acquire()
+      expect(counter.names()).toEqual(['evalsha'])
+      counter.reset()
+      await lease.release()
+      expect(counter.names()).toEqual(['evalsha'])
+    } finally {
+      counter.restore()
+    }
+  })
+
+  it('never has more than limit holders under sustained contention', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 3, ttl: 10_000 })
+    let inside = 0
+    let most = 0
+    let entries = 0
+    const until = Date.now() + 1500
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        while (Date.now() < until) {
+          await semaphore.withPermit(
+            async () => {
+              inside += 1
+              entries += 1
+              most = Math.max(most, inside)
+              const holders = await inspector.zcard(holdersKey(semaphore.name))
+              expect(holders).toBeLessThanOrEqual(3)
+              await sleep(Math.random() * 5)
+              inside -= 1
+            },
+            { waitMs: 20_000 },
+          )
+        }
+      }),
+    )
+    expect(most).toBe(3)
+    expect(entries).toBeGreaterThan(12)
+  }, 30_000)
+
+  it('a holder that dies without releasing loses its permit after its ttl', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 200 })
+    const crashed = await semaphore.acquire()
+    expect(await semaphore.tryAcquire()).toBeNull()
+    // No release: the permit must free itself. A waiter gets it once the ttl passed.
+    const next = await semaphore.acquire({ waitMs: 10_000 })
+    expect(next.fence).toBe(crashed.fence + 1)
+    await next.release()
+    await expect(crashed.release()).rejects.toSatisfy(LockNotHeldError.isInstance)
+  })
+
+  it('a release wakes a waiter through the notification', async () => {
+    const slowPoll = createLock({
+      redis,
+      prefix: target.prefix,
+      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+    })
+    const semaphoreName = name()
+    const semaphore = lock.createSemaphore(semaphoreName, { limit: 1, ttl: 60_000 })
+    const waitingSide = slowPoll.createSemaphore(semaphoreName, { limit: 1, ttl: 60_000 })
+    const holder = await semaphore.acquire()
+    const waiting = waitingSide.acquire()
+    await sleep(150)
+    await holder.release()
+    const lease = await waiting
+    await lease.release()
+    await slowPoll.close()
+  }, 15_000)
+
+  it('times out with LockTimeoutError when no permit frees up', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 1 })
+    const holder = await semaphore.acquire()
+    await expect(semaphore.acquire({ waitMs: 150 })).rejects.toSatisfy(LockTimeoutError.isInstance)
+    await holder.release()
+  })
+
+  it('extend keeps a permit alive but never revives an expired one', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 100 })
+    const lease = await semaphore.acquire()
+    await lease.extend(5000)
+    await sleep(200)
+    expect(await semaphore.tryAcquire()).toBeNull()
+    await lease.release()
+
+    const short = await semaphore.acquire()
+    await eventually(async () => (await semaphore.inspect()).holders === 0)
+    await expect(short.extend(5000)).rejects.toSatisfy(LockLostError.isInstance)
+    expect(await inspector.zscore(holdersKey(semaphore.name), short.token)).toBeNull()
+  })
+
+  it('withPermit keeps a permit past its ttl with the watchdog', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 200 })
+    const result = await semaphore.withPermit(async (signal) => {
+      await sleep(700)
+      expect(signal.aborted).toBe(false)
+      expect(await semaphore.tryAcquire()).toBeNull()
+      return 'ok'
+    })
+    expect(result).toBe('ok')
+    expect((await semaphore.inspect()).holders).toBe(0)
+  })
+
+  it('inspect counts live holders without pruning', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 4, ttl: 3000 })
+    expect(await semaphore.inspect()).toEqual({ holders: 0, limit: 4, nextExpiryMs: null, fence: 0 })
+    const leases = [await semaphore.acquire(), await semaphore.acquire()]
+    const state = await semaphore.inspect()
+    expect(state.holders).toBe(2)
+    expect(state.fence).toBe(2)
+    expect(state.nextExpiryMs).toBeGreaterThan(0)
+    expect(state.nextExpiryMs).toBeLessThanOrEqual(3000)
+    await Promise.all(leases.map((lease) => lease.release()))
+  })
+
+  it('rejects a bad limit, ttl or name before any Redis call', async () => {
+    const counter = countCommands(redis)
+    try {
+      expect(() => lock.createSemaphore(name(), { limit: 0 })).toThrow(InvalidArgumentError)
+      expect(() => lock.createSemaphore(name(), { limit: 1.5 })).toThrow(InvalidArgumentError)
+      expect(() => lock.createSemaphore(name(), { limit: Number.NaN })).toThrow(InvalidArgumentError)
+      expect(() => lock.createSemaphore(name(), { limit: 2, ttl: -1 })).toThrow(InvalidArgumentError)
+      expect(() => lock.createSemaphore('', { limit: 2 })).toThrow(InvalidArgumentError)
+      expect(() => lock.createSemaphore(name(), undefined as never)).toThrow(InvalidArgumentError)
+      const semaphore = lock.createSemaphore(name(), { limit: 2 })
+      await expect(semaphore.acquire({ ttl: 0 })).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(semaphore.acquire({ waitMs: Number.NaN })).rejects.toSatisfy(
+        InvalidArgumentError.isInstance,
+      )
+      expect(counter.count()).toBe(0)
+    } finally {
+      counter.restore()
+    }
+  })
+})
