@@ -1,0 +1,154 @@
+import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
+import { type RedisServer, startServers, stopAll } from '@x/testkit'
+import { eventually, sleep } from '@x/testkit/vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { LockNotHeldError, LockTimeoutError, QuorumError } from './errors.js'
+import { createLock, type Lock } from './lock.js'
+
+describe('Redlock over 3 independent servers', () => {
+  let servers: RedisServer[]
+  let clients: RedisClient[]
+  let lock: Lock
+  let resourceId = 0
+  const resource = () => `rl-${++resourceId}`
+  const lockKey = (name: string) => `redlock:{${name}}:lock`
+
+  const ensureAllUp = async () => {
+    for (const server of servers) if (!server.running) await server.restart()
+    await eventually(
+      async () => (await Promise.all(clients.map((client) => client.ping().catch(() => null)))).every(Boolean),
+      15_000,
+    )
+  }
+
+  beforeAll(async () => {
+    servers = await startServers(3)
+    clients = servers.map((server) => createRedis({ url: server.url, commandTimeoutMs: 1000 }))
+    lock = createLock({ redis: clients, prefix: 'redlock', commandTimeoutMs: 500 })
+  }, 60_000)
+
+  afterEach(ensureAllUp, 30_000)
+
+  afterAll(async () => {
+    await lock.close()
+    for (const client of clients) client.disconnect()
+    await stopAll(servers)
+  })
+
+  it('takes the lock on every server with one token and mints a fence', async () => {
+    const name = resource()
+    const lease = await lock.acquire(name, { ttl: 5000 })
+    expect(lease.fence).toBe(1)
+    for (const server of servers) expect(await server.client().get(lockKey(name))).toBe(lease.token)
+    await lease.release()
+    for (const server of servers) expect(await server.client().exists(lockKey(name))).toBe(0)
+  })
+
+  it('acquires with one server stopped, and refuses with QuorumError with two stopped', async () => {
+    const name = resource()
+    await servers[2]!.kill()
+    const lease = await lock.acquire(name, { ttl: 5000 })
+    expect(lease.fence).toBeGreaterThan(0)
+    await lease.release()
+    await servers[1]!.kill()
+    const error = await lock.acquire(name, { waitMs: 500 }).catch((caught: unknown) => caught)
+    expect(QuorumError.isInstance(error)).toBe(true)
+    expect(LockTimeoutError.isInstance(error)).toBe(false)
+    await expect(lock.tryAcquire(name)).rejects.toSatisfy(QuorumError.isInstance)
+    await expect(lock.inspect(name)).rejects.toSatisfy(QuorumError.isInstance)
+    // The minority acquisition on the one live server was released again.
+    expect(await servers[0]!.client().exists(lockKey(name))).toBe(0)
+  }, 30_000)
+
+  it('releases partial acquisitions when it cannot reach a majority', async () => {
+    const name = resource()
+    await servers[1]!.client().set(lockKey(name), 'someone-else', 'PX', 30_000)
+    await servers[2]!.client().set(lockKey(name), 'someone-else', 'PX', 30_000)
+    expect(await lock.tryAcquire(name)).toBeNull()
+    expect(await servers[0]!.client().exists(lockKey(name))).toBe(0)
+    expect(await servers[1]!.client().get(lockKey(name))).toBe('someone-else')
+    const state = await lock.inspect(name)
+    expect(state.locked).toBe(true)
+    expect(state.ttlMs).toBeGreaterThan(0)
+  })
+
+  it('accounts for clock drift in validity and never hands out a lease without validity left', async () => {
+    const name = resource()
+    const before = Date.now()
+    const lease = await lock.acquire(name, { ttl: 10_000 })
+    // drift = 1% of the ttl + 2 ms
+    expect(lease.expiresAt).toBeLessThanOrEqual(before + 10_000 - 102)
+    await lease.release()
+    const strict = createLock({ redis: clients, prefix: 'redlock', driftFactor: 0.99 })
+    expect(await strict.tryAcquire(name, { ttl: 100 })).toBeNull()
+    for (const server of servers) expect(await server.client().exists(lockKey(name))).toBe(0)
+    await strict.close()
+  })
+
+  it('keeps fencing tokens strictly increasing across different majorities, even after a server lost its data', async () => {
+    const name = resource()
+    const fences: number[] = []
+    const take = async () => {
+      const lease = await lock.acquire(name, { ttl: 5000, waitMs: 5000 })
+      fences.push(lease.fence)
+      await lease.release()
+    }
+    await take()
+    await servers[2]!.kill()
+    await take()
+    await take()
+    // Server 2 comes back empty (no persistence); then server 0 goes away: the majority is {1, 2}.
+    await servers[2]!.restart()
+    await eventually(async () => (await clients[2]!.ping().catch(() => null)) === 'PONG', 15_000)
+    await servers[0]!.kill()
+    await take()
+    await servers[0]!.restart()
+    await eventually(async () => (await clients[0]!.ping().catch(() => null)) === 'PONG', 15_000)
+    await servers[1]!.kill()
+    await take()
+    for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!)
+  }, 60_000)
+
+  it('a waiter is woken by the release notification', async () => {
+    const name = resource()
+    const slowPoll = createLock({
+      redis: clients,
+      prefix: 'redlock',
+      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+    })
+    const holder = await lock.acquire(name, { ttl: 60_000 })
+    const waiting = slowPoll.acquire(name)
+    await sleep(200)
+    await holder.release()
+    const lease = await waiting
+    expect(lease.fence).toBeGreaterThan(holder.fence)
+    await lease.release()
+    await slowPoll.close()
+  }, 15_000)
+
+  it('withLock keeps a Redlock lease alive with the watchdog', async () => {
+    const name = resource()
+    const result = await lock.withLock(
+      name,
+      async (signal, lease) => {
+        await sleep(900)
+        expect(signal.aborted).toBe(false)
+        for (const server of servers) expect(await server.client().get(lockKey(name))).toBe(lease.token)
+        return 'ok'
+      },
+      { ttl: 300 },
+    )
+    expect(result).toBe('ok')
+  })
+
+  it('release of a lease that is gone everywhere throws LockNotHeldError', async () => {
+    const name = resource()
+    const lease = await lock.acquire(name)
+    for (const server of servers) await server.client().del(lockKey(name))
+    await expect(lease.release()).rejects.toSatisfy(LockNotHeldError.isInstance)
+  })
+
+  it('a semaphore needs one server, not a Redlock set', () => {
+    expect(() => lock.createSemaphore('s', { limit: 2 })).toThrow(InvalidArgumentError)
+  })
+})
