@@ -15,13 +15,13 @@ export function parseSettings(argv: readonly string[]): Settings | 'help' {
     ? {
         quick,
         rounds: 1,
-        durationMs: 80,
+        durationMs: 60,
         warmupMs: 20,
         concurrencies: [1, 64],
-        contendedMs: 400,
+        contendedMs: 250,
         contendedWorkers: 32,
         stampedeReaders: 1000,
-        memoryRequests: 10_000,
+        memoryRequests: 2_000,
         only: [],
       }
     : {

@@ -1,0 +1,15 @@
+import type { Scenario } from '../../harness/types.js'
+import { SCENARIO } from '../../scenario-names.js'
+import { type PubSubFamily, publishToHandler } from './families.js'
+import { rawIoredis } from './raw-ioredis.js'
+
+const families: PubSubFamily[] = [rawIoredis]
+
+export const pubSubScenarios: Scenario[] = [
+  {
+    kind: 'throughput',
+    workload: 'pubsub',
+    scenario: SCENARIO.pubsub,
+    contenders: families.map(publishToHandler),
+  },
+]
