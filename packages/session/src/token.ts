@@ -1,0 +1,75 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+/** Random bytes of the public id: enough that ids never collide and cannot be enumerated. */
+const ID_BYTES = 16
+const TAG_CHARS = 6
+const MIN_SECRET_BYTES = 16
+const MAX_SECRET_BYTES = 64
+
+// tag . id . secret, all base64url. Bounds are checked here so malformed input never reaches Redis.
+const TOKEN = new RegExp(
+  `^([A-Za-z0-9_-]{${TAG_CHARS}})\\.([A-Za-z0-9_-]{22})\\.([A-Za-z0-9_-]{${b64len(MIN_SECRET_BYTES)},${b64len(MAX_SECRET_BYTES)}})$`,
+)
+const PUBLIC_ID = new RegExp(`^([A-Za-z0-9_-]{${TAG_CHARS}})\\.([A-Za-z0-9_-]{22})$`)
+
+export const SECRET_BYTES_RANGE = { min: MIN_SECRET_BYTES, max: MAX_SECRET_BYTES } as const
+
+/** A token split into the part that names the session and the part that proves possession. */
+export interface ParsedToken {
+  /** Cluster hash tag derived from the user id: the session and its user's index share a slot. */
+  tag: string
+  /** Random part of the public id; the session key's last segment. */
+  id: string
+  /** `tag.id`: safe to log and to show in a device list, useless without the secret. */
+  publicId: string
+  /** SHA-256 of the secret, base64url: the only form of the secret Redis ever sees. */
+  digest: string
+}
+
+/** The hash tag for a user: a short hash, so user ids with any characters land on a spread of slots. */
+export function tagFor(userId: string): string {
+  return createHash('sha256').update(userId).digest('base64url').slice(0, TAG_CHARS)
+}
+
+export function digestOf(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url')
+}
+
+/** A new token for a user: `tag.id.secret` with `secretBytes` bytes from the CSPRNG in the secret. */
+export function generateToken(userId: string, secretBytes: number): { token: string; parsed: ParsedToken } {
+  return generateTokenForTag(tagFor(userId), secretBytes)
+}
+
+/** A new token in the slot of `tag` (rotation keeps the user's tag). */
+export function generateTokenForTag(
+  tag: string,
+  secretBytes: number,
+): { token: string; parsed: ParsedToken } {
+  const id = randomBytes(ID_BYTES).toString('base64url')
+  const secret = randomBytes(secretBytes).toString('base64url')
+  return {
+    token: `${tag}.${id}.${secret}`,
+    parsed: { tag, id, publicId: `${tag}.${id}`, digest: digestOf(secret) },
+  }
+}
+
+/** Parses a token, or returns null for anything that is not one (wrong type, shape, length). */
+export function parseToken(token: unknown): ParsedToken | null {
+  if (typeof token !== 'string' || token.length > 200) return null
+  const match = TOKEN.exec(token)
+  if (!match) return null
+  const [, tag, id, secret] = match as unknown as [string, string, string, string]
+  return { tag, id, publicId: `${tag}.${id}`, digest: digestOf(secret) }
+}
+
+/** Parses a public id (`tag.id`) as listed by `listForUser`, or returns null. */
+export function parsePublicId(publicId: unknown): { tag: string; id: string } | null {
+  if (typeof publicId !== 'string') return null
+  const match = PUBLIC_ID.exec(publicId)
+  if (!match) return null
+  return { tag: match[1]!, id: match[2]! }
+}
+
+function b64len(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3)
+}
