@@ -74,14 +74,15 @@ for i = 1, n do
       pending[i] = new
     end
   elseif alg == 2 then
+    -- value = current * 2^26 + previous; which window it belongs to is read from its expiry time
+    -- (the end of the window after it), so the key stays one small integer
     local cur = floor(now / window)
     local c, p = 0, 0
-    local v = redis.call('GET', key)
+    local v = tonumber(redis.call('GET', key))
     if v then
-      local w, vc, vp = string.match(v, '^(%d+):(%d+):(%d+)$')
-      w = tonumber(w)
-      if w == cur then c, p = tonumber(vc), tonumber(vp)
-      elseif w == cur - 1 then p = tonumber(vc) end
+      local expires = redis.call('PEXPIRETIME', key) * 1000
+      if expires == (cur + 2) * window then c, p = floor(v / 67108864), v % 67108864
+      elseif expires == (cur + 1) * window then p = floor(v / 67108864) end
     end
     local start = cur * window
     if mode == 2 then
@@ -89,7 +90,7 @@ for i = 1, n do
       c = c - take
       p = math.max(0, p - (cost - take))
       if c + p == 0 then redis.call('DEL', key)
-      else redis.call('SET', key, fmt('%.0f:%d:%d', cur, c, p), 'PX', ceil((start + 2 * window - now) / 1000)) end
+      else redis.call('SET', key, fmt('%.0f', c * 67108864 + p), 'PXAT', fmt('%.0f', (start + 2 * window) / 1000)) end
     end
     local est = p * (1 - (now - start) / window) + c
     rem = math.max(0, floor(limit - est + 1e-9))
@@ -102,21 +103,18 @@ for i = 1, n do
     else
       arem = math.max(0, floor(limit - est - cost + 1e-9))
       areset = start + 2 * window - now
-      pending[i] = fmt('%.0f:%d:%d', cur, c + cost, p)
+      pending[i] = fmt('%.0f', (c + cost) * 67108864 + p)
     end
   elseif alg == 3 then
+    -- value = count; it belongs to the current window only if it expires at that window's end
     local cur = floor(now / window)
-    local c = 0
-    local v = redis.call('GET', key)
-    if v then
-      local w, vc = string.match(v, '^(%d+):(%d+)$')
-      if tonumber(w) == cur then c = tonumber(vc) end
-    end
     local finish = (cur + 1) * window
+    local c = tonumber(redis.call('GET', key)) or 0
+    if c > 0 and redis.call('PEXPIRETIME', key) * 1000 ~= finish then c = 0 end
     if mode == 2 then
       c = math.max(0, c - cost)
       if c == 0 then redis.call('DEL', key)
-      else redis.call('SET', key, fmt('%.0f:%d', cur, c), 'PX', ceil((finish - now) / 1000)) end
+      else redis.call('SET', key, c, 'PXAT', fmt('%.0f', finish / 1000)) end
     end
     rem = math.max(0, limit - c)
     if c > 0 then reset = finish - now end
@@ -125,7 +123,7 @@ for i = 1, n do
     else
       arem = limit - c - cost
       areset = finish - now
-      pending[i] = fmt('%.0f:%d', cur, c + cost)
+      pending[i] = c + cost
     end
   else
     local low = now - window
@@ -173,9 +171,9 @@ for i = 1, n do
     if alg == '1' then
       redis.call('SET', key, fmt('%.0f', ceil(value)), 'PX', ceil((value - now) / 1000))
     elseif alg == '2' then
-      redis.call('SET', key, value, 'PX', ceil(((floor(now / window) + 2) * window - now) / 1000))
+      redis.call('SET', key, value, 'PXAT', fmt('%.0f', (floor(now / window) + 2) * window / 1000))
     elseif alg == '3' then
-      redis.call('SET', key, value, 'PX', ceil(((floor(now / window) + 1) * window - now) / 1000))
+      redis.call('SET', key, value, 'PXAT', fmt('%.0f', (floor(now / window) + 1) * window / 1000))
     else
       local j = 0
       while j < cost do

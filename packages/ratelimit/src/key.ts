@@ -17,7 +17,7 @@ export function assertKey(key: unknown): string {
 }
 
 /**
- * `prefix:{key}:!` for the block marker and `prefix:{key}:name:letter` per policy: every key of one
+ * `prefix:{key}:!` for the block marker and `prefix:{key}:letter:name` per policy: every key of one
  * check shares the hash tag `{key}`, so one script may touch them all on Cluster. The algorithm
  * letter keeps a policy whose algorithm changed from reading the old layout.
  */
@@ -29,6 +29,8 @@ export function keysOf(prefix: string, key: string, suffixes: readonly string[])
   return keys
 }
 
+/** The policy part of a key: the algorithm letter, then the name unless it is `default` (short keys are small keys). */
 export function policySuffix(policy: Policy): string {
-  return `${policy.name}:${LETTER[policy.algorithm]}`
+  const letter = LETTER[policy.algorithm]
+  return policy.name === 'default' ? letter : `${letter}:${policy.name}`
 }

@@ -75,10 +75,14 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Memo
     assertCost(cost)
     const now = clock()
     const states = stateOf(key, mode !== 'peek') ?? policies.map(() => ({ a: 0, b: 0, c: 0, log: [] }))
-    if (mode === 'refund') policies.forEach((policy, i) => refundState(policy, states[i]!, cost, now))
+    if (mode === 'refund') {
+      for (let i = 0; i < policies.length; i++) refundState(policies[i]!, states[i]!, cost, now)
+    }
     const before = policies.map((policy, i) => decide(policy, states[i]!, cost, now))
     const allowed = before.every((decision) => decision.retryUs === 0)
-    if (allowed && mode === 'limit') policies.forEach((policy, i) => consume(policy, states[i]!, cost, now))
+    if (allowed && mode === 'limit') {
+      for (let i = 0; i < policies.length; i++) consume(policies[i]!, states[i]!, cost, now)
+    }
     const after =
       allowed && mode === 'limit' ? policies.map((policy, i) => decide(policy, states[i]!, 0, now)) : before
     const results: PolicyResult[] = policies.map((policy, i) => ({

@@ -46,6 +46,9 @@ export const ALGORITHM_CODE = {
   'sliding-log': 4,
 } as const
 
+/** Largest sliding-window limit: both counts are packed into one integer below 2^52. */
+export const MAX_SLIDING_WINDOW_LIMIT = 2 ** 26 - 1
+
 const NAME = /^[A-Za-z0-9_-]{1,32}$/
 
 /** Upper bound on a window: 10 years keeps every microsecond timestamp exact in a double. */
@@ -68,6 +71,12 @@ export function normalizePolicy(options: PolicyOptions, fallbackName: string): P
   }
   const limit = assertPositive(`policy "${name}" limit`, options.limit, { integer: true })
   const windowMs = assertPositive(`policy "${name}" windowMs`, options.windowMs, { integer: true })
+  if (algorithm === 'sliding-window' && limit > MAX_SLIDING_WINDOW_LIMIT) {
+    // Both window counts are packed into one integer so the key stays small.
+    throw new InvalidArgumentError(
+      `policy "${name}": a sliding-window limit is at most ${MAX_SLIDING_WINDOW_LIMIT}`,
+    )
+  }
   if (windowMs > MAX_WINDOW_MS) {
     throw new InvalidArgumentError(`policy "${name}" windowMs must be at most ${MAX_WINDOW_MS}`)
   }

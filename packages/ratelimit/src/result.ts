@@ -39,7 +39,7 @@ export interface RateLimitResult {
   readonly remaining: number
   /** `resetMs` of the most constrained policy. */
   readonly resetMs: number
-  /** `now + resetMs`, epoch milliseconds on the Redis server clock (the seed's `resetAt`). */
+  /** When the tightest policy is full again: epoch milliseconds on the Redis server clock (the seed's `resetAt`). */
   readonly resetAt: number
   /**
    * 0 when allowed. Otherwise milliseconds to wait, rounded up: a retry of the same cost after exactly
@@ -77,7 +77,7 @@ export function summarize(
     limit: tightest.limit,
     remaining: tightest.remaining,
     resetMs: tightest.resetMs,
-    resetAt: Math.ceil(now + tightest.resetMs),
+    resetAt: Math.floor(now) + tightest.resetMs,
     retryAfterMs: allowed ? 0 : retryAfterMs,
     policies,
     now,
