@@ -1,1 +1,14 @@
-export {}
+export { createCache } from './cache.js'
+export type {
+  BatchFetcher,
+  Cache,
+  CacheEvents,
+  CacheOptions,
+  CacheStats,
+  FetchContext,
+  Fetcher,
+  GetOptions,
+  GetOrSetOptions,
+  SetManyEntry,
+  WriteOptions,
+} from './types.js'
