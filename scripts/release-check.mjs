@@ -9,16 +9,32 @@ import { join, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
 const run = (command, args, cwd = root) => {
-  console.log(`$ ${command} ${args.join(' ')}${cwd === root ? '' : `  (in ${cwd})`}`)
+  const shown = command === 'node' ? `node ${args[0]} -e <import probe>` : `${command} ${args.join(' ')}`
+  console.log(`$ ${shown}${cwd === root ? '' : `  (in ${cwd})`}`)
   execFileSync(command, args, { cwd, stdio: 'inherit' })
 }
 
 const published = readdirSync(join(root, 'packages'))
-  .map((dir) => ({ dir: join(root, 'packages', dir), manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) }))
+  .map((dir) => ({
+    dir: join(root, 'packages', dir),
+    manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
+  }))
   .filter(({ manifest }) => !manifest.private)
+  // RELEASE_CHECK_ONLY=@x/a,@x/b narrows the check while developing; CI checks everything.
+  .filter(
+    ({ manifest }) =>
+      !process.env.RELEASE_CHECK_ONLY || process.env.RELEASE_CHECK_ONLY.split(',').includes(manifest.name),
+  )
   .sort((a, b) => (a.manifest.name === '@x/redis-core' ? -1 : b.manifest.name === '@x/redis-core' ? 1 : 0))
 
-run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', ...published.map(({ manifest }) => `--filter=${manifest.name}`)])
+run('pnpm', [
+  'exec',
+  'turbo',
+  'run',
+  'build',
+  '--output-logs=errors-only',
+  ...published.map(({ manifest }) => `--filter=${manifest.name}`),
+])
 
 const work = mkdtempSync(join(tmpdir(), 'x-release-check-'))
 const tarballs = new Map()
@@ -33,7 +49,8 @@ try {
     tarballs.set(manifest.name, join(work, tarball))
   }
 
-  const ioredis = JSON.parse(readFileSync(join(root, 'packages/redis-core/package.json'), 'utf8')).devDependencies.ioredis
+  const ioredis = JSON.parse(readFileSync(join(root, 'packages/redis-core/package.json'), 'utf8'))
+    .devDependencies.ioredis
   for (const { manifest } of published) {
     const project = mkdtempSync(join(work, 'consumer-'))
     const ours = { [manifest.name]: `file:${tarballs.get(manifest.name)}` }
@@ -43,23 +60,31 @@ try {
     }
     writeFileSync(
       join(project, 'package.json'),
-      JSON.stringify({ name: 'consumer', private: true, dependencies: { ...ours, ioredis }, overrides: ours }, null, 2),
+      JSON.stringify(
+        { name: 'consumer', private: true, dependencies: { ...ours, ioredis }, overrides: ours },
+        null,
+        2,
+      ),
     )
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], project)
-    const probe = (source) => `
+    // Both module systems run the same check inside an async function (CJS has no top-level await).
+    const probe = (load) => `
       const count = (list) => list.reduce((map, name) => map.set(name, (map.get(name) ?? 0) + 1), new Map())
-      const before = count(process.getActiveResourcesInfo())
-      ${source}
-      const names = Object.keys(mod)
-      if (names.length === 0) throw new Error('${manifest.name} exports nothing')
-      // No side effects at import: nothing keeps the event loop alive.
-      const after = count(process.getActiveResourcesInfo())
-      const handles = [...after].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name]) => name)
-      if (handles.length > 0) throw new Error('import left handles open: ' + handles.join(', '))
-      console.log('${manifest.name}: ' + names.length + ' exports')
+      ;(async () => {
+        const before = count(process.getActiveResourcesInfo())
+        const mod = ${load}
+        const names = Object.keys(mod)
+        if (names.length === 0) throw new Error('${manifest.name} exports nothing')
+        // No side effects at import: once module loading settles, nothing new keeps the loop alive.
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        const after = count(process.getActiveResourcesInfo())
+        const opened = [...after].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name]) => name)
+        if (opened.length > 0) throw new Error('importing ${manifest.name} left handles open: ' + opened.join(', '))
+        console.log('${manifest.name}: ' + names.length + ' exports, no side effects')
+      })().catch((error) => { console.error(error); process.exit(1) })
     `
-    run('node', ['--input-type=module', '-e', probe(`const mod = await import('${manifest.name}')`)], project)
-    run('node', ['--input-type=commonjs', '-e', probe(`const mod = require('${manifest.name}')`)], project)
+    run('node', ['--input-type=module', '-e', probe(`await import('${manifest.name}')`)], project)
+    run('node', ['--input-type=commonjs', '-e', probe(`require('${manifest.name}')`)], project)
   }
   console.log(`release:check passed for ${published.length} packages`)
 } finally {
