@@ -148,7 +148,7 @@ describe.each(targets())('$name', (target) => {
       limit: 1,
       windowMs: 60_000,
     })
-    const [seconds, micros] = (await inspect.time()) as [string, string]
+    const [seconds, micros] = (await inspect.time()) as unknown as [string, string]
     const serverNow = Number(seconds) * 1000 + Number(micros) / 1000
     const result = await limiter.limit('k')
     expect(Math.abs(result.now - serverNow)).toBeLessThan(5000)
