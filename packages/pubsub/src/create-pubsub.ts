@@ -11,6 +11,7 @@ import {
 } from '@x/redis-core'
 import type { Cluster, Redis } from 'ioredis'
 import { assertChannel } from './channel-name.js'
+import { createPublishRouter } from './cluster-publisher.js'
 import { HandlerError, PubSubClosedError, SchemaError } from './errors.js'
 import { createDecoder, encodeMessage, encodeValue, type MessageDecoder } from './message-codec.js'
 import { createMessageIterable, type IterateOptions, type MessageIterable } from './message-iterator.js'
@@ -84,6 +85,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
   const onReconnect = options.onReconnect
   const defaultDecoder = createDecoder(codec)
   const publishCall = makeCaller(redis, timeoutMs)
+  const publisherFor = createPublishRouter(redis)
 
   let closed = false
   let closing: Promise<void> | undefined
@@ -295,8 +297,9 @@ export function createPubSub(options: PubSubOptions): PubSub {
     } catch (error) {
       return Promise.reject(error)
     }
+    const client = command === 'publish' ? publisherFor(channel) : redis
     return publishCall(
-      redis[command](channel, payload) as Promise<number>,
+      client[command](channel, payload) as Promise<number>,
       command === 'publish' ? 'PUBLISH' : 'SPUBLISH',
     )
   }
@@ -338,7 +341,8 @@ export function createPubSub(options: PubSubOptions): PubSub {
         async publish(message) {
           assertOpen()
           const payload = await encodeMessage(decoder, message)
-          return publishCall(redis[command](name, payload) as Promise<number>, command.toUpperCase())
+          const client = sharded ? redis : publisherFor(name)
+          return publishCall(client[command](name, payload) as Promise<number>, command.toUpperCase())
         },
         subscribe: (handler) => addSubscription(kind, name, decoder, handler as MessageHandler<never>),
         iterate: (iterateOptions = {}) => iterateWith<T>(kind, name, decoder, iterateOptions),
