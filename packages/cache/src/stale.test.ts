@@ -1,0 +1,159 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { eventually, sleep, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCache } from './index.js'
+
+describe.each(targets())('$name', (target) => {
+  let redis: RedisClient
+  let counter = 0
+  const fresh = () => `${target.prefix}:s${++counter}`
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+  })
+  afterAll(() => redis.disconnect())
+
+  /** Writes `value`, then waits until it is stale (past ttl, within grace). */
+  async function staleEntry(cache: ReturnType<typeof createCache>, key: string, value: unknown) {
+    await cache.set(key, value)
+    await eventually(async () => (await cache.get(key)) === undefined && (await cache.get(key, { allowStale: true })) !== undefined)
+  }
+
+  it('within grace, serves the stale value at once and runs exactly one background refresh', async () => {
+    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000 })
+    const served: string[] = []
+    cache.on('stale', (event) => served.push(event.reason))
+    await staleEntry(cache, 'k', 'old')
+    let refreshes = 0
+    let finish!: () => void
+    const slow = new Promise<void>((resolve) => {
+      finish = resolve
+    })
+    const fetcher = async () => {
+      refreshes++
+      await slow
+      return 'new'
+    }
+    const results = []
+    for (let round = 0; round < 5; round++) {
+      results.push(...(await Promise.all(Array.from({ length: 20 }, () => cache.getOrSet('k', fetcher)))))
+    }
+    expect(results.every((value) => value === 'old')).toBe(true)
+    expect(refreshes).toBe(1)
+    finish()
+    await eventually(async () => (await cache.get('k')) === 'new')
+    expect(refreshes).toBe(1)
+    expect(served.length).toBeGreaterThan(0)
+    expect(served.every((reason) => reason === 'revalidate')).toBe(true)
+  })
+
+  it('a failing background refresh keeps serving stale and reports the error', async () => {
+    const errors: unknown[] = []
+    const cache = createCache({
+      redis,
+      prefix: fresh(),
+      ttl: 100,
+      grace: 60_000,
+      events: { fetchError: (event) => errors.push(event.error) },
+    })
+    await staleEntry(cache, 'k', 'old')
+    const failing = async (): Promise<string> => {
+      throw new Error('source down')
+    }
+    expect(await cache.getOrSet('k', failing)).toBe('old')
+    await eventually(() => errors.length === 1)
+    expect(await cache.getOrSet('k', failing)).toBe('old')
+    await eventually(() => errors.length === 2)
+    expect(cache.stats().fetchErrors).toBe(2)
+  })
+
+  it('fail-safe: with SWR off, a throwing fetcher serves the graced value and reports', async () => {
+    const reports: Array<{ staleServed: boolean }> = []
+    const cache = createCache({
+      redis,
+      prefix: fresh(),
+      ttl: 100,
+      grace: 60_000,
+      staleWhileRevalidate: false,
+      events: { fetchError: (event) => reports.push(event) },
+    })
+    await staleEntry(cache, 'k', { v: 1 })
+    const value = await cache.getOrSet('k', async () => {
+      throw new Error('db down')
+    })
+    expect(value).toEqual({ v: 1 })
+    expect(reports).toEqual([expect.objectContaining({ staleServed: true })])
+    expect(await cache.getOrSet('k', async () => ({ v: 2 }))).toEqual({ v: 2 })
+  })
+
+  it('fail-safe: a hard timeout with a graced value serves it; the fetcher sees the stale value', async () => {
+    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000, staleWhileRevalidate: false })
+    const timeouts: string[] = []
+    cache.on('fetchTimeout', (event) => timeouts.push(event.kind))
+    await staleEntry(cache, 'k', 'old')
+    let seen: unknown
+    const value = await cache.getOrSet(
+      'k',
+      async (context) => {
+        seen = context.stale
+        await sleep(500)
+        return 'late'
+      },
+      { timeout: { hard: 50 } },
+    )
+    expect(value).toBe('old')
+    expect(seen).toBe('old')
+    expect(timeouts).toEqual(['hard'])
+  })
+
+  it('soft timeout returns the stale value and the fetch finishes in the background', async () => {
+    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000, staleWhileRevalidate: false })
+    await staleEntry(cache, 'k', 'old')
+    const value = await cache.getOrSet(
+      'k',
+      async () => {
+        await sleep(300)
+        return 'new'
+      },
+      { timeout: { soft: 30 } },
+    )
+    expect(value).toBe('old')
+    expect(cache.stats().fetchTimeouts).toBe(1)
+    await eventually(async () => (await cache.get('k')) === 'new')
+  })
+
+  it('soft timeout does not apply without a stale value (the caller waits for the fetch)', async () => {
+    const cache = createCache({ redis, prefix: fresh(), timeouts: { soft: 10 } })
+    const value = await cache.getOrSet('k', async () => {
+      await sleep(80)
+      return 'fetched'
+    })
+    expect(value).toBe('fetched')
+  })
+
+  it('after grace the entry is gone and the fetcher runs in the foreground', async () => {
+    const cache = createCache({ redis, prefix: fresh(), ttl: 50, grace: 100 })
+    await cache.set('k', 'old')
+    await eventually(async () => (await cache.get('k', { allowStale: true })) === undefined)
+    expect(await cache.getOrSet('k', async () => 'new')).toBe('new')
+  })
+
+  it('a background refresh that meets a newer write does not overwrite it', async () => {
+    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000 })
+    await staleEntry(cache, 'k', 'old')
+    let finish!: () => void
+    const slow = new Promise<void>((resolve) => {
+      finish = resolve
+    })
+    expect(
+      await cache.getOrSet('k', async () => {
+        await slow
+        return 'refreshed-from-old-read'
+      }),
+    ).toBe('old')
+    await cache.set('k', 'written')
+    finish()
+    await eventually(() => cache.stats().writesRefused === 1)
+    expect(await cache.get('k')).toBe('written')
+  })
+})
