@@ -1,0 +1,72 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { type RedisServer, startRedis } from '@x/testkit'
+import { eventually } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCache } from './index.js'
+
+// Fault tests run on a private server: pausing the shared ones would break other files.
+describe('Redis down or paused', () => {
+  let server: RedisServer
+  let redis: RedisClient
+
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = createRedis({ url: server.url, commandTimeoutMs: 10_000 })
+  })
+  afterAll(async () => {
+    server.resume()
+    redis.disconnect()
+    await server.stop()
+  })
+
+  it('paused: getOrSet returns the fetcher value after the cache timeout and reports it', async () => {
+    const errors: string[] = []
+    const cache = createCache({
+      redis,
+      prefix: 'paused',
+      timeouts: { redis: 200 },
+      events: { redisError: (event) => errors.push(event.operation) },
+    })
+    await cache.set('warm', 1)
+    server.pause()
+    try {
+      expect(await cache.getOrSet('k', async () => 'from source')).toBe('from source')
+      expect(errors).toEqual(['getOrSet'])
+      // Plain reads are misses, not errors, while Redis does not answer.
+      expect(await cache.get('warm')).toBeUndefined()
+      await expect(cache.set('x', 1)).rejects.toMatchObject({ code: 'E_TIMEOUT' })
+    } finally {
+      server.resume()
+    }
+    expect(cache.stats().redisErrors).toBeGreaterThanOrEqual(2)
+    await eventually(async () => (await cache.get('warm')) === 1, 10_000)
+  })
+
+  it('paused during a stale refresh: the stale value is served and nothing is left unhandled', async () => {
+    const cache = createCache({ redis, prefix: 'paused-swr', ttl: 50, grace: 60_000, timeouts: { redis: 200 } })
+    await cache.set('k', 'old')
+    await eventually(async () => (await cache.get('k')) === undefined)
+    expect(await cache.getOrSet('k', async () => 'new')).toBe('old')
+    await eventually(async () => (await cache.get('k')) === 'new')
+  })
+
+  it('down: getOrSet bypasses the cache; getMany and getOrSetMany do too', async () => {
+    const cache = createCache({ redis, prefix: 'down', timeouts: { redis: 300 } })
+    await server.kill()
+    try {
+      expect(await cache.getOrSet('k', async () => 42)).toBe(42)
+      expect(await cache.getMany(['a', 'b'])).toEqual([undefined, undefined])
+      expect(await cache.getOrSetMany(['a', 'b'], async (keys) => keys.map((key) => key.toUpperCase()))).toEqual([
+        'A',
+        'B',
+      ])
+      await expect(cache.delete('k')).rejects.toMatchObject({ code: expect.stringMatching(/E_REDIS_UNAVAILABLE|E_TIMEOUT/) })
+    } finally {
+      await server.restart()
+    }
+    await eventually(async () => {
+      await cache.set('k', 1).catch(() => {})
+      return (await cache.get('k')) === 1
+    }, 15_000)
+  })
+})
