@@ -192,7 +192,7 @@ describe.each(targets())('session store on $name', (target) => {
             type === 'hash'
               ? await node.hgetall(key)
               : type === 'zset'
-                ? await node.zrange(key, 0, -1, 'WITHSCORES')
+                ? await node.zrange(key, '0', '-1', 'WITHSCORES')
                 : await node.get(key)
           dumped += `${key}\n${JSON.stringify(value)}\n`
           const raw = await node.dumpBuffer(key)
