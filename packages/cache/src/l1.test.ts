@@ -1,0 +1,171 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { type RedisServer, startRedis } from '@x/testkit'
+import { countCommands, eventually, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Cache, createCache } from './index.js'
+
+describe.each(targets())('$name', (target) => {
+  let redisA: RedisClient
+  let redisB: RedisClient
+  const caches: Cache[] = []
+  let counter = 0
+  const fresh = () => `${target.prefix}:l${++counter}`
+
+  beforeAll(() => {
+    redisA = createRedis(target.connection)
+    redisB = createRedis(target.connection)
+  })
+  afterAll(async () => {
+    for (const cache of caches) await cache.close()
+    redisA.disconnect()
+    redisB.disconnect()
+  })
+
+  async function pair(options: { ttl?: number } = {}) {
+    const prefix = fresh()
+    const a = createCache({ redis: redisA, prefix, l1: { maxEntries: 100 }, ...options })
+    const b = createCache({ redis: redisB, prefix, l1: { maxEntries: 100 }, ...options })
+    caches.push(a, b)
+    await Promise.all([a.ready(), b.ready()])
+    return { a, b }
+  }
+
+  it('hits come from memory without a Redis command', async () => {
+    const { a } = await pair()
+    const layers: string[] = []
+    a.on('hit', (event) => layers.push(event.layer))
+    await a.getOrSet('k', async () => ({ v: 1 }))
+    const counted = countCommands(redisA)
+    try {
+      for (let index = 0; index < 10; index++) expect(await a.getOrSet('k', async () => ({ v: 2 }))).toEqual({ v: 1 })
+      expect(await a.get('k')).toEqual({ v: 1 })
+      expect(counted.count()).toBe(0)
+    } finally {
+      counted.restore()
+    }
+    expect(a.stats().l1Hits).toBe(11)
+    expect(layers.every((layer) => layer === 'l1')).toBe(true)
+  })
+
+  it('a delete on one instance evicts the key from the other instance L1 through the bus', async () => {
+    const { a, b } = await pair()
+    await a.set('k', 'v1')
+    // The set's own bus message may still be on its way; an L1 fill that overlaps an invalidation is skipped.
+    await eventually(async () => (await b.get('k')) === 'v1' && b.stats().l1Hits > 0)
+    const seen: unknown[] = []
+    b.on('invalidation', (event) => seen.push(event))
+    await a.delete('k')
+    await eventually(() => seen.length === 1)
+    expect(seen[0]).toEqual({ keys: [`${a.prefix}:#v:k`], source: 'bus' })
+    expect(await b.get('k')).toBeUndefined()
+  })
+
+  it('write-through, tag and prefix invalidations reach the other instance', async () => {
+    const { a, b } = await pair()
+    await a.setMany([
+      { key: 'w', value: 1 },
+      { key: 't', value: 1, tags: ['tag'] },
+      { key: 'p:1', value: 1 },
+    ])
+    for (const key of ['w', 't', 'p:1']) expect(await b.get(key)).toBe(1)
+    let messages = 0
+    b.on('invalidation', () => messages++)
+    await a.set('w', 2)
+    await a.invalidateTags(['tag'])
+    await a.deleteByPrefix('p:')
+    await eventually(() => messages === 3)
+    expect(await b.get('w')).toBe(2)
+    expect(await b.get('t')).toBeUndefined()
+    expect(await b.get('p:1')).toBeUndefined()
+  })
+
+  it('an L1 entry never outlives its fresh time in Redis', async () => {
+    const { a } = await pair({ ttl: 150 })
+    let calls = 0
+    await a.getOrSet('k', async () => ++calls)
+    expect(await a.getOrSet('k', async () => ++calls)).toBe(1)
+    await eventually(async () => (await a.getOrSet('k', async () => ++calls)) === 2)
+  })
+
+  it('the bus message carries keys, never values', async () => {
+    const prefix = fresh()
+    const a = createCache({ redis: redisA, prefix, l1: {} })
+    caches.push(a)
+    const listener = target.client()
+    const messages: string[] = []
+    listener.on('message', (_channel: string, message: string) => messages.push(message))
+    await listener.subscribe(`${prefix}:#bus`)
+    await a.set('secret', { password: 'hunter2' })
+    await eventually(() => messages.length === 1)
+    expect(messages[0]).toContain('secret')
+    expect(messages[0]).not.toContain('hunter2')
+  })
+
+  it('the L1 is bounded (least recently used entries go first)', async () => {
+    const prefix = fresh()
+    const a = createCache({ redis: redisA, prefix, l1: { maxEntries: 3 } })
+    caches.push(a)
+    for (const key of ['a', 'b', 'c']) await a.set(key, key)
+    await a.get('a')
+    await a.set('d', 'd')
+    const counted = countCommands(redisA)
+    try {
+      for (const key of ['a', 'c', 'd']) await a.get(key)
+      expect(counted.count()).toBe(0)
+      await a.get('b')
+      expect(counted.count()).toBe(1)
+    } finally {
+      counted.restore()
+    }
+  })
+})
+
+describe('bus reconnect', () => {
+  let server: RedisServer
+  let redis: RedisClient
+
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = createRedis({ url: server.url })
+  })
+  afterAll(async () => {
+    redis.disconnect()
+    await server.stop()
+  })
+
+  it('clears L1 after the bus reconnects, since messages may have been missed', async () => {
+    const cache = createCache({ redis, prefix: 'reconnect', l1: {}, onError: () => {} })
+    await cache.ready()
+    await cache.set('k', 'v')
+    const counted = countCommands(redis)
+    await cache.get('k')
+    expect(counted.count()).toBe(0)
+    let cleared = false
+    cache.on('invalidation', (event) => {
+      if (event.source === 'bus' && event.prefix === '') cleared = true
+    })
+    await server.restart()
+    await eventually(() => cleared, 15_000)
+    await eventually(async () => redis.status === 'ready', 15_000)
+    counted.reset()
+    await cache.get('k')
+    // The value is gone from Redis too (restarted without persistence); what matters: L1 was not used.
+    expect(counted.count()).toBe(1)
+    counted.restore()
+    await cache.close()
+  })
+
+  it('a malformed bus message is reported and clears L1', async () => {
+    const errors: unknown[] = []
+    const cache = createCache({ redis, prefix: 'malformed', l1: {}, onError: (error) => errors.push(error) })
+    await cache.ready()
+    await cache.set('k', 'v')
+    await server.client().publish('malformed:#bus', '{not json')
+    await eventually(() => errors.length === 1)
+    const counted = countCommands(redis)
+    await cache.get('k')
+    expect(counted.count()).toBe(1)
+    counted.restore()
+    await cache.close()
+  })
+})
