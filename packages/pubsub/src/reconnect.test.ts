@@ -1,0 +1,166 @@
+import { createRedis } from '@x/redis-core'
+import { type RedisCluster, type RedisServer, startCluster, startRedis } from '@x/testkit'
+import { eventually, sleep } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createPubSub } from './create-pubsub.js'
+import { collector, numsub, watchProcess } from './test-support.js'
+import type { ReconnectInfo } from './types.js'
+
+/** Publishes until the subscriber got it: the publisher's own connection may still be coming back. */
+async function publishUntilReceived(publish: () => Promise<unknown>, received: () => boolean): Promise<void> {
+  await eventually(
+    async () => {
+      await publish().catch(() => {})
+      await sleep(50)
+      return received()
+    },
+    15_000,
+    100,
+  )
+}
+
+describe('reconnect on a private server', () => {
+  let server: RedisServer
+  const watch = watchProcess()
+  beforeAll(async () => {
+    server = await startRedis()
+  })
+  afterAll(async () => {
+    watch.stop()
+    await server.stop()
+  })
+
+  it('restores channel and pattern subscriptions after CLIENT KILL and calls onReconnect', async () => {
+    const redis = createRedis({ url: server.url })
+    const reconnects: ReconnectInfo[] = []
+    const pubsub = createPubSub({
+      redis,
+      onError: () => {},
+      onReconnect: (info) => void reconnects.push(info),
+    })
+    const exact = collector()
+    const pattern = collector()
+    await pubsub.subscribe('kill:exact', exact.handler)
+    await pubsub.psubscribe('kill:p:*', pattern.handler)
+    const inspect = server.client()
+    await inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await eventually(() => reconnects.length === 1, 15_000)
+    expect(reconnects[0]).toEqual({ channels: 1, patterns: 1, shardedChannels: 0 })
+    await pubsub.publish('kill:exact', 'after')
+    await pubsub.publish('kill:p:1', 'after-pattern')
+    await eventually(() => exact.messages.length === 1 && pattern.messages.length === 1)
+    expect(await numsub(inspect, 'kill:exact')).toBe(1)
+    await pubsub.close()
+    redis.disconnect()
+  })
+
+  it('restores subscriptions after a server restart; later messages arrive', async () => {
+    const redis = createRedis({ url: server.url })
+    const reconnects: ReconnectInfo[] = []
+    const pubsub = createPubSub({
+      redis,
+      onError: () => {},
+      onReconnect: (info) => void reconnects.push(info),
+    })
+    const received = collector()
+    await pubsub.subscribe('restart:a', received.handler)
+    await pubsub.ssubscribe('restart:s', received.handler)
+    await server.restart()
+    await eventually(() => reconnects.length >= 1, 20_000)
+    expect(reconnects[0]).toEqual({ channels: 1, patterns: 0, shardedChannels: 1 })
+    await publishUntilReceived(
+      () => pubsub.publish('restart:a', 'back'),
+      () => received.messages.includes('back'),
+    )
+    await pubsub.spublish('restart:s', 'sharded back')
+    await eventually(() => received.messages.includes('sharded back'))
+    await pubsub.close()
+    redis.disconnect()
+  })
+
+  it('a subscription removed while the connection was down is not restored', async () => {
+    const redis = createRedis({ url: server.url })
+    const reconnects: ReconnectInfo[] = []
+    const pubsub = createPubSub({
+      redis,
+      onError: () => {},
+      onReconnect: (info) => void reconnects.push(info),
+    })
+    const off = await pubsub.subscribe('gone:a', () => {})
+    await pubsub.subscribe('gone:b', () => {})
+    const inspect = server.client()
+    await inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await off()
+    await eventually(() => reconnects.length === 1, 15_000)
+    expect(await numsub(inspect, 'gone:a')).toBe(0)
+    expect(await numsub(inspect, 'gone:b')).toBe(1)
+    await pubsub.close()
+    redis.disconnect()
+  })
+
+  it('subscribe() fails with a typed error when the server is down, and works again once it is back', async () => {
+    const redis = createRedis({ url: server.url })
+    const pubsub = createPubSub({ redis, onError: () => {}, timeoutMs: 500 })
+    await pubsub.subscribe('down:warm', () => {})
+    await server.kill()
+    const error = await pubsub.subscribe('down:a', () => {}).catch((caught: unknown) => caught)
+    expect((error as { code?: string }).code).toMatch(/E_REDIS_UNAVAILABLE|E_TIMEOUT/)
+    await expect(pubsub.publish('down:a', 1)).rejects.toMatchObject({
+      code: expect.stringMatching(/E_REDIS_UNAVAILABLE|E_TIMEOUT/),
+    })
+    await server.restart()
+    const received = collector()
+    await eventually(
+      async () => {
+        try {
+          await pubsub.subscribe('down:a', received.handler)
+          return true
+        } catch {
+          return false
+        }
+      },
+      20_000,
+      100,
+    )
+    await publishUntilReceived(
+      () => pubsub.publish('down:a', 'up'),
+      () => received.messages.length > 0,
+    )
+    expect(pubsub.stats().channels).toBe(2)
+    await pubsub.close()
+    redis.disconnect()
+  })
+
+  it('never crashed the process', () => {
+    expect(watch.errors).toEqual([])
+  })
+})
+
+describe('reconnect on a private cluster', () => {
+  let cluster: RedisCluster
+  beforeAll(async () => {
+    cluster = await startCluster({ masters: 3 })
+  })
+  afterAll(async () => {
+    await cluster.stop()
+  })
+
+  it('channel and sharded subscriptions survive CLIENT KILL of the subscriber connections', async () => {
+    const redis = createRedis({ clusterNodes: cluster.startupNodes })
+    const pubsub = createPubSub({ redis, onError: () => {} })
+    const received = collector()
+    await pubsub.subscribe('ckill:a', received.handler)
+    await pubsub.ssubscribe('{ckill}:s', received.handler)
+    for (const node of cluster.nodes) await node.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await publishUntilReceived(
+      () => pubsub.publish('ckill:a', 'plain'),
+      () => received.messages.includes('plain'),
+    )
+    await publishUntilReceived(
+      () => pubsub.spublish('{ckill}:s', 'sharded'),
+      () => received.messages.includes('sharded'),
+    )
+    await pubsub.close()
+    redis.disconnect()
+  })
+})
