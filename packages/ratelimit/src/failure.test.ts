@@ -1,0 +1,169 @@
+import { createRedis, type RedisClient, RedisUnavailableError, TimeoutError } from '@x/redis-core'
+import { type RedisServer, startRedis } from '@x/testkit'
+import { eventually, sleep } from '@x/testkit/vitest'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createMemoryRateLimiter } from './memory-limiter.js'
+import { createRateLimiter, type RedisErrorPolicy } from './rate-limiter.js'
+
+// Fault tests pause and restart their own server, never the shared ones.
+describe('when Redis fails', () => {
+  let server: RedisServer
+  let redis: RedisClient
+  let n = 0
+  const prefix = () => `fail${n++}`
+
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = createRedis({ url: server.url })
+  })
+  afterEach(() => {
+    server.resume()
+  })
+  afterAll(async () => {
+    redis.disconnect()
+    await server.stop()
+  })
+
+  const pausedCheck = async (onRedisError: RedisErrorPolicy) => {
+    const errors: unknown[] = []
+    const limiter = createRateLimiter({
+      redis,
+      prefix: prefix(),
+      limit: 2,
+      windowMs: 60_000,
+      timeoutMs: 200,
+      onRedisError,
+      onError: (error) => errors.push(error),
+    })
+    await limiter.limit('k')
+    server.pause()
+    const started = Date.now()
+    const results = [await limiter.limit('k'), await limiter.limit('k'), await limiter.limit('k')]
+    // Answered while the server is still paused, not when it comes back.
+    expect(Date.now() - started).toBeLessThan(5000)
+    server.resume()
+    return { results, errors, limiter }
+  }
+
+  it('fail-open admits within timeoutMs and says so', async () => {
+    const { results, errors } = await pausedCheck('fail-open')
+    for (const result of results) {
+      expect(result.allowed).toBe(true)
+      expect(result.reason).toBe('fail-open')
+    }
+    expect(errors).toHaveLength(3)
+    expect(TimeoutError.isInstance(errors[0])).toBe(true)
+  })
+
+  it('fail-closed rejects within timeoutMs and says so', async () => {
+    const { results } = await pausedCheck('fail-closed')
+    for (const result of results) {
+      expect(result.allowed).toBe(false)
+      expect(result.reason).toBe('fail-closed')
+      expect(result.retryAfterMs).toBe(1000)
+    }
+  })
+
+  it('a fallback limiter decides in its place and the result says so', async () => {
+    const fallback = createMemoryRateLimiter({ policies: [{ limit: 2, windowMs: 60_000 }] })
+    const { results } = await pausedCheck(fallback)
+    expect(results.map((result) => [result.allowed, result.reason])).toEqual([
+      [true, 'fallback'],
+      [true, 'fallback'],
+      [false, 'fallback'],
+    ])
+  })
+
+  it("'throw' rejects with the typed error", async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: prefix(),
+      limit: 2,
+      windowMs: 1000,
+      timeoutMs: 200,
+      onRedisError: 'throw',
+    })
+    await limiter.limit('k')
+    server.pause()
+    await expect(limiter.limit('k')).rejects.toSatisfy(TimeoutError.isInstance)
+  })
+
+  it('a server that is down fails fast with RedisUnavailableError', async () => {
+    const own = await startRedis()
+    const client = createRedis({ url: own.url, reconnect: { baseMs: 50, maxMs: 100 } })
+    const errors: unknown[] = []
+    try {
+      const limiter = createRateLimiter({
+        redis: client,
+        limit: 1,
+        windowMs: 1000,
+        onError: (error) => errors.push(error),
+      })
+      expect((await limiter.limit('k')).reason).toBe(undefined)
+      await own.kill()
+      await eventually(async () => (await limiter.limit('k')).reason === 'fail-open')
+      expect(errors.some((error) => RedisUnavailableError.isInstance(error))).toBe(true)
+    } finally {
+      client.disconnect()
+      await own.stop()
+    }
+  })
+
+  describe.each([
+    ['createRedis()', (url: string) => createRedis({ url })],
+    ['a plain ioredis client (resends on reconnect)', (url: string) => new Redis(url)],
+  ] as const)('with %s', (_, connect) => {
+    it('a check that timed out is not applied when the paused server resumes', async () => {
+      const client = connect(server.url)
+      client.on('error', () => {})
+      try {
+        const limiter = createRateLimiter({
+          redis: client,
+          prefix: prefix(),
+          limit: 10,
+          windowMs: 60_000,
+          timeoutMs: 200,
+        })
+        expect((await limiter.limit('k')).remaining).toBe(9)
+        server.pause()
+        expect((await limiter.limit('k')).reason).toBe('fail-open')
+        expect((await limiter.limit('k', { cost: 3 })).reason).toBe('fail-open')
+        await sleep(300)
+        server.resume()
+        // The two late commands run now (they sat in the server's socket) but change nothing.
+        await eventually(async () => (await limiter.peek('k').catch(() => undefined)) !== undefined)
+        await sleep(100)
+        expect((await limiter.peek('k')).remaining).toBe(9)
+      } finally {
+        client.disconnect()
+      }
+    })
+
+    it('a check that timed out is not replayed after a restart', async () => {
+      const own = await startRedis()
+      const client = connect(own.url)
+      client.on('error', () => {})
+      try {
+        const limiter = createRateLimiter({
+          redis: client,
+          prefix: prefix(),
+          limit: 10,
+          windowMs: 60_000,
+          timeoutMs: 200,
+        })
+        expect((await limiter.limit('k')).remaining).toBe(9)
+        own.pause()
+        expect((await limiter.limit('k', { cost: 4 })).reason).toBe('fail-open')
+        await own.restart()
+        await eventually(async () => (await limiter.peek('k').catch(() => undefined)) !== undefined, 10_000)
+        await sleep(200)
+        // The restarted server starts empty: any count here would come from a replayed command.
+        expect((await limiter.peek('k')).remaining).toBe(10)
+      } finally {
+        client.disconnect()
+        await own.stop()
+      }
+    })
+  })
+})
