@@ -1,0 +1,92 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseEntry } from '../envelope.js'
+import { deleteScript } from './delete.lua.js'
+import { fillScript } from './fill.lua.js'
+import { releaseLeaseScript } from './lease.lua.js'
+import { invalidateTagsScript, tagVersionsScript } from './tags.lua.js'
+import { writeScript } from './write.lua.js'
+
+describe.each(targets())('$name', (target) => {
+  let redis: RedisClient
+  let counter = 0
+  const key = () => `${target.prefix}:script:${++counter}`
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+  })
+  afterAll(() => redis.disconnect())
+
+  const read = async (name: string) => {
+    const raw = await redis.get(name)
+    return raw === null ? null : parseEntry(raw)
+  }
+
+  it('fill writes when absent, keeps the generation, refuses a changed one', async () => {
+    const name = key()
+    const [written, now] = await fillScript.run(redis, [name], ['0', 1000, 500, '0|s1'])
+    expect(written).toBe(1)
+    const entry = await read(name)
+    expect(entry).toMatchObject({ kind: 'value', generation: '0', freshUntil: now + 1000, hardUntil: now + 1500 })
+    expect(await redis.pttl(name)).toBeGreaterThan(1000)
+    const [, , generation] = await deleteScript.run(redis, [name], [60_000])
+    expect((await fillScript.run(redis, [name], ['0', 1000, 0, '0|s2']))[0]).toBe(0)
+    expect((await fillScript.run(redis, [name], [generation, 1000, 0, '0|s3']))[0]).toBe(1)
+    expect(await read(name)).toMatchObject({ generation, payload: '3' })
+  })
+
+  it('fill overwrites foreign data and other types', async () => {
+    const name = key()
+    await redis.hset(name, 'a', 'b')
+    expect((await fillScript.run(redis, [name], ['7', 1000, 0, '0|s1']))[0]).toBe(1)
+    await redis.set(name, 'c1|5|junk')
+    expect((await fillScript.run(redis, [name], ['0', 1000, 0, '0|s1']))[0]).toBe(1)
+  })
+
+  it('delete leaves a tombstone with a strictly newer generation and says whether a value existed', async () => {
+    const name = key()
+    const [existedBefore, , first] = await deleteScript.run(redis, [name], [60_000])
+    expect(existedBefore).toBe(0)
+    expect(await read(name)).toEqual({ kind: 'tombstone', generation: first })
+    await fillScript.run(redis, [name], [first, 1000, 0, '0|s1'])
+    const [existed, , second] = await deleteScript.run(redis, [name], [60_000])
+    expect(existed).toBe(1)
+    expect(BigInt(second)).toBeGreaterThan(BigInt(first))
+  })
+
+  it('write set bumps the generation; commit stores only on the expected generation, else tombstones', async () => {
+    const name = key()
+    const [stored, , generation] = await writeScript.run(redis, [name], ['set', '', 1000, 0, '0|s1', 60_000])
+    expect(stored).toBe(1)
+    expect((await fillScript.run(redis, [name], ['0', 1000, 0, '0|sold']))[0]).toBe(0)
+    const [committed, , next] = await writeScript.run(redis, [name], ['commit', generation, 1000, 0, '0|s2', 60_000])
+    expect(committed).toBe(1)
+    const [refused, , tomb] = await writeScript.run(redis, [name], ['commit', generation, 1000, 0, '0|s3', 60_000])
+    expect(refused).toBe(0)
+    expect(await read(name)).toEqual({ kind: 'tombstone', generation: tomb })
+    expect(BigInt(tomb)).toBeGreaterThan(BigInt(next))
+  })
+
+  it('tag versions are created on demand, bumped by invalidate, and read-only reads do not create', async () => {
+    const base = `${target.prefix}:tags:{${target.prefix}}:`
+    const keys = [`${base}a${counter}`, `${base}b${counter}`]
+    expect(await tagVersionsScript(2).run(redis, keys, [0])).toEqual(['0', '0'])
+    const [a, b] = await tagVersionsScript(2).run(redis, keys, [10_000])
+    expect(a).toMatch(/^\d{16,}$/)
+    expect(await redis.pttl(keys[0]!)).toBeGreaterThan(9_000)
+    expect(await invalidateTagsScript(1).run(redis, [keys[0]!])).toBe(1)
+    const [a2, b2] = await tagVersionsScript(2).run(redis, keys, [0])
+    expect(BigInt(a2!)).toBeGreaterThan(BigInt(a!))
+    expect(b2).toBe(b)
+    expect(await invalidateTagsScript(1).run(redis, [`${base}missing`])).toBe(0)
+  })
+
+  it('release lease deletes only our own lease', async () => {
+    const name = key()
+    await redis.set(name, 'mine', 'PX', 10_000)
+    expect(await releaseLeaseScript.run(redis, [name], ['theirs'])).toBe(0)
+    expect(await releaseLeaseScript.run(redis, [name], ['mine'])).toBe(1)
+    expect(await redis.exists(name)).toBe(0)
+  })
+})
