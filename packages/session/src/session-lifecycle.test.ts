@@ -148,7 +148,7 @@ describe.each(targets())('session updates, rotation and destroy on $name', (targ
       expect(await store.get(token)).toBeNull()
       expect(await inspector.exists(sessionKey(token))).toBe(0)
       expect((await store.get(rotated!.token))!.data).toEqual({ role: 'admin' })
-      const members = await inspector.zrange(indexKey(userId), 0, -1)
+      const members = await inspector.zrange(indexKey(userId), '0', '-1')
       expect(members).toEqual([parseToken(rotated!.token)!.id])
       const list = await store.listForUser(userId)
       expect(list.map((entry) => entry.id)).toEqual([rotated!.session.id])
