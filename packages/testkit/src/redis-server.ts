@@ -103,7 +103,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     const proc = child
     if (!proc) return
     try {
-      proc.kill('SIGCONT')
+      // A stopped process acts on SIGKILL at once; SIGTERM needs it running, but SIGCONT first would
+      // let a paused server answer what it had buffered, so only send it when terminating politely.
+      if (signal !== 'SIGKILL') proc.kill('SIGCONT')
       proc.kill(signal)
     } catch {}
     const killer = setTimeout(() => {
