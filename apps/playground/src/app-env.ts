@@ -1,8 +1,17 @@
-import type { Services } from './services.js'
+import type { Session } from '@x/session'
+import type { Services, SessionData } from './services.js'
+
+export interface Auth {
+  token: string
+  session: Session<SessionData>
+  userId: number
+}
 
 /** Hono's typing of what every handler can read from `c.var`. */
 export interface AppEnv {
   Variables: {
     services: Services
+    /** Resolved once per request by `getAuth` (null: no valid session). */
+    auth: Auth | null | undefined
   }
 }

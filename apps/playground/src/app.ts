@@ -1,7 +1,14 @@
 import { Hono } from 'hono'
 import type { AppEnv } from './app-env.js'
 import { onError } from './http/on-error.js'
+import { ipRateLimit } from './http/rate-limit.js'
 import { healthRoutes } from './routes/health.js'
+import { homeRoutes } from './routes/home.js'
+import { jobRoutes } from './routes/jobs.js'
+import { messageRoutes } from './routes/messages.js'
+import { rateLimitStateRoutes } from './routes/rate-limit-state.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { userRoutes } from './routes/users.js'
 import type { Services } from './services.js'
 
 export function createApp(services: Services) {
@@ -12,7 +19,14 @@ export function createApp(services: Services) {
     c.header('X-Instance', services.instanceId)
     await next()
   })
+  app.use(ipRateLimit())
   app.route('/', healthRoutes())
+  app.route('/', homeRoutes())
+  app.route('/', rateLimitStateRoutes())
+  app.route('/', userRoutes())
+  app.route('/', sessionRoutes())
+  app.route('/', jobRoutes())
+  app.route('/', messageRoutes())
   app.notFound((c) =>
     c.json(
       { type: 'about:blank', title: 'Not Found', status: 404, detail: `no route for ${c.req.path}` },

@@ -1,6 +1,17 @@
+import { type Cache, createCache } from '@x/cache'
+import { createLock, type Lock } from '@x/lock'
+import { createPubSub, type MessageIterable, type PubSub } from '@x/pubsub'
+import { createRateLimiter, type RateLimiter } from '@x/ratelimit'
 import type { RedisClient } from '@x/redis-core'
+import { createSessionStore, type Session, type SessionStore } from '@x/session'
 import type { PlaygroundConfig } from './config.js'
 import type { Database } from './db/database.js'
+import { eventsChannel, type PlaygroundEvent } from './events.js'
+
+/** What a session carries besides the user id (the user's profile itself comes from the cache). */
+export interface SessionData extends Record<string, unknown> {
+  email: string
+}
 
 /** Everything the handlers use, built once per process by `createServices`. */
 export interface Services {
@@ -10,10 +21,27 @@ export interface Services {
   /** Human-readable description of the database, for /health. */
   database: string
   redis: RedisClient
+  /** Users and batches of users, L1 in memory + L2 in Redis, kept coherent by the invalidation bus. */
+  cache: Cache
+  sessions: SessionStore<SessionData>
+  /** Per client IP, one policy. */
+  ipLimiter: RateLimiter
+  /** Per signed-in user, two policies checked in one call (a minute and a day). */
+  userLimiter: RateLimiter
+  lock: Lock
+  pubsub: PubSub
+  /** Publishes on the app's channel; resolves to the receiver count, or null when Redis failed (reported). */
+  publishEvent(event: PlaygroundEvent): Promise<number | null>
+  /** The app's events as an async iterable (bounded buffer), ended by `signal`. */
+  subscribeEvents(signal: AbortSignal): MessageIterable<PlaygroundEvent>
+  /** Called when pub/sub reconnected and events may have been missed; returns the unsubscribe. */
+  onResync(listener: () => void): () => void
   /** Aborts when the process shuts down, so long-lived responses (SSE) end and the server can close. */
   shutdown: AbortSignal
   close(): Promise<void>
 }
+
+export type { Session }
 
 export interface CreateServicesOptions {
   config: PlaygroundConfig
@@ -24,16 +52,96 @@ export interface CreateServicesOptions {
 
 export async function createServices(options: CreateServicesOptions): Promise<Services> {
   const { config, db, database, redis } = options
+  const prefix = config.keyPrefix
+  const log = (scope: string) => (error: unknown, context?: unknown) =>
+    console.error(`[${scope}]`, context ?? '', error instanceof Error ? error.message : error)
+
+  const cache = createCache({
+    redis,
+    prefix: `${prefix}:cache`,
+    ttl: 60_000,
+    grace: 5 * 60_000,
+    jitter: 0.1,
+    // L1 makes a hit free, and the bus (on by default with L1) evicts a key from every other
+    // instance's L1 when it changes anywhere: no instance serves a stale profile from memory.
+    l1: { maxEntries: 1000, ttl: 30_000 },
+    onError: log('cache'),
+  })
+  const sessions = createSessionStore<SessionData>({
+    redis,
+    prefix: `${prefix}:session`,
+    idleTimeout: 24 * 60 * 60_000,
+    absoluteTimeout: 7 * 24 * 60 * 60_000,
+    onError: log('session'),
+  })
+  // The API stays up when Redis is away (fail-open, said in the result); sessions fail closed.
+  const ipLimiter = createRateLimiter({
+    redis,
+    prefix: `${prefix}:rl:ip`,
+    policies: [{ name: 'ip', limit: config.ipLimitPerMinute, windowMs: 60_000 }],
+    onRedisError: 'fail-open',
+    onError: log('ratelimit'),
+  })
+  const userLimiter = createRateLimiter({
+    redis,
+    prefix: `${prefix}:rl:user`,
+    policies: [
+      { name: 'user-minute', limit: config.userLimitPerMinute, windowMs: 60_000 },
+      { name: 'user-day', limit: config.userLimitPerMinute * 60, windowMs: 24 * 60 * 60_000 },
+    ],
+    onRedisError: 'fail-open',
+    onError: log('ratelimit'),
+  })
+  const lock = createLock({
+    redis,
+    prefix: `${prefix}:lock`,
+    ttl: 5000,
+  })
+  // Through on() rather than the `events` option, whose handler type does not accept a typed handler.
+  lock.on('error', ({ operation, resource, error }) => log('lock')(error, `${operation} ${resource ?? ''}`))
+
+  const resyncListeners = new Set<() => void>()
+  const pubsub = createPubSub({
+    redis,
+    onError: log('pubsub'),
+    onReconnect: () => {
+      for (const listener of resyncListeners) listener()
+    },
+  })
+  const channel = eventsChannel(prefix)
   const shutdown = new AbortController()
+
   return {
     config,
     instanceId: config.instanceId,
     db,
     database,
     redis,
+    cache,
+    sessions,
+    ipLimiter,
+    userLimiter,
+    lock,
+    pubsub,
+    async publishEvent(event) {
+      try {
+        return await pubsub.publish(channel, event)
+      } catch (error) {
+        log('pubsub')(error, `publish ${event.type}`)
+        return null
+      }
+    },
+    subscribeEvents(signal) {
+      return pubsub.iterate<PlaygroundEvent>(channel, { signal, highWaterMark: 256, overflow: 'drop-oldest' })
+    },
+    onResync(listener) {
+      resyncListeners.add(listener)
+      return () => resyncListeners.delete(listener)
+    },
     shutdown: shutdown.signal,
     async close() {
       shutdown.abort()
+      await Promise.allSettled([cache.close(), lock.close(), pubsub.close()])
     },
   }
 }

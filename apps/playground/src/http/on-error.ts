@@ -25,6 +25,10 @@ export function onError(error: Error, c: Context): Response {
       code: (error as XError).code,
     })
   }
+  // Postgres unique violation (an email already taken): the client's conflict, not our failure.
+  if ((error as { code?: unknown }).code === '23505') {
+    return json(409, 'Conflict', 'that value is already taken')
+  }
   console.error(`[http] ${c.req.method} ${c.req.path} failed:`, error)
   const code = XError.isInstance(error) ? (error as XError).code : undefined
   return json(500, 'Internal Server Error', 'unexpected error', code ? { code } : {})

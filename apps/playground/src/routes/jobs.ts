@@ -1,0 +1,103 @@
+import { LockLostError, LockTimeoutError } from '@x/lock'
+import { Hono } from 'hono'
+import type { AppEnv } from '../app-env.js'
+import { claimJob, finishRun, jobExists, lastFence, listRuns, startRun } from '../db/jobs.js'
+import { badRequest, problem } from '../http/json-body.js'
+
+const jobIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/
+
+/** Thrown inside the lock when the database refused this run's fencing token. */
+class StaleFenceError extends Error {
+  override name = 'StaleFenceError'
+}
+
+function boundedInteger(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) {
+    throw badRequest(`${name} must be an integer in 0..${max}`)
+  }
+  return parsed
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Jobs run under a Redis lock, and every write they make carries the lease's fencing token, which
+ * the database checks: a run whose lease was lost (a long GC pause, a partition) cannot overwrite
+ * the work of the holder that came after it, even though it still thinks it holds the lock.
+ */
+export function jobRoutes() {
+  return new Hono<AppEnv>()
+    .post('/jobs/:id/run', async (c) => {
+      const { db, lock, instanceId, publishEvent } = c.var.services
+      const jobId = c.req.param('id')
+      if (!jobIdPattern.test(jobId)) throw badRequest('job id must be lowercase letters, digits and dashes')
+      // How long to queue behind a running job (0: refuse at once) and how long the "work" takes.
+      const waitMs = boundedInteger(c.req.query('waitMs'), 'waitMs', 10_000, 60_000)
+      const workMs = boundedInteger(c.req.query('workMs'), 'workMs', 300, 30_000)
+      if (!(await jobExists(db, jobId))) throw problem(404, 'Not Found', `no job "${jobId}"`)
+
+      const requestedAt = Date.now()
+      try {
+        const run = await lock.withLock(
+          `job:${jobId}`,
+          async (signal, lease) => {
+            if (!(await claimJob(db, jobId, lease.fence, instanceId))) {
+              throw new StaleFenceError(`the database rejected fencing token ${lease.fence}`)
+            }
+            const started = await startRun(db, jobId, lease.fence, instanceId)
+            await sleep(workMs, signal)
+            const finished = await finishRun(db, started)
+            if (!finished)
+              throw new StaleFenceError(`a newer token wrote job ${jobId} during run ${started.id}`)
+            return finished
+          },
+          { waitMs, ttl: 5000 },
+        )
+        void publishEvent({ type: 'job', jobId, fence: run.fence, instance: instanceId, status: 'finished' })
+        return c.json({
+          job: jobId,
+          fence: run.fence,
+          instance: instanceId,
+          waitedMs: Date.now() - requestedAt,
+          run,
+        })
+      } catch (error) {
+        if (LockTimeoutError.isInstance(error)) {
+          throw problem(
+            409,
+            'Conflict',
+            `job "${jobId}" is running elsewhere; not started (waited ${waitMs} ms)`,
+          )
+        }
+        if (error instanceof StaleFenceError || LockLostError.isInstance(error)) {
+          void publishEvent({ type: 'job', jobId, fence: -1, instance: instanceId, status: 'rejected' })
+          throw problem(409, 'Conflict', `run of "${jobId}" rejected: ${(error as Error).message}`)
+        }
+        throw error
+      }
+    })
+    .get('/jobs/:id', async (c) => {
+      const { db, lock } = c.var.services
+      const jobId = c.req.param('id')
+      if (!jobIdPattern.test(jobId)) throw badRequest('job id must be lowercase letters, digits and dashes')
+      const fence = await lastFence(db, jobId)
+      if (fence === null) throw problem(404, 'Not Found', `no job "${jobId}"`)
+      const [runs, state] = await Promise.all([listRuns(db, jobId), lock.inspect(`job:${jobId}`)])
+      return c.json({ job: jobId, lastFence: fence, lock: state, runs })
+    })
+}
