@@ -1,7 +1,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { GoalOutcome } from '../goals.js'
-import type { ScenarioResult } from './runner.js'
+import { formatCommands } from './diagnose.js'
+import { DIAGNOSE_CONCURRENCY, type ScenarioResult } from './runner.js'
 import { round } from './stats.js'
 import type { Row } from './types.js'
 
@@ -82,6 +83,7 @@ export function markdown(
     lines.push(`### ${result.scenario}`, '')
     if (result.table) lines.push(...result.table, '')
     else if (result.rows.length > 0) lines.push(...throughputTable(result), '')
+    if (result.diagnoses.size > 0) lines.push(...costTable(result), '')
     for (const entry of result.unavailable)
       lines.push(`- ${entry.implementation}: not measured (${entry.reason})`)
     for (const note of result.notes) lines.push(`- ${note}`)
@@ -109,6 +111,20 @@ function throughputTable(result: ScenarioResult): string[] {
       )
     })
     lines.push(`| ${concurrency} | ${cells.join(' | ')} |`)
+  }
+  return lines
+}
+
+function costTable(result: ScenarioResult): string[] {
+  const lines = [
+    `| cost per call (c=${DIAGNOSE_CONCURRENCY}) | Redis commands (inside scripts too) | Redis CPU | client CPU |`,
+    '|---|---|---|---|',
+  ]
+  for (const [implementation, diagnosis] of result.diagnoses) {
+    lines.push(
+      `| ${implementation} | ${formatCommands(diagnosis.commandsPerCall)} | ` +
+        `${diagnosis.serverCpuUs.toFixed(1)} µs | ${diagnosis.clientCpuUs.toFixed(1)} µs |`,
+    )
   }
   return lines
 }

@@ -1,4 +1,5 @@
 import { IMPLEMENTATION } from '../scenario-names.js'
+import { type Diagnosis, diagnose } from './diagnose.js'
 import { measure } from './measure.js'
 import { median } from './stats.js'
 import {
@@ -13,6 +14,7 @@ import {
 } from './types.js'
 
 export const GET_BASELINE = IMPLEMENTATION.get
+export const DIAGNOSE_CONCURRENCY = 64
 
 export interface ScenarioResult {
   workload: string
@@ -25,6 +27,8 @@ export interface ScenarioResult {
   table?: string[]
   /** ops/s of each round, by `seriesKey(implementation, concurrency)`: pairwise ratios per round. */
   series: Map<string, number[]>
+  /** What one call costs, by implementation (throughput scenarios). */
+  diagnoses: Map<string, Diagnosis>
 }
 
 export function seriesKey(implementation: string, concurrency: number): string {
@@ -58,6 +62,7 @@ export async function runScenario(
       notes: result.notes ?? [],
       ...(result.table ? { table: result.table } : {}),
       series: new Map(),
+      diagnoses: new Map(),
     }
   }
   return runThroughput(scenario, context, getBaseline)
@@ -85,6 +90,7 @@ async function runThroughput(
   const notes: string[] = []
   const rows: Row[] = []
   const allSeries = new Map<string, number[]>()
+  const diagnoses = new Map<string, Diagnosis>()
   try {
     for (const concurrency of settings.concurrencies) {
       const byImplementation = new Map<
@@ -141,6 +147,12 @@ async function runThroughput(
         })
       }
     }
+    for (const contender of contenders) {
+      diagnoses.set(
+        contender.implementation,
+        await diagnose(context.redis, contender.operation, settings.diagnoseCalls, DIAGNOSE_CONCURRENCY),
+      )
+    }
   } finally {
     for (const contender of contenders) {
       try {
@@ -158,6 +170,7 @@ async function runThroughput(
     unavailable,
     notes: dedupe(notes),
     series: allSeries,
+    diagnoses,
   }
 }
 

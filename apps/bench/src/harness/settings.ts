@@ -22,6 +22,7 @@ export function parseSettings(argv: readonly string[]): Settings | 'help' {
         contendedWorkers: 32,
         stampedeReaders: 1000,
         memoryRequests: 2_000,
+        diagnoseCalls: 300,
         only: [],
       }
     : {
@@ -34,6 +35,7 @@ export function parseSettings(argv: readonly string[]): Settings | 'help' {
         contendedWorkers: 32,
         stampedeReaders: 1000,
         memoryRequests: 10_000,
+        diagnoseCalls: 3_000,
         only: [],
       }
   for (let index = 0; index < argv.length; index++) {

@@ -58,6 +58,8 @@ export interface Settings {
   contendedWorkers: number
   stampedeReaders: number
   memoryRequests: number
+  /** Calls per contender in the cost pass (commands and CPU per call). */
+  diagnoseCalls: number
   /** Only run workloads whose name is listed (all when empty). */
   only: string[]
 }

@@ -5,8 +5,9 @@ import type { LockFamily } from './families.js'
 import { redisSemaphore } from './redis-semaphore.js'
 import { redlock } from './redlock.js'
 import { uncontended } from './uncontended.js'
+import { xLock } from './x-lock.js'
 
-const families: LockFamily[] = [redisSemaphore, redlock]
+const families: LockFamily[] = [xLock, redisSemaphore, redlock]
 
 export const lockScenarios: Scenario[] = [
   {

@@ -3,8 +3,9 @@ import type { CustomScenario, Scenario } from '../../harness/types.js'
 import { SCENARIO } from '../../scenario-names.js'
 import type { MemoryProbe } from './families.js'
 import { peerProbes } from './peers.js'
+import { xRateLimitProbes } from './x-ratelimit.js'
 
-const probes: MemoryProbe[] = [...peerProbes]
+const probes: MemoryProbe[] = [...xRateLimitProbes, ...peerProbes]
 
 const memoryScenario: CustomScenario = {
   kind: 'custom',

@@ -18,6 +18,8 @@ export const KEY_COUNT = 1000
 export const BLOCKED_KEYS = 100
 export const BLOCKED_LIMIT = 10
 export const HUGE_LIMIT = 1_000_000_000
+/** Per-second policy of the two-policy scenario: far above what one key of 1k ever sees. */
+export const PER_SECOND_LIMIT = 1_000_000
 
 export const allowedKey = (iteration: number) => `k${iteration % KEY_COUNT}`
 

@@ -2,8 +2,9 @@ import type { Scenario } from '../../harness/types.js'
 import { SCENARIO } from '../../scenario-names.js'
 import type { RateLimitFamily } from './families.js'
 import { rateLimiterFlexible } from './rate-limiter-flexible.js'
+import { xRateLimit } from './x-ratelimit.js'
 
-const families: RateLimitFamily[] = [rateLimiterFlexible]
+const families: RateLimitFamily[] = [xRateLimit, rateLimiterFlexible]
 
 export const rateLimitScenarios: Scenario[] = [
   {

@@ -7,6 +7,7 @@ import {
   blockedPattern,
   exhaustedKeys,
   HUGE_LIMIT,
+  PER_SECOND_LIMIT,
   type RateLimitFamily,
 } from './families.js'
 
@@ -69,7 +70,7 @@ export const rateLimiterFlexible: RateLimitFamily = {
     const perSecond = new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: `${keyPrefix}:second`,
-      points: HUGE_LIMIT,
+      points: PER_SECOND_LIMIT,
       duration: 1,
     })
     const perDay = new RateLimiterRedis({
