@@ -100,7 +100,7 @@ describe.each(targets())('$name', (target) => {
   it('setMany refuses an unencodable value before writing anything', async () => {
     const cache = createCache({ redis, prefix: fresh() })
     await expect(
-      cache.setMany([
+      cache.setMany<unknown>([
         { key: 'a', value: 1 },
         { key: 'b', value: 2n },
       ]),
@@ -110,7 +110,7 @@ describe.each(targets())('$name', (target) => {
 
   it('getMany checks tags with one extra call for all tagged entries', async () => {
     const cache = createCache({ redis, prefix: fresh() })
-    await cache.setMany([
+    await cache.setMany<unknown>([
       { key: '{s}a', value: 1, tags: ['x'] },
       { key: '{s}b', value: 2, tags: ['y'] },
       { key: '{s}c', value: 3 },

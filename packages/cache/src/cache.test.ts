@@ -5,13 +5,11 @@ import { createCache } from './index.js'
 
 describe.each(targets())('$name', (target) => {
   let redis: RedisClient
-  let prefix: string
   let counter = 0
   const fresh = () => `${target.prefix}:c${++counter}`
 
   beforeAll(() => {
     redis = createRedis(target.connection)
-    prefix = target.prefix
   })
   afterAll(() => redis.disconnect())
 

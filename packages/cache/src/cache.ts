@@ -437,7 +437,7 @@ class RedisCache implements Cache {
       }
       return results
     }
-    const valueOf = (key: string, position: number): T | undefined => {
+    const resultFor = (key: string, position: number): T | undefined => {
       if (fetched instanceof Map) return fetched.get(key)
       return (fetched as ReadonlyArray<T>)[position]
     }
@@ -449,7 +449,7 @@ class RedisCache implements Cache {
     // Encode everything first: a value that cannot be stored fails the call before anything is written.
     const writes: Array<{ key: string; full: string; value: T; payload: string; generation: string }> = []
     missingKeys.forEach((key, position) => {
-      const value = valueOf(key, position)
+      const value = resultFor(key, position)
       const entry = missing.get(key)!
       for (const index of entry.indices) results[index] = value
       if (value === undefined) return
@@ -488,8 +488,8 @@ class RedisCache implements Cache {
         return
       }
       this.#learnClock(reply[1])
-      if (reply[0] !== 1) return this.#refused(write.key)
-      if (s.l1 !== undefined && seq === s.invalidationSeq) {
+      if (reply[0] !== 1) this.#refused(write.key)
+      else if (s.l1 !== undefined && seq === s.invalidationSeq) {
         s.l1.set(write.full, write.value, Date.now() + ttls[index]!, tags, Date.now())
       }
     })
@@ -863,7 +863,10 @@ class RedisCache implements Cache {
     const remote: number[] = []
     fulls.forEach((full, index) => {
       const local = s.l1?.get(full, now)
-      if (local === undefined) return remote.push(index)
+      if (local === undefined) {
+        remote.push(index)
+        return
+      }
       s.stats.l1Hits++
       if (s.emitter.has('hit')) s.emitter.emit('hit', { key: keys[index]!, layer: 'l1' })
       out[index] = { state: 'fresh', value: local.value as T, generation: '', freshUntil: 0, tags: undefined }

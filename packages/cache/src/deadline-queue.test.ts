@@ -24,7 +24,9 @@ describe('createDeadlineQueue', () => {
   it('handles many calls in order with one timer', async () => {
     const queue = createDeadlineQueue(30)
     const calls = Array.from({ length: 3000 }, (_, index) =>
-      queue.race(index % 2 === 0 ? Promise.resolve(index) : new Promise<number>(() => {}), 'x').catch(() => -1),
+      queue
+        .race(index % 2 === 0 ? Promise.resolve(index) : new Promise<number>(() => {}), 'x')
+        .catch(() => -1),
     )
     const results = await Promise.all(calls)
     expect(results.filter((value) => value === -1)).toHaveLength(1500)

@@ -43,7 +43,13 @@ describe('Redis down or paused', () => {
   })
 
   it('paused during a stale refresh: the stale value is served and nothing is left unhandled', async () => {
-    const cache = createCache({ redis, prefix: 'paused-swr', ttl: 50, grace: 60_000, timeouts: { redis: 200 } })
+    const cache = createCache({
+      redis,
+      prefix: 'paused-swr',
+      ttl: 50,
+      grace: 60_000,
+      timeouts: { redis: 200 },
+    })
     await cache.set('k', 'old')
     await eventually(async () => (await cache.get('k')) === undefined)
     expect(await cache.getOrSet('k', async () => 'new')).toBe('old')
@@ -56,11 +62,12 @@ describe('Redis down or paused', () => {
     try {
       expect(await cache.getOrSet('k', async () => 42)).toBe(42)
       expect(await cache.getMany(['a', 'b'])).toEqual([undefined, undefined])
-      expect(await cache.getOrSetMany(['a', 'b'], async (keys) => keys.map((key) => key.toUpperCase()))).toEqual([
-        'A',
-        'B',
-      ])
-      await expect(cache.delete('k')).rejects.toMatchObject({ code: expect.stringMatching(/E_REDIS_UNAVAILABLE|E_TIMEOUT/) })
+      expect(
+        await cache.getOrSetMany(['a', 'b'], async (keys) => keys.map((key) => key.toUpperCase())),
+      ).toEqual(['A', 'B'])
+      await expect(cache.delete('k')).rejects.toMatchObject({
+        code: expect.stringMatching(/E_REDIS_UNAVAILABLE|E_TIMEOUT/),
+      })
     } finally {
       await server.restart()
     }

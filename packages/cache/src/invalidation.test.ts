@@ -134,7 +134,9 @@ describe.each(targets())('$name', (target) => {
 
   it('invalidateTags is one command whatever the number of tagged entries', async () => {
     const cache = createCache({ redis, prefix: fresh() })
-    await cache.setMany(Array.from({ length: 200 }, (_, index) => ({ key: `k${index}`, value: index, tags: ['all'] })))
+    await cache.setMany(
+      Array.from({ length: 200 }, (_, index) => ({ key: `k${index}`, value: index, tags: ['all'] })),
+    )
     await cache.set('untagged', 'stays')
     await cache.set('other', 'stays', { tags: ['other'] })
     expect(await cache.get('k7')).toBe(7)
@@ -187,7 +189,7 @@ describe.each(targets())('$name', (target) => {
 
   it('deleteByPrefix removes matching keys on every master with SCAN + UNLINK, never KEYS', async () => {
     const cache = createCache({ redis, prefix: fresh() })
-    await cache.setMany([
+    await cache.setMany<unknown>([
       ...Array.from({ length: 300 }, (_, index) => ({ key: `user:${index}`, value: index })),
       ...Array.from({ length: 20 }, (_, index) => ({ key: `post:${index}`, value: index })),
       { key: 'user*weird', value: 'glob char in key' },
@@ -218,7 +220,11 @@ describe.each(targets())('$name', (target) => {
 
   it('emits invalidation events for deletes, tags and prefixes', async () => {
     const events: unknown[] = []
-    const cache = createCache({ redis, prefix: fresh(), events: { invalidation: (event) => events.push(event) } })
+    const cache = createCache({
+      redis,
+      prefix: fresh(),
+      events: { invalidation: (event) => events.push(event) },
+    })
     await cache.delete('k')
     await cache.invalidateTags(['t'])
     await cache.deleteByPrefix('p')

@@ -37,7 +37,8 @@ describe.each(targets())('$name', (target) => {
     await a.getOrSet('k', async () => ({ v: 1 }))
     const counted = countCommands(redisA)
     try {
-      for (let index = 0; index < 10; index++) expect(await a.getOrSet('k', async () => ({ v: 2 }))).toEqual({ v: 1 })
+      for (let index = 0; index < 10; index++)
+        expect(await a.getOrSet('k', async () => ({ v: 2 }))).toEqual({ v: 1 })
       expect(await a.get('k')).toEqual({ v: 1 })
       expect(counted.count()).toBe(0)
     } finally {

@@ -16,7 +16,10 @@ describe.each(targets())('$name', (target) => {
   /** Writes `value`, then waits until it is stale (past ttl, within grace). */
   async function staleEntry(cache: ReturnType<typeof createCache>, key: string, value: unknown) {
     await cache.set(key, value)
-    await eventually(async () => (await cache.get(key)) === undefined && (await cache.get(key, { allowStale: true })) !== undefined)
+    await eventually(
+      async () =>
+        (await cache.get(key)) === undefined && (await cache.get(key, { allowStale: true })) !== undefined,
+    )
   }
 
   it('within grace, serves the stale value at once and runs exactly one background refresh', async () => {
@@ -87,7 +90,13 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('fail-safe: a hard timeout with a graced value serves it; the fetcher sees the stale value', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000, staleWhileRevalidate: false })
+    const cache = createCache({
+      redis,
+      prefix: fresh(),
+      ttl: 100,
+      grace: 60_000,
+      staleWhileRevalidate: false,
+    })
     const timeouts: string[] = []
     cache.on('fetchTimeout', (event) => timeouts.push(event.kind))
     await staleEntry(cache, 'k', 'old')
@@ -107,7 +116,13 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('soft timeout returns the stale value and the fetch finishes in the background', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000, staleWhileRevalidate: false })
+    const cache = createCache({
+      redis,
+      prefix: fresh(),
+      ttl: 100,
+      grace: 60_000,
+      staleWhileRevalidate: false,
+    })
     await staleEntry(cache, 'k', 'old')
     const value = await cache.getOrSet(
       'k',

@@ -28,7 +28,12 @@ describe.each(targets())('$name', (target) => {
     const [written, now] = await fillScript.run(redis, [name], ['0', 1000, 500, '0|s1'])
     expect(written).toBe(1)
     const entry = await read(name)
-    expect(entry).toMatchObject({ kind: 'value', generation: '0', freshUntil: now + 1000, hardUntil: now + 1500 })
+    expect(entry).toMatchObject({
+      kind: 'value',
+      generation: '0',
+      freshUntil: now + 1000,
+      hardUntil: now + 1500,
+    })
     expect(await redis.pttl(name)).toBeGreaterThan(1000)
     const [, , generation] = await deleteScript.run(redis, [name], [60_000])
     expect((await fillScript.run(redis, [name], ['0', 1000, 0, '0|s2']))[0]).toBe(0)
@@ -60,9 +65,17 @@ describe.each(targets())('$name', (target) => {
     const [stored, , generation] = await writeScript.run(redis, [name], ['set', '', 1000, 0, '0|s1', 60_000])
     expect(stored).toBe(1)
     expect((await fillScript.run(redis, [name], ['0', 1000, 0, '0|sold']))[0]).toBe(0)
-    const [committed, , next] = await writeScript.run(redis, [name], ['commit', generation, 1000, 0, '0|s2', 60_000])
+    const [committed, , next] = await writeScript.run(
+      redis,
+      [name],
+      ['commit', generation, 1000, 0, '0|s2', 60_000],
+    )
     expect(committed).toBe(1)
-    const [refused, , tomb] = await writeScript.run(redis, [name], ['commit', generation, 1000, 0, '0|s3', 60_000])
+    const [refused, , tomb] = await writeScript.run(
+      redis,
+      [name],
+      ['commit', generation, 1000, 0, '0|s3', 60_000],
+    )
     expect(refused).toBe(0)
     expect(await read(name)).toEqual({ kind: 'tombstone', generation: tomb })
     expect(BigInt(tomb)).toBeGreaterThan(BigInt(next))
