@@ -8,7 +8,7 @@ import {
 } from '@x/redis-core'
 import { BlockedCache, type BlockedCacheOptions } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
-import { monotonicMicros } from './clock.js'
+import { monotonicMicros, ServerDeadline } from './clock.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
 import type { FallbackLimiter } from './memory-limiter.js'
 import {
@@ -95,9 +95,6 @@ export interface RateLimiter {
   block(key: string, ms: number): Promise<void>
 }
 
-/** Clock offsets are re-measured at least this often, so a stepped server clock is followed. */
-const OFFSET_TTL_US = 10_000_000
-
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
   const { redis } = options
@@ -151,10 +148,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     policyArgs.push(ALGORITHM_CODE[policy.algorithm], policy.limit, policy.windowMs * 1000, policy.capacity)
   }
 
-  // Server clock minus local monotonic clock, measured from replies; it includes the one-way
-  // latency, which only makes the deadline later (more lenient), never earlier.
-  let offsetUs = 0
-  let offsetAt = Number.NEGATIVE_INFINITY
+  const clock = new ServerDeadline()
 
   const report = (error: unknown, operation: string, key: string) => {
     if (!options.onError) return
@@ -168,25 +162,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const call = async (key: string, mode: number, cost: number): Promise<CheckReply> => {
     const keys = keysOf(prefix, key, suffixes)
     const started = monotonicMicros()
-    const budgetUs = timeoutMs * 1000
-    const deadline = offsetAt === Number.NEGATIVE_INFINITY ? 0 : Math.ceil(started + offsetUs + budgetUs)
+    const deadline = clock.deadline(started, timeoutMs)
     let reply = await redisCall(
       script.run(redis, keys, [mode, cost, deadline, ...policyArgs]),
       timeoutMs,
       'rate limit check',
     )
-    const received = monotonicMicros()
-    const sample = reply[1]! - started
-    if (sample < offsetUs || received - offsetAt > OFFSET_TTL_US) {
-      offsetUs = sample
-      offsetAt = received
-    }
     if (reply[0] === 3) {
       // We are still waiting, so the deadline was wrong (the server clock stepped back): re-measure
       // and try once more without a deadline, within what is left of the budget.
-      offsetUs = sample
-      offsetAt = received
-      const left = timeoutMs - (received - started) / 1000
+      clock.observe(reply[1]!, started, true)
+      const left = timeoutMs - (monotonicMicros() - started) / 1000
       if (left <= 0) throw new TimeoutError(`rate limit check did not finish within ${timeoutMs} ms`)
       reply = await redisCall(
         script.run(redis, keys, [mode, cost, 0, ...policyArgs]),

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto'
+import {
+  assertPositive,
+  InvalidArgumentError,
+  keyspace,
+  type RedisClient,
+  redisCall,
+  TimeoutError,
+} from '@x/redis-core'
+import { monotonicMicros, ServerDeadline } from './clock.js'
+import { type AcquireReply, acquireScript, countScript, extendScript } from './concurrency.lua.js'
+import { assertKey } from './key.js'
+
+export interface ConcurrencyLimiterOptions {
+  redis: RedisClient
+  /**
+   * Key prefix; each limited key is one sorted set `prefix:{key}:c`.
+   * @default 'rl'
+   */
+  prefix?: string
+  /** Most leases held at once per key. */
+  limit: number
+  /**
+   * How long a lease lives unless released or extended: a holder that crashes frees its slot after this.
+   * @default 30000
+   */
+  leaseMs?: number
+  /**
+   * Longest wait for Redis per call; a late acquire takes no lease.
+   * @default 1000
+   */
+  timeoutMs?: number
+  /**
+   * What `acquire()` answers when Redis errs or is too slow: `'fail-open'` hands out a lease that
+   * is not recorded, `'fail-closed'` refuses, `'throw'` rejects with the typed error.
+   * @default 'fail-open'
+   */
+  onRedisError?: 'fail-open' | 'fail-closed' | 'throw'
+  /** Called with every Redis error that `onRedisError` absorbed. */
+  onError?: (error: unknown, context: { operation: string; key: string }) => void
+}
+
+export interface Lease {
+  readonly key: string
+  readonly id: string
+  /** Epoch ms on the Redis clock after which the lease no longer counts (unless extended). */
+  readonly expiresAt: number
+  /** Frees the slot. True when the lease was still held. */
+  release(): Promise<boolean>
+  /** Moves the expiry to `now + ms` (default `leaseMs`). False when the lease had already expired. */
+  extend(ms?: number): Promise<boolean>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+export type AcquireResult =
+  | {
+      readonly acquired: true
+      readonly lease: Lease
+      readonly limit: number
+      /** Leases held, this one included (as seen by Redis; `fail-open` reports 0). */
+      readonly active: number
+      readonly remaining: number
+      readonly retryAfterMs: 0
+      readonly reason?: 'fail-open'
+    }
+  | {
+      readonly acquired: false
+      readonly lease?: undefined
+      readonly limit: number
+      readonly active: number
+      readonly remaining: 0
+      /** Until the oldest lease expires; a release may free a slot sooner. */
+      readonly retryAfterMs: number
+      readonly reason: 'limited' | 'fail-closed'
+    }
+
+export interface ConcurrencyLimiter {
+  readonly limit: number
+  acquire(key: string, options?: { leaseMs?: number }): Promise<AcquireResult>
+  /** Frees a lease by id (e.g. from another process). True when it was held. */
+  release(key: string, id: string): Promise<boolean>
+  /** Leases currently held for the key. */
+  active(key: string): Promise<number>
+}
+
+/**
+ * A distributed concurrency limiter: at most `limit` leases per key at once. Leases expire, so a
+ * crashed holder frees its slot after `leaseMs`; expiry uses the Redis clock.
+ */
+export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): ConcurrencyLimiter {
+  const { redis } = options
+  if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
+    throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
+  }
+  const prefix = keyspace(options.prefix ?? 'rl').prefix
+  const limit = assertPositive('limit', options.limit, { integer: true })
+  const defaultLeaseMs = assertPositive('leaseMs', options.leaseMs ?? 30_000, { integer: true })
+  const timeoutMs = assertPositive('timeoutMs', options.timeoutMs ?? 1000)
+  const onRedisError = options.onRedisError ?? 'fail-open'
+  if (!['fail-open', 'fail-closed', 'throw'].includes(onRedisError)) {
+    throw new InvalidArgumentError("onRedisError must be 'fail-open', 'fail-closed' or 'throw'")
+  }
+  const clock = new ServerDeadline()
+  const redisKey = (key: string) => `${prefix}:{${assertKey(key)}}:c`
+
+  const release = async (key: string, id: string): Promise<boolean> => {
+    const removed = await redisCall(redis.zrem(redisKey(key), id), timeoutMs, 'lease release')
+    return removed === 1
+  }
+
+  const makeLease = (key: string, id: string, expiresAt: number, recorded: boolean): Lease => {
+    let released = false
+    const lease: Lease = {
+      key,
+      id,
+      expiresAt,
+      async release() {
+        if (released || !recorded) return false
+        released = true
+        return release(key, id)
+      },
+      async extend(ms = defaultLeaseMs) {
+        assertPositive('ms', ms, { integer: true })
+        if (released || !recorded) return false
+        const reply = await redisCall(
+          extendScript.run(redis, [redisKey(key)], [id, ms * 1000]),
+          timeoutMs,
+          'lease extend',
+        )
+        if (reply === 0) return false
+        ;(lease as { expiresAt: number }).expiresAt = reply
+        return true
+      },
+      async [Symbol.asyncDispose]() {
+        await lease.release()
+      },
+    }
+    return lease
+  }
+
+  return {
+    limit,
+    async acquire(key, acquireOptions) {
+      const fullKey = redisKey(key)
+      const leaseMs = assertPositive('leaseMs', acquireOptions?.leaseMs ?? defaultLeaseMs, { integer: true })
+      const id = randomUUID()
+      let reply: AcquireReply
+      try {
+        const started = monotonicMicros()
+        reply = await redisCall(
+          acquireScript.run(
+            redis,
+            [fullKey],
+            [id, limit, leaseMs * 1000, clock.deadline(started, timeoutMs)],
+          ),
+          timeoutMs,
+          'lease acquire',
+        )
+        if (reply[0] === 3) {
+          clock.observe(reply[1], started, true)
+          throw new TimeoutError('lease acquire ran after its deadline; the clock offset was re-measured')
+        }
+        clock.observe(reply[3], started)
+      } catch (error) {
+        if (onRedisError === 'throw') throw error
+        try {
+          options.onError?.(error, { operation: 'acquire', key })
+        } catch {
+          // A failing hook must not turn an answer into a crash.
+        }
+        if (onRedisError === 'fail-open') {
+          return {
+            acquired: true,
+            lease: makeLease(key, id, Date.now() + leaseMs, false),
+            limit,
+            active: 0,
+            remaining: limit,
+            retryAfterMs: 0,
+            reason: 'fail-open',
+          }
+        }
+        return { acquired: false, limit, active: 0, remaining: 0, retryAfterMs: 1000, reason: 'fail-closed' }
+      }
+      const [acquired, active, time] = reply
+      if (acquired === 1) {
+        return {
+          acquired: true,
+          lease: makeLease(key, id, time, true),
+          limit,
+          active,
+          remaining: Math.max(0, limit - active),
+          retryAfterMs: 0,
+        }
+      }
+      return {
+        acquired: false,
+        limit,
+        active,
+        remaining: 0,
+        retryAfterMs: Math.max(1, time),
+        reason: 'limited',
+      }
+    },
+    async release(key, id) {
+      assertKey(key)
+      if (typeof id !== 'string' || id.length === 0)
+        throw new InvalidArgumentError('id must be a non-empty string')
+      return release(key, id)
+    },
+    async active(key) {
+      // Expired leases stay in the set until the next acquire; the script counts only live ones.
+      return redisCall(countScript.run(redis, [redisKey(key)]), timeoutMs, 'lease count')
+    },
+  }
+}
