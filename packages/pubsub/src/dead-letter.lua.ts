@@ -1,0 +1,32 @@
+import { defineScript } from '@x/redis-core'
+
+/**
+ * Moves one message to the dead-letter stream and acknowledges it, atomically: it is never both
+ * dead-lettered and still pending, nor acknowledged and lost.
+ *
+ * KEYS[1] the stream
+ * KEYS[2] the dead-letter stream (same hash tag)
+ * ARGV[1] group
+ * ARGV[2] message id
+ * ARGV[3] deliveries so far
+ * ARGV[4] reason ('max-deliveries' or 'invalid')
+ * ARGV[5] error text
+ * ARGV[6] approximate MAXLEN of the dead-letter stream
+ * ARGV[7...] the message's fields and values
+ *
+ * Returns 1 if the message was still pending for the group (and is now dead-lettered), 0 if another
+ * consumer had already acknowledged or dead-lettered it.
+ */
+export const deadLetterScript = defineScript<number>({
+  name: 'pubsub-stream-dead-letter',
+  keys: 2,
+  lua: `
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if not pending[1] then return 0 end
+local args = { KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'x-id', ARGV[2], 'x-deliveries', ARGV[3], 'x-group', ARGV[1], 'x-reason', ARGV[4], 'x-error', ARGV[5] }
+for index = 7, #ARGV do args[#args + 1] = ARGV[index] end
+redis.call('XADD', unpack(args))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`,
+})
