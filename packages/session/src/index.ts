@@ -8,6 +8,13 @@ export {
   TimeoutError,
 } from './errors.js'
 export {
+  createSessionCookie,
+  type HeadersSource,
+  type SameSite,
+  type SessionCookie,
+  type SessionCookieOptions,
+} from './session-cookie.js'
+export {
   type CreateOptions,
   createSessionStore,
   type DestroyForUserOptions,
