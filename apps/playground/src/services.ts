@@ -29,6 +29,8 @@ export interface Services {
   /** Per signed-in user, two policies checked in one call (a minute and a day). */
   userLimiter: RateLimiter
   lock: Lock
+  /** The lock's key prefix (the fence floor in fence-floor.lua.ts needs it). */
+  lockPrefix: string
   pubsub: PubSub
   /** Publishes on the app's channel; resolves to the receiver count, or null when Redis failed (reported). */
   publishEvent(event: PlaygroundEvent): Promise<number | null>
@@ -92,9 +94,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     onRedisError: 'fail-open',
     onError: log('ratelimit'),
   })
+  const lockPrefix = `${prefix}:lock`
   const lock = createLock({
     redis,
-    prefix: `${prefix}:lock`,
+    prefix: lockPrefix,
     ttl: 5000,
   })
   // Through on() rather than the `events` option, whose handler type does not accept a typed handler.
@@ -122,6 +125,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     ipLimiter,
     userLimiter,
     lock,
+    lockPrefix,
     pubsub,
     async publishEvent(event) {
       try {

@@ -2,6 +2,7 @@ import { LockLostError, LockTimeoutError } from '@x/lock'
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
 import { claimJob, finishRun, jobExists, lastFence, listRuns, startRun } from '../db/jobs.js'
+import { raiseFenceFloor } from '../fence-floor.lua.js'
 import { badRequest, problem } from '../http/json-body.js'
 
 const jobIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/
@@ -9,6 +10,13 @@ const jobIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/
 /** Thrown inside the lock when the database refused this run's fencing token. */
 class StaleFenceError extends Error {
   override name = 'StaleFenceError'
+  constructor(
+    message: string,
+    /** True when the lock's counter, not the holder, was behind: worth one retry. */
+    readonly counterBehind: boolean,
+  ) {
+    super(message)
+  }
 }
 
 function boundedInteger(value: string | undefined, name: string, fallback: number, max: number): number {
@@ -43,7 +51,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export function jobRoutes() {
   return new Hono<AppEnv>()
     .post('/jobs/:id/run', async (c) => {
-      const { db, lock, instanceId, publishEvent } = c.var.services
+      const { db, lock, lockPrefix, redis, instanceId, publishEvent } = c.var.services
       const jobId = c.req.param('id')
       if (!jobIdPattern.test(jobId)) throw badRequest('job id must be lowercase letters, digits and dashes')
       // How long to queue behind a running job (0: refuse at once) and how long the "work" takes.
@@ -52,22 +60,42 @@ export function jobRoutes() {
       if (!(await jobExists(db, jobId))) throw problem(404, 'Not Found', `no job "${jobId}"`)
 
       const requestedAt = Date.now()
-      try {
-        const run = await lock.withLock(
-          `job:${jobId}`,
+      const resource = `job:${jobId}`
+      const attempt = () =>
+        lock.withLock(
+          resource,
           async (signal, lease) => {
             if (!(await claimJob(db, jobId, lease.fence, instanceId))) {
-              throw new StaleFenceError(`the database rejected fencing token ${lease.fence}`)
+              // Refused although we hold the lock: either our lease was lost already, or Redis lost
+              // the fencing counter (restarted without persistence) and mints tokens the database
+              // has seen. In the second case, raise the counter above the database's and retry.
+              const accepted = (await lastFence(db, jobId)) ?? 0
+              if (lease.held && accepted >= lease.fence) {
+                await raiseFenceFloor(redis, lockPrefix, resource, accepted)
+                throw new StaleFenceError(
+                  `fencing counter was behind the database (${lease.fence} <= ${accepted})`,
+                  true,
+                )
+              }
+              throw new StaleFenceError(`the database rejected fencing token ${lease.fence}`, false)
             }
             const started = await startRun(db, jobId, lease.fence, instanceId)
             await sleep(workMs, signal)
             const finished = await finishRun(db, started)
             if (!finished)
-              throw new StaleFenceError(`a newer token wrote job ${jobId} during run ${started.id}`)
+              throw new StaleFenceError(`a newer token wrote job ${jobId} during run ${started.id}`, false)
             return finished
           },
           { waitMs, ttl: 5000 },
         )
+      try {
+        const run = await attempt().catch((error: unknown) => {
+          if (error instanceof StaleFenceError && error.counterBehind) {
+            console.warn(`[jobs] ${error.message}; counter raised, retrying once`)
+            return attempt()
+          }
+          throw error
+        })
         void publishEvent({ type: 'job', jobId, fence: run.fence, instance: instanceId, status: 'finished' })
         return c.json({
           job: jobId,
