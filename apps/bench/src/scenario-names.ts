@@ -25,6 +25,7 @@ export const IMPLEMENTATION = {
   bentocache: 'bentocache',
   cacheManager: 'cache-manager',
   xSession: '@x/session',
+  xSessionTouchEveryRead: '@x/session (touch on every read)',
   connectRedisWay: 'ioredis (connect-redis way)',
   xPubSub: '@x/pubsub',
   rawPubSub: 'ioredis',

@@ -4,8 +4,9 @@ import { bentocache } from './bentocache.js'
 import { cacheManager } from './cache-manager.js'
 import type { CacheFamily } from './families.js'
 import { stampedeScenario } from './stampede.js'
+import { xCache } from './x-cache.js'
 
-const families: CacheFamily[] = [bentocache, cacheManager]
+const families: CacheFamily[] = [xCache, bentocache, cacheManager]
 
 export const cacheScenarios: Scenario[] = [
   {

@@ -4,8 +4,9 @@ import { SCENARIO } from '../../scenario-names.js'
 import type { MemoryProbe } from './families.js'
 import { peerProbes } from './peers.js'
 import { xRateLimitProbes } from './x-ratelimit.js'
+import { xSessionProbes } from './x-session.js'
 
-const probes: MemoryProbe[] = [...xRateLimitProbes, ...peerProbes]
+const probes: MemoryProbe[] = [...xRateLimitProbes, ...xSessionProbes, ...peerProbes]
 
 const memoryScenario: CustomScenario = {
   kind: 'custom',

@@ -2,8 +2,9 @@ import type { Scenario } from '../../harness/types.js'
 import { SCENARIO } from '../../scenario-names.js'
 import { connectRedisWay } from './connect-redis-way.js'
 import type { SessionFamily } from './families.js'
+import { xSession, xSessionTouchEveryRead } from './x-session.js'
 
-const families: SessionFamily[] = [connectRedisWay]
+const families: SessionFamily[] = [xSession, xSessionTouchEveryRead, connectRedisWay]
 
 export const sessionScenarios: Scenario[] = [
   {
