@@ -8,6 +8,12 @@ export {
   TimeoutError,
 } from './errors.js'
 export {
+  createExpressSessionStore,
+  type ExpressSessionData,
+  type ExpressSessionStoreMethods,
+  type ExpressSessionStoreOptions,
+} from './express-store.js'
+export {
   createSessionCookie,
   type HeadersSource,
   type SameSite,

@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto'
+import {
+  assertPositive,
+  type Codec,
+  InvalidArgumentError,
+  jsonCodec,
+  keyspace,
+  type RedisClient,
+  redisCall,
+  scanKeys,
+  unlinkByPattern,
+} from '@x/redis-core'
+import { decodeData, encodeData } from './data-encoding.js'
+import { expressDestroy } from './scripts/express-destroy.lua.js'
+import { expressIndexAdd } from './scripts/express-index-add.lua.js'
+import { expressSet } from './scripts/express-set.lua.js'
+
+/** What express-session hands a store: a plain object with a `cookie`. */
+export type ExpressSessionData = Record<string, unknown> & {
+  cookie?: { expires?: Date | string | null; maxAge?: number | null; originalMaxAge?: number | null }
+}
+
+type Callback<T = unknown> = (error?: unknown, value?: T) => void
+
+export interface ExpressSessionStoreOptions {
+  redis: RedisClient
+  /**
+   * Key prefix: `prefix:{digest}:s` per session, `prefix:u:<userId>` per user index.
+   * @default 'sess'
+   */
+  prefix?: string
+  /**
+   * Lifetime in ms of a session whose cookie has no `maxAge`/`expires`.
+   * @default 86_400_000 (1 day, as connect-redis)
+   */
+  ttl?: number
+  /**
+   * How long in ms a destroyed session id stays blocked, so a request that was in flight during
+   * the logout cannot save the session back. Longer than your slowest request.
+   * @default 3_600_000 (1 hour)
+   */
+  tombstoneTtl?: number
+  /**
+   * The user a session belongs to, for `destroyForUser` ("log out everywhere").
+   * @default session.userId when it is a string or a number
+   */
+  userIdOf?: (session: ExpressSessionData) => string | undefined
+  /** @default jsonCodec */
+  codec?: Codec
+  /** Largest encoded session in bytes; larger saves fail with SessionDataTooLargeError. @default 65_536 */
+  maxDataBytes?: number
+  /** Milliseconds each Redis call may take. @default 2000 */
+  timeout?: number
+  /** Corrupt sessions found by `get`/`all` (which treat them as missing). @default ignored */
+  onError?: (error: unknown, context: { operation: string }) => void
+}
+
+/** The methods express-session calls, plus the extras connect-redis users expect, plus revoke-all. */
+export interface ExpressSessionStoreMethods {
+  get(sid: string, callback?: Callback<ExpressSessionData | null>): Promise<ExpressSessionData | null>
+  set(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void>
+  touch(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void>
+  destroy(sid: string, callback?: Callback<void>): Promise<void>
+  /** Deletes every session and tombstone under the prefix (SCAN + UNLINK on every master). */
+  clear(callback?: Callback<void>): Promise<void>
+  /** Number of stored sessions (SCAN on every master). */
+  length(callback?: Callback<number>): Promise<number>
+  /** Stored ids: SHA-256 digests of the session ids, which are never stored themselves. */
+  ids(callback?: Callback<string[]>): Promise<string[]>
+  /** Every stored session, with `id` set to its stored id (see `ids`). */
+  all(callback?: Callback<ExpressSessionData[]>): Promise<ExpressSessionData[]>
+  /**
+   * Destroys every session of a user saved before this call started, except the session id
+   * `except` (the current request's `req.sessionID`). Returns how many were destroyed.
+   */
+  destroyForUser(userId: string, options?: { except?: string }): Promise<number>
+}
+
+/**
+ * An express-session store on ioredis (a drop-in for connect-redis, which dropped ioredis). Pass
+ * the express-session module so the store extends its `Store` class without this package
+ * depending on express-session:
+ *
+ * ```ts
+ * import session from 'express-session'
+ * app.use(session({ store: createExpressSessionStore(session, { redis }), secret, resave: false, saveUninitialized: false }))
+ * ```
+ *
+ * Session ids are stored as SHA-256 digests: a dump of Redis holds no usable session id.
+ */
+export function createExpressSessionStore<TStore extends abstract new (...args: never[]) => object>(
+  expressSession: { Store: TStore },
+  options: ExpressSessionStoreOptions,
+): InstanceType<TStore> & ExpressSessionStoreMethods {
+  const { redis } = options
+  if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
+    throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
+  }
+  if (typeof expressSession?.Store !== 'function') {
+    throw new InvalidArgumentError('pass the express-session module (or an object with its Store class)')
+  }
+  const keys = keyspace(options.prefix ?? 'sess')
+  const ttl = assertPositive('ttl', options.ttl ?? 86_400_000, { integer: true })
+  const tombstoneTtl = assertPositive('tombstoneTtl', options.tombstoneTtl ?? 3_600_000, { integer: true })
+  const maxDataBytes = assertPositive('maxDataBytes', options.maxDataBytes ?? 65_536, { integer: true })
+  const timeout = assertPositive('timeout', options.timeout ?? 2000)
+  const codec = options.codec ?? jsonCodec
+  const userIdOf = options.userIdOf ?? defaultUserIdOf
+  const onError = options.onError ?? (() => {})
+
+  const digest = (sid: string) => {
+    if (typeof sid !== 'string' || sid.length === 0)
+      throw new InvalidArgumentError('session id must be a string')
+    return createHash('sha256').update(sid).digest('base64url')
+  }
+  const sessionKey = (d: string) => keys.tagged(d, 's')
+  const tombstoneKey = (d: string) => keys.tagged(d, 't')
+  const indexKey = (userId: string) => keys.key('u', userId)
+  const sessionPattern = `${keys.pattern().slice(0, -1)}{*}:s`
+  const call = <T>(what: string, promise: Promise<T>) =>
+    redisCall(promise, timeout, `express session ${what}`)
+  const report = (error: unknown, operation: string) => {
+    try {
+      onError(error, { operation })
+    } catch {
+      // A throwing hook must not fail the read that reported.
+    }
+  }
+
+  const ttlOf = (session: ExpressSessionData): number => {
+    const cookie = session.cookie
+    if (cookie?.expires) {
+      // The cookie's expiry is an absolute time chosen by the app server; nothing better exists.
+      return new Date(cookie.expires).getTime() - Date.now()
+    }
+    if (typeof cookie?.maxAge === 'number') return cookie.maxAge
+    return ttl
+  }
+
+  const decode = (raw: string, operation: string): ExpressSessionData | null => {
+    try {
+      return decodeData<ExpressSessionData>(codec, raw)
+    } catch (error) {
+      report(error, operation)
+      return null
+    }
+  }
+
+  const index = async (session: ExpressSessionData, d: string, lifetime: number) => {
+    const userId = userIdOf(session)
+    if (userId === undefined) return
+    await call('index', expressIndexAdd.run(redis, [indexKey(userId)], [d, Math.ceil(lifetime)]))
+  }
+
+  const methods: ExpressSessionStoreMethods = {
+    get: (sid, callback) =>
+      settle(callback, async () => {
+        const raw = await call('get', redis.get(sessionKey(digest(sid))))
+        return raw === null ? null : decode(raw, 'get')
+      }),
+
+    set: (sid, session, callback) =>
+      settle(callback, async () => {
+        const d = digest(sid)
+        const lifetime = ttlOf(session)
+        if (!(lifetime > 0)) {
+          await methods.destroy(sid)
+          return
+        }
+        const encoded = encodeData(codec, session, maxDataBytes)
+        // Index first: a session that exists is always findable by destroyForUser.
+        await index(session, d, lifetime)
+        await call(
+          'set',
+          expressSet.run(redis, [sessionKey(d), tombstoneKey(d)], [encoded, Math.ceil(lifetime)]),
+        )
+      }),
+
+    touch: (sid, session, callback) =>
+      settle(callback, async () => {
+        const d = digest(sid)
+        const lifetime = ttlOf(session)
+        if (!(lifetime > 0)) return
+        await index(session, d, lifetime)
+        // PEXPIRE never creates a key: touching a destroyed session changes nothing.
+        await call('touch', redis.pexpire(sessionKey(d), Math.ceil(lifetime)))
+      }),
+
+    destroy: (sid, callback) =>
+      settle(callback, async () => {
+        const d = digest(sid)
+        await call('destroy', expressDestroy.run(redis, [sessionKey(d), tombstoneKey(d)], [tombstoneTtl]))
+      }),
+
+    clear: (callback) =>
+      settle(callback, async () => {
+        await call('clear', unlinkByPattern(redis, { match: keys.pattern() }))
+      }),
+
+    length: (callback) =>
+      settle(callback, async () => {
+        let count = 0
+        for await (const batch of scanKeys(redis, { match: sessionPattern })) count += batch.length
+        return count
+      }),
+
+    ids: (callback) =>
+      settle(callback, async () => {
+        const ids: string[] = []
+        for await (const batch of scanKeys(redis, { match: sessionPattern })) {
+          for (const key of batch) ids.push(key.slice(key.lastIndexOf('{') + 1, key.lastIndexOf('}')))
+        }
+        return ids
+      }),
+
+    all: (callback) =>
+      settle(callback, async () => {
+        const sessions: ExpressSessionData[] = []
+        for await (const batch of scanKeys(redis, { match: sessionPattern })) {
+          const values = await call('all', Promise.all(batch.map((key) => redis.get(key))))
+          values.forEach((raw, position) => {
+            if (raw === null) return
+            const session = decode(raw, 'all')
+            const key = batch[position]!
+            if (session)
+              sessions.push({ ...session, id: key.slice(key.lastIndexOf('{') + 1, key.lastIndexOf('}')) })
+          })
+        }
+        return sessions
+      }),
+
+    async destroyForUser(userId, destroyOptions = {}) {
+      const key = indexKey(userId)
+      const keep = destroyOptions.except === undefined ? null : digest(destroyOptions.except)
+      const members = (await call('destroyForUser', redis.zrange(key, '0', '-1'))).filter((d) => d !== keep)
+      if (members.length === 0) return 0
+      const results = await call(
+        'destroyForUser',
+        expressDestroy.runMany(
+          redis,
+          members.map((d) => ({ keys: [sessionKey(d), tombstoneKey(d)], args: [tombstoneTtl] })),
+        ),
+      )
+      const failed = results.find((result) => result instanceof Error)
+      if (failed) throw failed
+      await call('destroyForUser', redis.zrem(key, ...members))
+      return results.reduce<number>((sum, result) => sum + Number(result), 0)
+    },
+  }
+
+  const Base = expressSession.Store as unknown as new () => object
+  const store = new Base() as InstanceType<TStore> & ExpressSessionStoreMethods
+  Object.assign(store, methods)
+  return store
+}
+
+function defaultUserIdOf(session: ExpressSessionData): string | undefined {
+  const value = session.userId
+  if (typeof value === 'string' && value.length > 0) return value
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  return undefined
+}
+
+/** Runs `task` and hands the outcome to an express-session style callback, if any, and the promise. */
+function settle<T>(callback: Callback<T> | undefined, task: () => Promise<T>): Promise<T> {
+  const promise = task()
+  if (callback) {
+    promise.then(
+      (value) => callback(null, value),
+      (error: unknown) => callback(error),
+    )
+    // The callback got the error; the returned promise must not also become an unhandled rejection.
+    return promise.catch(() => undefined as T)
+  }
+  return promise
+}
