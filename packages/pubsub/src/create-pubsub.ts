@@ -86,6 +86,8 @@ export function createPubSub(options: PubSubOptions): PubSub {
   const defaultDecoder = createDecoder(codec)
   const publishCall = makeCaller(redis, timeoutMs)
   const publisherFor = createPublishRouter(redis)
+  /** Channel names already validated, so the hot publish path skips the byte-length and regex checks. */
+  const validChannels = new Set<string>()
 
   let closed = false
   let closing: Promise<void> | undefined
@@ -292,7 +294,12 @@ export function createPubSub(options: PubSubOptions): PubSub {
     let payload: string | Buffer
     try {
       assertOpen()
-      assertChannel('channel', channel)
+      if (!validChannels.has(channel)) {
+        assertChannel('channel', channel)
+        // Bounded: a service publishing to unbounded distinct names just revalidates.
+        if (validChannels.size >= 4096) validChannels.clear()
+        validChannels.add(channel)
+      }
       payload = encodeValue(codec, message)
     } catch (error) {
       return Promise.reject(error)

@@ -1,0 +1,89 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { sleep, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deadLetterScript } from './dead-letter.lua.js'
+import { reclaimScript } from './reclaim.lua.js'
+
+describe.each(targets())('stream scripts on $name', (target) => {
+  let redis: RedisClient
+  let counter = 0
+  const keysFor = () => {
+    const key = `${target.prefix}:{script${++counter}}`
+    return [key, `${key}:dead`]
+  }
+  const pendingCount = async (key: string) => Number(((await redis.xpending(key, 'g')) as [number])[0])
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+  })
+  afterAll(() => redis.disconnect())
+
+  /** Adds `count` entries and has consumer "gone" read them without acknowledging. */
+  const strand = async (key: string, count: number) => {
+    await redis.xgroup('CREATE', key, 'g', '0', 'MKSTREAM')
+    for (let n = 0; n < count; n++) await redis.xadd(key, '*', 'd', String(n))
+    await redis.xreadgroup('GROUP', 'g', 'gone', 'COUNT', count, 'STREAMS', key, '>')
+  }
+
+  it('reclaim takes over idle entries with their delivery count', async () => {
+    const keys = keysFor()
+    await strand(keys[0]!, 3)
+    await sleep(30)
+    const [cursor, entries, dead] = await reclaimScript.run(redis, keys, ['g', 'me', 10, '0-0', 10, 5, 100])
+    expect(cursor).toBe('0-0')
+    expect(dead).toBe(0)
+    expect(entries.map(([, fields, deliveries]) => [fields, deliveries])).toEqual([
+      [['d', '0'], 2],
+      [['d', '1'], 2],
+      [['d', '2'], 2],
+    ])
+    const consumers = (await redis.xinfo('CONSUMERS', keys[0]!, 'g')) as unknown[]
+    expect(JSON.stringify(consumers)).toContain('me')
+  })
+
+  it('reclaim leaves entries that are not idle long enough', async () => {
+    const keys = keysFor()
+    await strand(keys[0]!, 2)
+    const [, entries] = await reclaimScript.run(redis, keys, ['g', 'me', 60_000, '0-0', 10, 5, 100])
+    expect(entries).toEqual([])
+    expect(await pendingCount(keys[0]!)).toBe(2)
+  })
+
+  it('reclaim dead-letters entries claimed beyond max deliveries and acknowledges them', async () => {
+    const keys = keysFor()
+    await strand(keys[0]!, 2)
+    await sleep(20)
+    const [, entries, dead] = await reclaimScript.run(redis, keys, ['g', 'me', 5, '0-0', 10, 1, 100])
+    expect(entries).toEqual([])
+    expect(dead).toBe(2)
+    expect(await pendingCount(keys[0]!)).toBe(0)
+    const letters = (await redis.xrange(keys[1]!, '-', '+')) as Array<[string, string[]]>
+    expect(letters).toHaveLength(2)
+    expect(letters[0]![1]).toEqual(
+      expect.arrayContaining(['x-deliveries', '2', 'x-reason', 'max-deliveries', 'd', '0']),
+    )
+  })
+
+  it('reclaim pages with its cursor', async () => {
+    const keys = keysFor()
+    await strand(keys[0]!, 5)
+    await sleep(20)
+    const first = await reclaimScript.run(redis, keys, ['g', 'me', 5, '0-0', 2, 5, 100])
+    expect(first[1]).toHaveLength(2)
+    expect(first[0]).not.toBe('0-0')
+    const second = await reclaimScript.run(redis, keys, ['g', 'me', 5, first[0], 10, 5, 100])
+    expect(second[1]).toHaveLength(3)
+  })
+
+  it('dead-letter moves a pending entry once and reports 0 for one no longer pending', async () => {
+    const keys = keysFor()
+    await strand(keys[0]!, 1)
+    const entries = (await redis.xrange(keys[0]!, '-', '+')) as Array<[string, string[]]>
+    const id = entries[0]![0]
+    const args = ['g', id, 3, 'max-deliveries', 'Error: nope', 100, 'd', '0']
+    expect(await deadLetterScript.run(redis, keys, args)).toBe(1)
+    expect(await deadLetterScript.run(redis, keys, args)).toBe(0)
+    expect(await redis.xlen(keys[1]!)).toBe(1)
+    expect(await pendingCount(keys[0]!)).toBe(0)
+  })
+})
