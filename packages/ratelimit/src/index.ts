@@ -1,4 +1,12 @@
 export type { BlockedCacheOptions } from './blocked-cache.js'
+export {
+  type AcquireResult,
+  type ConcurrencyLimiter,
+  type ConcurrencyLimiterOptions,
+  createConcurrencyLimiter,
+  type Lease,
+} from './concurrency-limiter.js'
+export { type HeadersOptions, headers } from './headers.js'
 export { MAX_KEY_BYTES } from './key.js'
 export {
   createMemoryRateLimiter,
@@ -6,6 +14,21 @@ export {
   type MemoryRateLimiter,
   type MemoryRateLimiterOptions,
 } from './memory-limiter.js'
+export {
+  type ExpressLikeRequest,
+  type ExpressLikeResponse,
+  type ExpressRateLimitOptions,
+  expressRateLimit,
+} from './middleware/express.js'
+export {
+  type FastifyLikeInstance,
+  type FastifyLikeReply,
+  type FastifyLikeRequest,
+  type FastifyRateLimitOptions,
+  fastifyRateLimit,
+} from './middleware/fastify.js'
+export { type HonoLikeContext, type HonoRateLimitOptions, honoRateLimit } from './middleware/hono.js'
+export { type LimiterLike, type MiddlewareOptions, problemDetails } from './middleware/shared.js'
 export type { Algorithm, Policy, PolicyOptions } from './policy.js'
 export {
   createRateLimiter,

@@ -1,0 +1,117 @@
+import type { AddressInfo } from 'node:net'
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { targets } from '@x/testkit/vitest'
+import express from 'express'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRateLimiter } from '../rate-limiter.js'
+import { expressRateLimit } from './express.js'
+
+describe.each(targets())('$name', (target) => {
+  let redis: RedisClient
+  let n = 0
+  const servers: Array<{ close(): unknown }> = []
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+  })
+  afterAll(() => {
+    for (const server of servers) server.close()
+    redis.disconnect()
+  })
+
+  const start = async (app: express.Express): Promise<string> => {
+    const server = app.listen(0, '127.0.0.1')
+    servers.push(server)
+    await new Promise((resolve) => server.once('listening', resolve))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  it('limits by client IP, sets the headers, answers 429 with problem details', async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: `${target.prefix}:e${n++}`,
+      limit: 2,
+      windowMs: 60_000,
+    })
+    const app = express()
+    app.use(expressRateLimit({ limiter }))
+    app.get('/', (_request, response) => {
+      response.send('ok')
+    })
+    const url = await start(app)
+    const first = await fetch(url)
+    expect(first.status).toBe(200)
+    expect(await first.text()).toBe('ok')
+    expect(first.headers.get('ratelimit')).toMatch(/^"default";r=1;t=\d+$/)
+    expect(first.headers.get('ratelimit-policy')).toBe('"default";q=2;w=60')
+    await fetch(url)
+    const limited = await fetch(url)
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('content-type')).toBe('application/problem+json')
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    const body = await limited.json()
+    expect(body).toMatchObject({ type: 'about:blank', title: 'Too Many Requests', status: 429 })
+    expect((await limiter.peek('127.0.0.1')).remaining).toBe(0)
+  })
+
+  it('a custom key and cost; a key of undefined skips limiting', async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: `${target.prefix}:e${n++}`,
+      limit: 3,
+      windowMs: 60_000,
+    })
+    const app = express()
+    app.use(
+      expressRateLimit({
+        limiter,
+        key: (request) => request.get('x-api-key') ?? undefined,
+        cost: (request) => (request.path === '/expensive' ? 3 : 1),
+        headers: { legacy: true, policy: false },
+      }),
+    )
+    app.get('/{*path}', (_request, response) => {
+      response.send('ok')
+    })
+    const url = await start(app)
+    const expensive = await fetch(`${url}/expensive`, { headers: { 'x-api-key': 'alice' } })
+    expect(expensive.status).toBe(200)
+    expect(expensive.headers.get('x-ratelimit-remaining')).toBe('0')
+    expect(expensive.headers.get('ratelimit-policy')).toBeNull()
+    expect((await fetch(url, { headers: { 'x-api-key': 'alice' } })).status).toBe(429)
+    expect((await fetch(url, { headers: { 'x-api-key': 'bob' } })).status).toBe(200)
+    const anonymous = await fetch(url)
+    expect(anonymous.status).toBe(200)
+    expect(anonymous.headers.get('ratelimit')).toBeNull()
+  })
+
+  it('a limiter error goes to the Express error handler', async () => {
+    const app = express()
+    app.use(
+      expressRateLimit({
+        limiter: {
+          limit: () => {
+            throw new Error('boom')
+          },
+        },
+      }),
+    )
+    app.get('/', (_request, response) => {
+      response.send('ok')
+    })
+    app.use(
+      (
+        _error: unknown,
+        _request: express.Request,
+        response: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        response.status(503).send('handled')
+      },
+    )
+    const url = await start(app)
+    const response = await fetch(url)
+    expect(response.status).toBe(503)
+    expect(await response.text()).toBe('handled')
+  })
+})

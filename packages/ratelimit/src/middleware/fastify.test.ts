@@ -1,0 +1,76 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { targets } from '@x/testkit/vitest'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRateLimiter } from '../rate-limiter.js'
+import type { RateLimitResult } from '../result.js'
+import { fastifyRateLimit } from './fastify.js'
+
+describe.each(targets())('$name', (target) => {
+  let redis: RedisClient
+  let n = 0
+  const apps: FastifyInstance[] = []
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+  })
+  afterAll(async () => {
+    for (const app of apps) await app.close()
+    redis.disconnect()
+  })
+
+  const start = async (app: FastifyInstance) => {
+    apps.push(app)
+    return app.listen({ port: 0, host: '127.0.0.1' })
+  }
+
+  it('the plugin limits every route by client IP and answers 429 with problem details', async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: `${target.prefix}:f${n++}`,
+      policies: [
+        { name: 'burst', limit: 2, windowMs: 10_000 },
+        { name: 'daily', algorithm: 'fixed-window', limit: 100, windowMs: 86_400_000 },
+      ],
+    })
+    const app = Fastify()
+    await app.register(fastifyRateLimit, { limiter })
+    app.get('/', async () => ({ ok: true }))
+    app.get('/other', async () => 'other')
+    const url = await start(app)
+    const first = await fetch(url)
+    expect(first.status).toBe(200)
+    expect(await first.json()).toEqual({ ok: true })
+    expect(first.headers.get('ratelimit')).toMatch(/^"burst";r=1;t=\d+, "daily";r=99;t=\d+$/)
+    expect(first.headers.get('ratelimit-policy')).toBe('"burst";q=2;w=10, "daily";q=100;w=86400')
+    expect((await fetch(`${url}/other`)).status).toBe(200)
+    const limited = await fetch(`${url}/other`)
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await limited.json()).toMatchObject({ status: 429, title: 'Too Many Requests' })
+  })
+
+  it('a custom key, and a custom 429 body', async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: `${target.prefix}:f${n++}`,
+      limit: 1,
+      windowMs: 60_000,
+    })
+    const app = Fastify()
+    await app.register(fastifyRateLimit, {
+      limiter,
+      key: (request: { ip: string; headers: Record<string, string | string[] | undefined> }) =>
+        String(request.headers['x-user'] ?? request.ip),
+      body: (result: RateLimitResult) => ({ error: 'slow down', retryAfterMs: result.retryAfterMs }),
+    })
+    app.get('/', async () => 'ok')
+    const url = await start(app)
+    expect((await fetch(url, { headers: { 'x-user': 'u1' } })).status).toBe(200)
+    const limited = await fetch(url, { headers: { 'x-user': 'u1' } })
+    expect(limited.status).toBe(429)
+    expect(((await limited.json()) as { error: string }).error).toBe('slow down')
+    expect((await fetch(url, { headers: { 'x-user': 'u2' } })).status).toBe(200)
+  })
+})
