@@ -1,12 +1,12 @@
 export interface BackoffOptions {
   /**
    * Upper bound of the first retry delay; each retry doubles it.
-   * @default 10
+   * @default 25
    */
   initialMs?: number
   /**
    * Largest upper bound of a retry delay.
-   * @default 500
+   * @default 1000
    */
   maxMs?: number
 }

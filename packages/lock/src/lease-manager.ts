@@ -2,20 +2,30 @@ import { randomUUID } from 'node:crypto'
 import { assertPositive, type Emitter, InvalidArgumentError } from '@x/redis-core'
 import { type BackoffOptions, type Jitter, retryDelay } from './backoff.js'
 import { LockLostError, LockTimeoutError } from './errors.js'
-import { createLease, type LeaseOperations } from './lease.js'
-import type { ReleaseNotifier } from './release-notifier.js'
+import { LeaseImpl, type LeaseOperations } from './lease.js'
+import type { Grant, ReleaseNotifier } from './release-notifier.js'
 import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
 import { startWatchdog } from './watchdog.js'
 
 export type Attempt = { ok: true; fence: number } | { ok: false; retryInMs: number }
 
-/** What differs between a mutex, a semaphore and Redlock: the scripts and the keys. */
-export interface Primitive {
-  /** Validates the resource (InvalidArgumentError) and returns the key releases are published with. */
-  notifyKey(resource: string): string
-  attempt(resource: string, token: string, ttl: number): Promise<Attempt>
-  extend(resource: string, token: string, ttl: number): Promise<boolean>
-  release(resource: string, token: string): Promise<boolean>
+/**
+ * What differs between a mutex, a semaphore and Redlock: the keys and the scripts. `K` is the
+ * resource's validated keys, computed once per acquisition.
+ */
+export interface Primitive<K> {
+  /** Validates the resource (InvalidArgumentError) and builds its keys. */
+  keys(resource: string): K
+  /** The key releases are published with. */
+  notifyKey(keys: K): string
+  attempt(keys: K, token: string, ttl: number): Promise<Attempt>
+  extend(keys: K, token: string, ttl: number): Promise<boolean>
+  release(keys: K, token: string): Promise<boolean>
+  /**
+   * Releases `from` and grants the lock to `to` in one call (new fence), or returns 0 when `from`
+   * no longer held it. Optional: without it (Redlock), a release always goes through Redis.
+   */
+  transfer?(keys: K, from: string, to: string, ttl: number): Promise<number>
 }
 
 export interface ManagerSettings {
@@ -24,6 +34,7 @@ export interface ManagerSettings {
   backoff: Required<BackoffOptions>
   jitter: Jitter
   driftFactor: number
+  handoffLimit: number
 }
 
 export interface LeaseManager {
@@ -42,55 +53,88 @@ const MAX_TTL = 2 ** 31 - 1
 /** How long a first contended wait may spend subscribing before it falls back to polling alone. */
 const SUBSCRIBE_WAIT_MS = 1000
 
-export function createLeaseManager(
-  primitive: Primitive,
+export function createLeaseManager<K>(
+  primitive: Primitive<K>,
   notifier: ReleaseNotifier,
   emitter: Emitter<LockEvents>,
   settings: ManagerSettings,
 ): LeaseManager {
   const drift = (ttl: number) => Math.floor(ttl * settings.driftFactor) + 2
+  /** Consecutive local hand-offs per key, bounded so other processes get their turn. */
+  const handoffs = new Map<string, number>()
 
-  const operationsFor = (resource: string): LeaseOperations => ({
-    extend: (token, ttl) => primitive.extend(resource, token, ttl),
-    release: (token) => primitive.release(resource, token),
-    drift,
-  })
-
-  const cleanup = (resource: string, token: string) =>
-    primitive.release(resource, token).catch((error: unknown) => {
+  const cleanup = (keys: K, token: string, resource: string) =>
+    primitive.release(keys, token).catch((error: unknown) => {
       emitter.emit('error', { operation: 'cleanup', resource, error })
       return false
     })
 
+  const release = async (keys: K, token: string): Promise<boolean> => {
+    const key = primitive.notifyKey(keys)
+    if (primitive.transfer && settings.handoffLimit > 0 && notifier.waiting(key) > 0) {
+      const count = handoffs.get(key) ?? 0
+      const claim = count < settings.handoffLimit ? notifier.claim(key) : undefined
+      if (claim) {
+        const grant: Grant = { fence: 0, started: performance.now(), wallStart: Date.now() }
+        try {
+          grant.fence = await primitive.transfer(keys, token, claim.token, claim.ttl)
+        } catch (error) {
+          claim.cancel()
+          throw error
+        }
+        if (grant.fence === 0) {
+          claim.cancel()
+          return false
+        }
+        handoffs.set(key, count + 1)
+        // The waiter gave up while the transfer was in flight: give the lock back to everyone.
+        if (!claim.deliver(grant)) await cleanup(keys, claim.token, key)
+        return true
+      }
+      handoffs.delete(key)
+    }
+    return primitive.release(keys, token)
+  }
+
+  const operations: LeaseOperations<K> = {
+    extend: (keys, token, ttl) => primitive.extend(keys, token, ttl),
+    release,
+    drift,
+    emitter,
+  }
+
   /**
-   * One attempt, with the validity rule: a lease whose ttl − elapsed − drift is ≤ 0 is released
-   * again instead of being handed out (the caller could not use it safely).
+   * The validity rule: a lease whose ttl − elapsed − drift is ≤ 0 is released again instead of
+   * being handed out (the caller could not use it safely). Returns undefined in that case.
    */
-  const attemptOnce = async (
+  const lease = async (
     resource: string,
+    keys: K,
     token: string,
     ttl: number,
-  ): Promise<{ lease: Lease } | { retryInMs: number }> => {
+    fence: number,
+    started: number,
+    wallStart: number,
+  ): Promise<Lease | undefined> => {
+    const validity = ttl - (performance.now() - started) - drift(ttl)
+    if (validity <= 0) {
+      await cleanup(keys, token, resource)
+      return undefined
+    }
+    return new LeaseImpl(resource, token, fence, ttl, wallStart + ttl - drift(ttl), keys, operations)
+  }
+
+  const attemptOnce = async (
+    resource: string,
+    keys: K,
+    token: string,
+    ttl: number,
+  ): Promise<{ lease: Lease | undefined; retryInMs: number }> => {
     const started = performance.now()
     const wallStart = Date.now()
-    const result = await primitive.attempt(resource, token, ttl)
-    if (!result.ok) return { retryInMs: result.retryInMs }
-    const elapsed = performance.now() - started
-    const validity = ttl - elapsed - drift(ttl)
-    if (validity <= 0) {
-      await cleanup(resource, token)
-      return { retryInMs: 0 }
-    }
-    const lease = createLease({
-      resource,
-      token,
-      fence: result.fence,
-      ttl,
-      expiresAt: wallStart + ttl - drift(ttl),
-      operations: operationsFor(resource),
-      emitter,
-    })
-    return { lease }
+    const result = await primitive.attempt(keys, token, ttl)
+    if (!result.ok) return { lease: undefined, retryInMs: result.retryInMs }
+    return { lease: await lease(resource, keys, token, ttl, result.fence, started, wallStart), retryInMs: 0 }
   }
 
   const checkAcquireOptions = (options: AcquireOptions) => {
@@ -114,33 +158,41 @@ export function createLeaseManager(
 
   const acquire = async (resource: string, options: AcquireOptions = {}): Promise<Lease> => {
     const { ttl, waitMs } = checkAcquireOptions(options)
+    const keys = primitive.keys(resource)
     const { signal } = options
     signal?.throwIfAborted()
     const token = randomUUID()
     const started = performance.now()
     const deadline = started + waitMs
+    const key = primitive.notifyKey(keys)
 
-    const key = primitive.notifyKey(resource)
+    // Local waiters are already in line: do not overtake them (they get the lock by hand-off).
+    const queued = waitMs > 0 && notifier.waiting(key) > 0
     // Once subscribed, stand in line before the first attempt, so a release that lands between a
     // failed attempt and the sleep still wakes us. Before that, the fast path stays ticket-free.
-    let ticket = notifier.active ? notifier.join(key) : undefined
+    let ticket = queued || notifier.active ? notifier.join(key) : undefined
     try {
-      const first = await attemptOnce(resource, token, ttl)
-      if ('lease' in first) {
-        if (ticket) ticket.notified = false
-        return acquired(first.lease, 0)
+      let hint = Number.POSITIVE_INFINITY
+      let retryNow = false
+      if (!queued) {
+        const first = await attemptOnce(resource, keys, token, ttl)
+        if (first.lease) {
+          if (ticket) ticket.notified = false
+          return acquired(first.lease, 0)
+        }
+        signal?.throwIfAborted()
+        if (waitMs === 0) throw timeout(resource, waitMs)
+        hint = first.retryInMs
+        if (!ticket) {
+          await notifier.ready(Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())))
+          ticket = notifier.join(key)
+          // Joined late: a release may have happened while we subscribed, so retry once at once.
+          retryNow = true
+        }
       }
-      signal?.throwIfAborted()
-      if (waitMs === 0) throw timeout(resource, waitMs)
-      let hint = first.retryInMs
-      // Joined late: a release may have happened while we subscribed, so retry once at once.
-      let retryNow = ticket === undefined
-      if (!ticket) {
-        await notifier.ready(Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())))
-        ticket = notifier.join(key)
-      }
+      ticket!.handoff = { token, ttl }
       for (let poll = 0; ; poll++) {
-        if (!retryNow && !ticket.notified) {
+        if (!retryNow && !ticket!.notified) {
           const remaining = deadline - performance.now()
           if (remaining <= 0) throw timeout(resource, waitMs)
           // An expired holder publishes nothing: never sleep past its remaining ttl.
@@ -149,15 +201,28 @@ export function createLeaseManager(
             retryDelay(poll, settings.backoff, settings.jitter),
             hint > 0 ? hint + 1 : Number.POSITIVE_INFINITY,
           )
-          await ticket.sleep(delay, signal)
+          const grant = await ticket!.sleep(delay, signal)
+          if (grant) {
+            const handed = await lease(
+              resource,
+              keys,
+              token,
+              ttl,
+              grant.fence,
+              grant.started,
+              grant.wallStart,
+            )
+            if (handed) return acquired(handed, performance.now() - started)
+            continue
+          }
         }
         retryNow = false
         signal?.throwIfAborted()
-        ticket.notified = false
-        const result = await attemptOnce(resource, token, ttl)
-        if ('lease' in result) {
+        ticket!.notified = false
+        const result = await attemptOnce(resource, keys, token, ttl)
+        if (result.lease) {
           // The notification (if any) was for the release we just won; do not pass it on.
-          ticket.notified = false
+          ticket!.notified = false
           return acquired(result.lease, performance.now() - started)
         }
         hint = result.retryInMs
@@ -169,9 +234,9 @@ export function createLeaseManager(
 
   const tryAcquire = async (resource: string, options: Pick<AcquireOptions, 'ttl'> = {}) => {
     const { ttl } = checkAcquireOptions({ ttl: options.ttl, waitMs: 0 })
-    primitive.notifyKey(resource)
-    const result = await attemptOnce(resource, randomUUID(), ttl)
-    return 'lease' in result ? acquired(result.lease, 0) : null
+    const keys = primitive.keys(resource)
+    const result = await attemptOnce(resource, keys, randomUUID(), ttl)
+    return result.lease ? acquired(result.lease, 0) : null
   }
 
   const withLease = async <T>(

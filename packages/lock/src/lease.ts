@@ -1,125 +1,136 @@
-import type { Emitter } from '@x/redis-core'
-import { assertPositive } from '@x/redis-core'
+import { assertPositive, type Emitter } from '@x/redis-core'
 import { LockLostError, LockNotHeldError } from './errors.js'
 import type { Lease, LockEvents } from './types.js'
 
-export interface LeaseOperations {
+/** Shared by every lease of one manager (no per-lease closures on the hot path). */
+export interface LeaseOperations<K> {
   /** True when extended; false when the lock is no longer ours. Throws on Redis errors. */
-  extend(token: string, ttl: number): Promise<boolean>
-  /** True when released; false when the lock was no longer ours. Throws on Redis errors. */
-  release(token: string): Promise<boolean>
+  extend(keys: K, token: string, ttl: number): Promise<boolean>
+  /** True when released (or handed to a waiter); false when it was no longer ours. Throws on Redis errors. */
+  release(keys: K, token: string): Promise<boolean>
   /** The drift allowance for a ttl, in ms. */
   drift(ttl: number): number
-}
-
-export interface LeaseInit {
-  resource: string
-  token: string
-  fence: number
-  ttl: number
-  expiresAt: number
-  operations: LeaseOperations
   emitter: Emitter<LockEvents>
 }
 
 type State = 'held' | 'released' | 'lost'
 
 /**
- * The lease object. Its signal and expiry timer are created on first access of `signal`, so the
- * uncontended acquire/release path allocates no timer.
+ * The lease object. Its AbortController and expiry timer are created on first access of `signal`,
+ * so the uncontended acquire/release path allocates no timer.
  */
-export function createLease(init: LeaseInit): Lease {
-  const { resource, token, fence, operations, emitter } = init
-  let expiresAt = init.expiresAt
-  let state: State = 'held'
-  let lostReason: LockLostError | undefined
-  let controller: AbortController | undefined
-  let timer: NodeJS.Timeout | undefined
+export class LeaseImpl<K> implements Lease {
+  #expiresAt: number
+  #state: State = 'held'
+  #lostReason: LockLostError | undefined
+  #controller: AbortController | undefined
+  #timer: NodeJS.Timeout | undefined
 
-  const markLost = (error: LockLostError) => {
-    if (state !== 'held') return
-    state = 'lost'
-    lostReason = error
-    clearTimeout(timer)
-    controller?.abort(error)
-    emitter.emit('lost', { resource, error })
+  constructor(
+    readonly resource: string,
+    readonly token: string,
+    readonly fence: number,
+    private readonly ttl: number,
+    expiresAt: number,
+    private readonly keys: K,
+    private readonly operations: LeaseOperations<K>,
+  ) {
+    this.#expiresAt = expiresAt
   }
 
-  const schedule = () => {
-    clearTimeout(timer)
-    if (!controller || state !== 'held') return
-    timer = setTimeout(onTimer, Math.max(0, expiresAt - Date.now()))
-    timer.unref?.()
+  get expiresAt(): number {
+    return this.#expiresAt
   }
 
-  const onTimer = () => {
-    if (state !== 'held') return
-    if (Date.now() >= expiresAt) {
-      markLost(new LockLostError(`lease on "${resource}" expired before it was extended or released`))
-    } else schedule()
+  get held(): boolean {
+    return this.#state === 'held' && Date.now() < this.#expiresAt
   }
 
-  const lease: Lease = {
-    resource,
-    token,
-    fence,
-    get expiresAt() {
-      return expiresAt
-    },
-    get held() {
-      return state === 'held' && Date.now() < expiresAt
-    },
-    get signal() {
-      if (!controller) {
-        controller = new AbortController()
-        if (state === 'lost') controller.abort(lostReason)
-        else if (state === 'held' && Date.now() >= expiresAt) onTimer()
-        else schedule()
-      }
-      return controller.signal
-    },
-    async extend(ttl = init.ttl) {
-      assertPositive('ttl', ttl, { integer: true })
-      if (state === 'released') throw new LockNotHeldError(`lease on "${resource}" was already released`)
-      if (state === 'lost') throw lostReason!
-      const started = performance.now()
-      const extended = await operations.extend(token, ttl)
-      if (!extended) {
-        markLost(new LockLostError(`lock on "${resource}" is no longer held by this lease; not extended`))
-      }
-      // The expiry timer may have fired while the call was in flight: a lost lease stays lost.
-      if (state !== 'held') throw lostReason ?? new LockNotHeldError(`lease on "${resource}" was released`)
-      expiresAt = Date.now() + ttl - (performance.now() - started) - operations.drift(ttl)
-      schedule()
-      if (emitter.has('extended')) emitter.emit('extended', { resource, expiresAt })
-    },
-    async release() {
-      if (state === 'released') return
-      const wasLost = state === 'lost'
-      state = 'released'
-      clearTimeout(timer)
-      const released = await operations.release(token)
-      if (!released) {
-        const error = new LockNotHeldError(
-          `lock on "${resource}" was no longer held by this lease (expired or taken over); nothing was deleted`,
-        )
-        if (!wasLost) {
-          const lost = new LockLostError(error.message, { cause: error })
-          lostReason = lost
-          controller?.abort(lost)
-          emitter.emit('lost', { resource, error: lost })
-        }
-        throw error
-      }
-      if (emitter.has('released')) emitter.emit('released', { resource })
-    },
-    async [Symbol.asyncDispose]() {
-      try {
-        await lease.release()
-      } catch (error) {
-        emitter.emit('error', { operation: 'release', resource, error })
-      }
-    },
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController()
+      if (this.#state === 'lost') this.#controller.abort(this.#lostReason)
+      else this.#onTimer()
+    }
+    return this.#controller.signal
   }
-  return lease
+
+  async extend(ttl: number = this.ttl): Promise<void> {
+    assertPositive('ttl', ttl, { integer: true })
+    if (this.#state === 'released') {
+      throw new LockNotHeldError(`lease on "${this.resource}" was already released`)
+    }
+    if (this.#state === 'lost') throw this.#lostReason!
+    const started = performance.now()
+    const extended = await this.operations.extend(this.keys, this.token, ttl)
+    if (!extended) {
+      this.#markLost(
+        new LockLostError(`lock on "${this.resource}" is no longer held by this lease; not extended`),
+      )
+    }
+    // The expiry timer may have fired while the call was in flight: a lost lease stays lost.
+    const state = this.#state as State
+    if (state === 'lost') throw this.#lostReason!
+    if (state === 'released') throw new LockNotHeldError(`lease on "${this.resource}" was released`)
+    this.#expiresAt = Date.now() + ttl - (performance.now() - started) - this.operations.drift(ttl)
+    this.#schedule()
+    const { emitter } = this.operations
+    if (emitter.has('extended'))
+      emitter.emit('extended', { resource: this.resource, expiresAt: this.#expiresAt })
+  }
+
+  async release(): Promise<void> {
+    if (this.#state === 'released') return
+    const wasLost = this.#state === 'lost'
+    this.#state = 'released'
+    clearTimeout(this.#timer)
+    const released = await this.operations.release(this.keys, this.token)
+    const { emitter } = this.operations
+    if (!released) {
+      const error = new LockNotHeldError(
+        `lock on "${this.resource}" was no longer held by this lease (expired or taken over); nothing was deleted`,
+      )
+      if (!wasLost) {
+        const lost = new LockLostError(error.message, { cause: error })
+        this.#lostReason = lost
+        this.#controller?.abort(lost)
+        emitter.emit('lost', { resource: this.resource, error: lost })
+      }
+      throw error
+    }
+    if (emitter.has('released')) emitter.emit('released', { resource: this.resource })
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.release()
+    } catch (error) {
+      this.operations.emitter.emit('error', { operation: 'release', resource: this.resource, error })
+    }
+  }
+
+  #markLost(error: LockLostError): void {
+    if (this.#state !== 'held') return
+    this.#state = 'lost'
+    this.#lostReason = error
+    clearTimeout(this.#timer)
+    this.#controller?.abort(error)
+    this.operations.emitter.emit('lost', { resource: this.resource, error })
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer)
+    if (!this.#controller || this.#state !== 'held') return
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, this.#expiresAt - Date.now()))
+    this.#timer.unref?.()
+  }
+
+  #onTimer(): void {
+    if (this.#state !== 'held') return
+    if (Date.now() >= this.#expiresAt) {
+      this.#markLost(
+        new LockLostError(`lease on "${this.resource}" expired before it was extended or released`),
+      )
+    } else this.#schedule()
+  }
 }

@@ -1,5 +1,5 @@
 import { assertName, type Keyspace, type RedisClient } from '@x/redis-core'
-import { runScript } from './call.js'
+import { type DeadlineQueue, runScript } from './call.js'
 import { QuorumError } from './errors.js'
 import type { Attempt, Primitive } from './lease-manager.js'
 import { fenceSync } from './scripts/fence-sync.lua.js'
@@ -7,6 +7,7 @@ import { lockAcquire } from './scripts/lock-acquire.lua.js'
 import { lockExtend } from './scripts/lock-extend.lua.js'
 import { lockInspect } from './scripts/lock-inspect.lua.js'
 import { lockRelease } from './scripts/lock-release.lua.js'
+import { lockTransfer } from './scripts/lock-transfer.lua.js'
 
 export interface LockState {
   /** True while someone holds the lock (on a majority of servers, for Redlock). */
@@ -17,48 +18,48 @@ export interface LockState {
   fence: number
 }
 
-export interface LockPrimitive extends Primitive {
-  inspect(resource: string): Promise<LockState>
-}
-
 export interface LockKeys {
-  lock: string
-  fence: string
+  /** [lock key, fencing counter key]: same hash tag, so one script may touch both. */
+  both: [string, string]
+  lock: [string]
 }
 
-export function lockKeys(keys: Keyspace, resource: string): LockKeys {
+export interface LockPrimitive extends Primitive<LockKeys> {
+  inspect(keys: LockKeys): Promise<LockState>
+}
+
+export function lockKeys(keyspace: Keyspace, resource: string): LockKeys {
   // keyspace() would accept a number as a key part; a resource name must be a string.
   assertName('resource', resource, 1024)
-  return { lock: keys.tagged(resource, 'lock'), fence: keys.tagged(resource, 'fence') }
+  const lock = keyspace.tagged(resource, 'lock')
+  return { both: [lock, keyspace.tagged(resource, 'fence')], lock: [lock] }
 }
 
-/**
- * The mutex over one Redis (or one Cluster): each operation is exactly one script call.
- */
+/** The mutex over one Redis (or one Cluster): each operation is exactly one script call. */
 export function singleLock(
   server: RedisClient,
-  keys: Keyspace,
+  keyspace: Keyspace,
   channel: string,
-  timeoutMs: number,
+  deadlines: DeadlineQueue,
 ): LockPrimitive {
   return {
-    notifyKey: (resource) => lockKeys(keys, resource).lock,
-    async attempt(resource, token, ttl): Promise<Attempt> {
-      const { lock, fence } = lockKeys(keys, resource)
-      const [taken, value] = await runScript(lockAcquire, server, [lock, fence], [token, ttl], timeoutMs)
+    keys: (resource) => lockKeys(keyspace, resource),
+    notifyKey: (keys) => keys.lock[0],
+    async attempt(keys, token, ttl): Promise<Attempt> {
+      const [taken, value] = await runScript(deadlines, lockAcquire, server, keys.both, [token, ttl])
       return taken === 1 ? { ok: true, fence: value } : { ok: false, retryInMs: value }
     },
-    async extend(resource, token, ttl) {
-      const { lock } = lockKeys(keys, resource)
-      return (await runScript(lockExtend, server, [lock], [token, ttl], timeoutMs)) === 1
+    async extend(keys, token, ttl) {
+      return (await runScript(deadlines, lockExtend, server, keys.lock, [token, ttl])) === 1
     },
-    async release(resource, token) {
-      const { lock } = lockKeys(keys, resource)
-      return (await runScript(lockRelease, server, [lock], [token, channel], timeoutMs)) === 1
+    async release(keys, token) {
+      return (await runScript(deadlines, lockRelease, server, keys.lock, [token, channel])) === 1
     },
-    async inspect(resource) {
-      const { lock, fence } = lockKeys(keys, resource)
-      const [pttl, last] = await runScript(lockInspect, server, [lock, fence], [], timeoutMs)
+    transfer(keys, from, to, ttl) {
+      return runScript(deadlines, lockTransfer, server, keys.both, [from, to, ttl])
+    },
+    async inspect(keys) {
+      const [pttl, last] = await runScript(deadlines, lockInspect, server, keys.both, [])
       return toState(pttl, last)
     },
   }
@@ -97,30 +98,28 @@ function quorumError(what: string, answered: number, quorum: number, results: Se
  */
 export function quorumLock(
   servers: readonly RedisClient[],
-  keys: Keyspace,
+  keyspace: Keyspace,
   channel: string,
-  timeoutMs: number,
+  deadlines: DeadlineQueue,
   report: (resource: string, error: unknown) => void,
 ): LockPrimitive {
   const quorum = Math.floor(servers.length / 2) + 1
 
-  const releaseOn = (targets: readonly RedisClient[], resource: string, token: string) => {
-    const { lock } = lockKeys(keys, resource)
-    return onAll(targets, (server) => runScript(lockRelease, server, [lock], [token, channel], timeoutMs))
-  }
+  const releaseOn = (targets: readonly RedisClient[], keys: LockKeys, token: string) =>
+    onAll(targets, (server) => runScript(deadlines, lockRelease, server, keys.lock, [token, channel]))
 
-  const releaseEverywhere = async (resource: string, token: string) => {
+  const releaseEverywhere = async (keys: LockKeys, token: string) => {
     // Also on servers that did not answer: the SET may have landed after our timeout.
-    const results = await releaseOn(servers, resource, token)
-    for (const result of results) if (!result.ok) report(resource, result.error)
+    const results = await releaseOn(servers, keys, token)
+    for (const result of results) if (!result.ok) report(keys.lock[0], result.error)
   }
 
   return {
-    notifyKey: (resource) => lockKeys(keys, resource).lock,
-    async attempt(resource, token, ttl): Promise<Attempt> {
-      const { lock, fence } = lockKeys(keys, resource)
+    keys: (resource) => lockKeys(keyspace, resource),
+    notifyKey: (keys) => keys.lock[0],
+    async attempt(keys, token, ttl): Promise<Attempt> {
       const results = await onAll(servers, (server) =>
-        runScript(lockAcquire, server, [lock, fence], [token, ttl], timeoutMs),
+        runScript(deadlines, lockAcquire, server, keys.both, [token, ttl]),
       )
       const taken: Array<{ server: RedisClient; fence: number }> = []
       let busy = 0
@@ -138,20 +137,20 @@ export function quorumLock(
         const max = Math.max(...taken.map((entry) => entry.fence))
         const synced = await onAll(
           taken.map((entry) => entry.server),
-          (server) => runScript(fenceSync, server, [fence], [max], timeoutMs),
+          (server) => runScript(deadlines, fenceSync, server, [keys.both[1]], [max]),
         )
-        if (synced.filter((result) => result.ok).length >= quorum) return { ok: true, fence: max }
-        await releaseEverywhere(resource, token)
-        throw quorumError('fence sync', synced.filter((result) => result.ok).length, quorum, synced)
+        const confirmed = synced.filter((result) => result.ok).length
+        if (confirmed >= quorum) return { ok: true, fence: max }
+        await releaseEverywhere(keys, token)
+        throw quorumError('fence sync', confirmed, quorum, synced)
       }
-      if (taken.length > 0 || busy + taken.length < servers.length) await releaseEverywhere(resource, token)
+      if (taken.length > 0 || busy + taken.length < servers.length) await releaseEverywhere(keys, token)
       if (taken.length + busy < quorum) throw quorumError('acquire', taken.length + busy, quorum, results)
       return { ok: false, retryInMs: Number.isFinite(retryInMs) ? retryInMs : 0 }
     },
-    async extend(resource, token, ttl) {
-      const { lock } = lockKeys(keys, resource)
+    async extend(keys, token, ttl) {
       const results = await onAll(servers, (server) =>
-        runScript(lockExtend, server, [lock], [token, ttl], timeoutMs),
+        runScript(deadlines, lockExtend, server, keys.lock, [token, ttl]),
       )
       const extended = results.filter((result) => result.ok && result.value === 1).length
       const notOurs = results.filter((result) => result.ok && result.value !== 1).length
@@ -159,21 +158,20 @@ export function quorumLock(
       if (notOurs > servers.length - quorum) return false
       throw quorumError('extend', extended + notOurs, quorum, results)
     },
-    async release(resource, token) {
-      const results = await releaseOn(servers, resource, token)
+    async release(keys, token) {
+      const results = await releaseOn(servers, keys, token)
       const released = results.filter((result) => result.ok && result.value === 1).length
       const notOurs = results.filter((result) => result.ok && result.value !== 1).length
       if (released > 0) {
-        for (const result of results) if (!result.ok) report(resource, result.error)
+        for (const result of results) if (!result.ok) report(keys.lock[0], result.error)
         return true
       }
       if (notOurs >= quorum) return false
       throw quorumError('release', released + notOurs, quorum, results)
     },
-    async inspect(resource) {
-      const { lock, fence } = lockKeys(keys, resource)
+    async inspect(keys) {
       const results = await onAll(servers, (server) =>
-        runScript(lockInspect, server, [lock, fence], [], timeoutMs),
+        runScript(deadlines, lockInspect, server, keys.both, []),
       )
       const answered = results.flatMap((result) => (result.ok ? [result.value] : []))
       if (answered.length < quorum) throw quorumError('inspect', answered.length, quorum, results)

@@ -363,6 +363,86 @@ describe.each(targets())('lock on $name', (target) => {
     expect(new Set(fences).size).toBe(60)
   }, 30_000)
 
+  it("hands the lock to a local waiter in one call, with the next fence and the waiter's token", async () => {
+    const name = resource()
+    const holder = await lock.acquire(name, { ttl: 30_000 })
+    const waiting = lock.acquire(name, { ttl: 20_000, waitMs: 20_000 })
+    await sleep(100)
+    const counter = countCommands(redis)
+    let names: string[]
+    try {
+      await holder.release()
+      names = counter.names()
+    } finally {
+      counter.restore()
+    }
+    const next = await waiting
+    expect(names).toEqual(['evalsha'])
+    expect(next.fence).toBe(holder.fence + 1)
+    expect(await inspector.get(lockKey(name))).toBe(next.token)
+    expect(await inspector.pttl(lockKey(name))).toBeLessThanOrEqual(20_000)
+    await next.release()
+    expect(await inspector.exists(lockKey(name))).toBe(0)
+  })
+
+  it('a new acquire does not overtake the local waiters already in line', async () => {
+    const name = resource()
+    const holder = await lock.acquire(name)
+    const order: string[] = []
+    const first = lock.acquire(name, { waitMs: 20_000 }).then((lease) => {
+      order.push('first')
+      return lease
+    })
+    await sleep(50)
+    const second = lock.acquire(name, { waitMs: 20_000 }).then((lease) => {
+      order.push('second')
+      return lease
+    })
+    await sleep(50)
+    await holder.release()
+    const firstLease = await first
+    await firstLease.release()
+    const secondLease = await second
+    await secondLease.release()
+    expect(order).toEqual(['first', 'second'])
+    expect(secondLease.fence).toBe(firstLease.fence + 1)
+  })
+
+  it('with handoffLimit 0 a release always frees the lock and notifies', async () => {
+    const plain = createLock({ redis: other, prefix: target.prefix, handoffLimit: 0 })
+    const name = resource()
+    const holder = await plain.acquire(name)
+    const waiting = plain.acquire(name, { waitMs: 20_000 })
+    await sleep(100)
+    await holder.release()
+    const next = await waiting
+    expect(next.fence).toBe(holder.fence + 1)
+    await next.release()
+    await plain.close()
+  })
+
+  it('a hand-off to a waiter that gave up meanwhile leaves the lock free for others', async () => {
+    const name = resource()
+    for (let round = 0; round < 5; round++) {
+      const holder = await lock.acquire(name)
+      const controller = new AbortController()
+      const waiting = lock
+        .acquire(name, { waitMs: 20_000, signal: controller.signal })
+        .catch((error) => error)
+      await sleep(20)
+      const released = holder.release()
+      controller.abort(new Error('gave up'))
+      await released
+      const outcome = await waiting
+      if (outcome instanceof Error) {
+        await eventually(async () => !(await lock.inspect(name)).locked)
+      } else {
+        await outcome.release()
+      }
+    }
+    expect((await lock.inspect(name)).locked).toBe(false)
+  })
+
   it('shares one subscriber connection among all waiters of an instance', async () => {
     const name = resource()
     const counted = createLock({ redis: other, prefix: target.prefix })

@@ -1,17 +1,38 @@
 import { type RedisClient, waitForReady } from '@x/redis-core'
 
+/** A lock handed over by a local holder: the transfer call's start, for the validity check. */
+export interface Grant {
+  fence: number
+  /** performance.now() when the transfer call was sent. */
+  started: number
+  /** Date.now() when the transfer call was sent. */
+  wallStart: number
+}
+
 /** One waiter's place in line for a key. */
 export interface Ticket {
   readonly key: string
   /** Set when a release arrived for this ticket; the waiter retries at once instead of sleeping. */
   notified: boolean
+  /** The token and ttl a local holder may hand the lock over with (see `claim`). */
+  handoff: { token: string; ttl: number } | undefined
   /**
-   * Sleeps until a release notification for this ticket, `ms` passing, or `signal` aborting
-   * (which rejects with the signal's reason).
+   * Sleeps until a release notification, a hand-off (resolves with its grant), `ms` passing, or
+   * `signal` aborting (rejects with the signal's reason).
    */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>
+  sleep(ms: number, signal?: AbortSignal): Promise<Grant | undefined>
   /** Leaves the line; always call it (finally). */
   leave(): void
+}
+
+/** A sleeping waiter reserved for a hand-off. */
+export interface Claim {
+  readonly token: string
+  readonly ttl: number
+  /** Gives the grant to the waiter; false when it stopped waiting (aborted) meanwhile. */
+  deliver(grant: Grant): boolean
+  /** The hand-off did not happen; the waiter goes on waiting. */
+  cancel(): void
 }
 
 export interface ReleaseNotifier {
@@ -24,22 +45,26 @@ export interface ReleaseNotifier {
   ready(timeoutMs: number): Promise<boolean>
   /** Joins the line of waiters for `key`. */
   join(key: string): Ticket
-  /** Number of waiters in line, for tests and stats. */
+  /** Reserves the first sleeping waiter for `key` that accepts a hand-off. */
+  claim(key: string): Claim | undefined
+  /** Number of waiters in line. */
   waiting(key?: string): number
   /** Closes the subscriber connections. */
   close(): Promise<void>
 }
 
 interface MutableTicket extends Ticket {
-  wake: (() => void) | undefined
+  wake: ((grant?: Grant) => void) | undefined
+  claimed: boolean
+  timerFired: boolean
 }
 
 /**
  * One shared subscriber connection per server (a `duplicate()` of the user's client) and a map of
  * key → line of waiters. A release publishes the key; it wakes the first waiter in line that was
- * not already woken, so a release hands the lock to one local waiter (FIFO) instead of starting a
- * thundering herd. A waiter that was mid-attempt when its notification came retries at once, so a
- * release between a failed attempt and the sleep is never missed.
+ * not already woken, so a release wakes one local waiter (FIFO) instead of a thundering herd. A
+ * waiter that was mid-attempt when its notification came retries at once, so a release between a
+ * failed attempt and the sleep is never missed.
  */
 export function createReleaseNotifier(
   servers: readonly RedisClient[],
@@ -52,14 +77,17 @@ export function createReleaseNotifier(
   let closed = false
   let active = false
 
-  const onMessage = (from: string, key: string) => {
-    if (from !== channel) return
+  const notify = (key: string) => {
     const line = lines.get(key)
     if (!line) return
-    const ticket = line.find((candidate) => !candidate.notified)
+    const ticket = line.find((candidate) => !candidate.notified && !candidate.claimed)
     if (!ticket) return
     ticket.notified = true
     ticket.wake?.()
+  }
+
+  const onMessage = (from: string, key: string) => {
+    if (from === channel) notify(key)
   }
 
   const subscribe = (): Promise<boolean> => {
@@ -115,9 +143,12 @@ export function createReleaseNotifier(
       const ticket: MutableTicket = {
         key,
         notified: false,
+        handoff: undefined,
         wake: undefined,
+        claimed: false,
+        timerFired: false,
         sleep(ms, signal) {
-          return new Promise<void>((resolve, reject) => {
+          return new Promise<Grant | undefined>((resolve, reject) => {
             if (signal?.aborted) return reject(signal.reason)
             const finish = () => {
               clearTimeout(timer)
@@ -128,14 +159,20 @@ export function createReleaseNotifier(
               finish()
               reject(signal!.reason)
             }
+            ticket.timerFired = false
             const timer = setTimeout(() => {
+              // A claimed waiter is about to receive the lock: the hand-off is one round trip away.
+              if (ticket.claimed) {
+                ticket.timerFired = true
+                return
+              }
               finish()
-              resolve()
+              resolve(undefined)
             }, ms)
             timer.unref?.()
-            ticket.wake = () => {
+            ticket.wake = (grant) => {
               finish()
-              resolve()
+              resolve(grant)
             }
             signal?.addEventListener('abort', onAbort, { once: true })
             if (ticket.notified) ticket.wake()
@@ -148,11 +185,35 @@ export function createReleaseNotifier(
           if (index !== -1) current.splice(index, 1)
           if (current.length === 0) lines.delete(key)
           // A notification this waiter consumed but did not use (it gave up) goes to the next one.
-          if (ticket.notified && index !== -1) onMessage(channel, key)
+          if (ticket.notified && index !== -1) notify(key)
         },
       }
       line.push(ticket)
       return ticket
+    },
+    claim(key) {
+      const line = lines.get(key)
+      if (!line) return undefined
+      const ticket = line.find(
+        (candidate) => candidate.handoff && candidate.wake && !candidate.claimed && !candidate.notified,
+      )
+      if (!ticket?.handoff) return undefined
+      ticket.claimed = true
+      const { token, ttl } = ticket.handoff
+      return {
+        token,
+        ttl,
+        deliver(grant) {
+          ticket.claimed = false
+          if (!ticket.wake) return false
+          ticket.wake(grant)
+          return true
+        },
+        cancel() {
+          ticket.claimed = false
+          if (ticket.timerFired) ticket.wake?.()
+        },
+      }
     },
     waiting(key) {
       if (key !== undefined) return lines.get(key)?.length ?? 0

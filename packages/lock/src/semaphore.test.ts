@@ -133,9 +133,9 @@ describe.each(targets())('semaphore on $name', (target) => {
   })
 
   it('withPermit keeps a permit past its ttl with the watchdog', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 200 })
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 600 })
     const result = await semaphore.withPermit(async (signal) => {
-      await sleep(700)
+      await sleep(2000)
       expect(signal.aborted).toBe(false)
       expect(await semaphore.tryAcquire()).toBeNull()
       return 'ok'

@@ -5,13 +5,14 @@ import {
   type Keyspace,
   type RedisClient,
 } from '@x/redis-core'
-import { runScript } from './call.js'
+import { type DeadlineQueue, runScript } from './call.js'
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
 import type { ReleaseNotifier } from './release-notifier.js'
 import { semaphoreAcquire } from './scripts/semaphore-acquire.lua.js'
 import { semaphoreExtend } from './scripts/semaphore-extend.lua.js'
 import { semaphoreInspect } from './scripts/semaphore-inspect.lua.js'
 import { semaphoreRelease } from './scripts/semaphore-release.lua.js'
+import { semaphoreTransfer } from './scripts/semaphore-transfer.lua.js'
 import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
 
 export interface SemaphoreOptions {
@@ -51,7 +52,7 @@ export interface SemaphoreContext {
   servers: readonly RedisClient[]
   keys: Keyspace
   channel: string
-  timeoutMs: number
+  deadlines: DeadlineQueue
   notifier: ReleaseNotifier
   emitter: Emitter<LockEvents>
   settings: ManagerSettings
@@ -66,7 +67,7 @@ export function createSemaphoreOn(
   name: string,
   options: SemaphoreOptions,
 ): Semaphore {
-  const { servers, keys, channel, timeoutMs } = context
+  const { servers, keys, channel, deadlines } = context
   if (servers.length !== 1) {
     throw new InvalidArgumentError('a semaphore needs one Redis server or one Cluster, not a Redlock set')
   }
@@ -77,24 +78,29 @@ export function createSemaphoreOn(
   const holders = keys.tagged(name, 'semaphore')
   const fence = keys.tagged(name, 'semaphore-fence')
 
-  const manager = createLeaseManager(
+  const both = [holders, fence]
+  const one = [holders]
+
+  const manager = createLeaseManager<undefined>(
     {
+      keys: () => undefined,
       notifyKey: () => holders,
-      async attempt(_resource, token, leaseTtl) {
-        const [granted, value] = await runScript(
-          semaphoreAcquire,
-          server,
-          [holders, fence],
-          [token, leaseTtl, limit],
-          timeoutMs,
-        )
+      async attempt(_keys, token, leaseTtl) {
+        const [granted, value] = await runScript(deadlines, semaphoreAcquire, server, both, [
+          token,
+          leaseTtl,
+          limit,
+        ])
         return granted === 1 ? { ok: true, fence: value } : { ok: false, retryInMs: value }
       },
-      async extend(_resource, token, leaseTtl) {
-        return (await runScript(semaphoreExtend, server, [holders], [token, leaseTtl], timeoutMs)) === 1
+      async extend(_keys, token, leaseTtl) {
+        return (await runScript(deadlines, semaphoreExtend, server, one, [token, leaseTtl])) === 1
       },
-      async release(_resource, token) {
-        return (await runScript(semaphoreRelease, server, [holders], [token, channel], timeoutMs)) === 1
+      async release(_keys, token) {
+        return (await runScript(deadlines, semaphoreRelease, server, one, [token, channel])) === 1
+      },
+      transfer(_keys, from, to, leaseTtl) {
+        return runScript(deadlines, semaphoreTransfer, server, both, [from, to, leaseTtl])
       },
     },
     context.notifier,
@@ -109,13 +115,7 @@ export function createSemaphoreOn(
     tryAcquire: (acquireOptions) => manager.tryAcquire(name, acquireOptions),
     withPermit: (fn, withOptions) => manager.withLease(name, fn, withOptions),
     async inspect() {
-      const [live, nextExpiry, last] = await runScript(
-        semaphoreInspect,
-        server,
-        [holders, fence],
-        [],
-        timeoutMs,
-      )
+      const [live, nextExpiry, last] = await runScript(deadlines, semaphoreInspect, server, both, [])
       return { holders: live, limit, nextExpiryMs: nextExpiry === -2 ? null : nextExpiry, fence: last }
     },
   }

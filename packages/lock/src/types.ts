@@ -66,7 +66,7 @@ export interface RetryOptions {
   jitter?: Jitter
 }
 
-export interface LockEvents extends Record<string, unknown> {
+export type LockEvents = {
   acquired: { resource: string; fence: number; waitedMs: number }
   released: { resource: string }
   extended: { resource: string; expiresAt: number }
