@@ -9,8 +9,10 @@ import {
   EncodeError,
   groupBySlot,
   InvalidArgumentError,
+  isCluster,
   jsonCodec,
   type RedisClient,
+  toRedisError,
   unlinkByPattern,
 } from '@x/redis-core'
 import { createDeadlineQueue, type DeadlineQueue } from './deadline-queue.js'
@@ -65,6 +67,11 @@ interface Shared {
   stats: CacheStats
   onError: ((error: unknown, operation: string) => void) | undefined
   deadlines: DeadlineQueue
+  /**
+   * The client's own commandTimeout already bounds every call within our timeout (true for
+   * createRedis clients with the defaults), so the hot-path GET needs no timer of ours.
+   */
+  clientTimesOut: boolean
   /** In-process single-flight: one lookup (read + fetch + write) per key at a time. */
   inflight: Map<string, Promise<unknown>>
   /** Keys with a background refresh running, so stale reads start exactly one. */
@@ -98,7 +105,10 @@ export function createCache(options: CacheOptions): Cache {
   const grace = assertPositive('grace', options.grace ?? 0, { allowZero: true, integer: true })
   const jitter = assertPositive('jitter', options.jitter ?? 0, { allowZero: true })
   if (jitter >= 1) throw new InvalidArgumentError(`jitter must be < 1, got ${jitter}`)
-  const redisTimeout = assertPositive('timeouts.redis', options.timeouts?.redis ?? 1000, { integer: true })
+  const clientTimeout = commandTimeoutOf(options.redis)
+  const redisTimeout = assertPositive('timeouts.redis', options.timeouts?.redis ?? clientTimeout ?? 1000, {
+    integer: true,
+  })
   const soft = optionalPositive('timeouts.soft', options.timeouts?.soft)
   const hard = optionalPositive('timeouts.hard', options.timeouts?.hard)
   const tombstoneTtl = assertPositive('tombstoneTtl', options.tombstoneTtl ?? 3_600_000, { integer: true })
@@ -163,6 +173,7 @@ export function createCache(options: CacheOptions): Cache {
     },
     onError: options.onError,
     deadlines: createDeadlineQueue(redisTimeout),
+    clientTimesOut: clientTimeout !== undefined && clientTimeout <= redisTimeout,
     inflight: new Map(),
     refreshing: new Set(),
     clockOffset: 0,
@@ -185,6 +196,13 @@ export function createCache(options: CacheOptions): Cache {
     })
   }
   return new RedisCache(shared, prefix)
+}
+
+/** The per-command timeout ioredis applies itself, if any (Redis or Cluster options). */
+function commandTimeoutOf(redis: RedisClient): number | undefined {
+  const options = redis.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } }
+  const timeout = isCluster(redis) ? options.redisOptions?.commandTimeout : options.commandTimeout
+  return typeof timeout === 'number' && timeout > 0 ? timeout : undefined
 }
 
 function optionalPositive(name: string, value: number | undefined): number | undefined {
@@ -236,6 +254,13 @@ class RedisCache implements Cache {
   }
 
   // ---------------------------------------------------------------- reads
+
+  /** The hit-path GET: one command, bounded by the client's timeout or ours. Errors are typed. */
+  #get(full: string): Promise<string | null> {
+    const s = this.#s
+    if (s.clientTimesOut) return s.redis.get(full).catch(rethrowTyped)
+    return s.deadlines.race(s.redis.get(full), 'GET')
+  }
 
   getOrSet<T>(key: string, fetcher: Fetcher<T>, options?: GetOrSetOptions): Promise<T> {
     const s = this.#s
@@ -295,7 +320,7 @@ class RedisCache implements Cache {
       }
       let raw: string | null
       try {
-        raw = await s.deadlines.race(s.redis.get(full), 'GET')
+        raw = await this.#get(full)
       } catch (error) {
         if (isWrongType(error)) raw = this.#wrongType(key, error)
         else {
@@ -303,7 +328,11 @@ class RedisCache implements Cache {
           return await this.#bypass(key, fetcher, options)
         }
       }
-      const read = await this.#read<T>(key, raw, tags, snapshot)
+      const entry = this.#parse(key, raw)
+      const read =
+        entry !== null && entry.kind === 'value' && entry.tags !== undefined
+          ? await this.#readTagged<T>(key, entry, tags, snapshot)
+          : this.#classify<T>(key, entry, undefined)
       if (read.state === 'fresh') {
         s.stats.hits++
         if (s.emitter.has('hit')) s.emitter.emit('hit', { key, layer: 'redis' })
@@ -360,7 +389,7 @@ class RedisCache implements Cache {
     const seq = s.invalidationSeq
     let raw: string | null
     try {
-      raw = await s.deadlines.race(s.redis.get(full), 'GET')
+      raw = await this.#get(full)
     } catch (error) {
       if (!isWrongType(error)) {
         this.#redisError(operation, key, error)
@@ -368,7 +397,11 @@ class RedisCache implements Cache {
       }
       raw = this.#wrongType(key, error)
     }
-    const read = await this.#read<T>(key, raw, undefined, undefined)
+    const entry = this.#parse(key, raw)
+    const read =
+      entry !== null && entry.kind === 'value' && entry.tags !== undefined
+        ? await this.#readTagged<T>(key, entry, undefined, undefined)
+        : this.#classify<T>(key, entry, undefined)
     this.#count(key, read, full, seq)
     return read
   }
@@ -422,6 +455,15 @@ class RedisCache implements Cache {
     })
     if (missing.size === 0) return results
     const missingKeys = [...missing.keys()]
+    // As in getOrSet: fetch only after the tag versions are stamped.
+    let stamp: string[] | undefined
+    if (snapshot) {
+      try {
+        stamp = await snapshot
+      } catch (error) {
+        this.#redisError('getOrSetMany', undefined, error)
+      }
+    }
     s.stats.fetches++
     let fetched: ReadonlyArray<T> | ReadonlyMap<string, T>
     try {
@@ -464,13 +506,9 @@ class RedisCache implements Cache {
     const storable = writes.filter((write) => write.generation !== '')
     if (storable.length === 0) return results
     let pairs: string[] | undefined
-    if (tags && snapshot) {
-      try {
-        pairs = pairUp(tags, await snapshot)
-      } catch (error) {
-        this.#redisError('getOrSetMany', undefined, error)
-        return results
-      }
+    if (tags) {
+      if (stamp === undefined) return results
+      pairs = pairUp(tags, stamp)
     }
     const ttls = storable.map(() => this.#jittered(ttl))
     const replies = await this.#runMany(
@@ -819,17 +857,13 @@ class RedisCache implements Cache {
     return { state: 'miss', generation: entry.generation }
   }
 
-  /** Turns one raw GET reply into a Read, checking tag versions (reusing the pre-read snapshot). */
-  async #read<T>(
+  /** Classifies a tagged entry: checks its tag versions (reusing the pre-read snapshot if it covers them). */
+  async #readTagged<T>(
     key: string,
-    raw: string | null,
+    entry: Entry & { kind: 'value' },
     snapshotTags: readonly string[] | undefined,
     snapshot: Promise<string[]> | undefined,
   ): Promise<Read<T>> {
-    const entry = this.#parse(key, raw)
-    if (entry === null || entry.kind === 'tombstone' || entry.tags === undefined) {
-      return this.#classify(key, entry, undefined)
-    }
     const names = tagNames(entry.tags)!
     let versions: Map<string, string>
     try {
@@ -1004,8 +1038,17 @@ class RedisCache implements Cache {
       },
     })
     s.stats.fetches++
+    // The fetch must start after the tag versions are stamped, or an invalidation that lands in between
+    // would be missed. The stamp was sent with the read, so this normally costs no extra wait.
+    const stamped = snapshot?.then(
+      (versions) => versions,
+      (error: unknown) => {
+        this.#redisError('tag versions', key, error)
+        return undefined
+      },
+    )
     const fetched = withHardTimeout(
-      Promise.resolve().then(() => fetcher(context)),
+      (stamped ?? Promise.resolve(undefined)).then(() => fetcher(context)),
       options?.timeout?.hard ?? s.hard,
       controller,
     )
@@ -1017,7 +1060,9 @@ class RedisCache implements Cache {
       try {
         if (writeTags) {
           const versions =
-            !tagsChanged && snapshot ? await snapshot : await this.#tagVersions(writeTags, ttl + grace)
+            !tagsChanged && stamped ? await stamped : await this.#tagVersions(writeTags, ttl + grace)
+          // Without a stamp the entry cannot be protected against invalidations: do not store it.
+          if (versions === undefined) return value
           pairs = pairUp(writeTags, versions)
         }
         const jittered = this.#jittered(ttl)
@@ -1174,14 +1219,18 @@ class RedisCache implements Cache {
         let held: number
         try {
           ;[raw, held] = await Promise.all([
-            s.deadlines.race(s.redis.get(full), 'GET'),
+            this.#get(full),
             s.deadlines.race(s.redis.exists(leaseKey), 'EXISTS'),
           ])
         } catch (error) {
           this.#redisError('lease wait', key, error)
           return { found: false, token: undefined }
         }
-        const read = await this.#read<T>(key, raw, undefined, undefined)
+        const entry = this.#parse(key, raw)
+        const read =
+          entry !== null && entry.kind === 'value' && entry.tags !== undefined
+            ? await this.#readTagged<T>(key, entry, undefined, undefined)
+            : this.#classify<T>(key, entry, undefined)
         if (read.state === 'fresh') return { found: true, value: read.value }
         if (held === 0) break
       }
@@ -1189,6 +1238,10 @@ class RedisCache implements Cache {
     }
     return { found: false, token: undefined }
   }
+}
+
+function rethrowTyped(error: unknown): never {
+  throw toRedisError(error)
 }
 
 function pairUp(tags: readonly string[], versions: readonly string[]): string[] {
