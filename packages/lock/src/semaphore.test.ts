@@ -111,6 +111,19 @@ describe.each(targets())('semaphore on $name', (target) => {
     await slowPoll.close()
   }, 15_000)
 
+  it('a release hands the permit straight to a local waiter', async () => {
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 30_000 })
+    const holder = await semaphore.acquire()
+    const waiting = semaphore.acquire({ waitMs: 20_000 })
+    await sleep(100)
+    await holder.release()
+    const next = await waiting
+    expect(next.fence).toBe(holder.fence + 1)
+    expect(await inspector.zscore(holdersKey(semaphore.name), next.token)).not.toBeNull()
+    expect(await inspector.zcard(holdersKey(semaphore.name))).toBe(1)
+    await next.release()
+  })
+
   it('times out with LockTimeoutError when no permit frees up', async () => {
     const semaphore = lock.createSemaphore(name(), { limit: 1 })
     const holder = await semaphore.acquire()

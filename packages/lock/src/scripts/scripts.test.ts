@@ -6,10 +6,12 @@ import { lockAcquire } from './lock-acquire.lua.js'
 import { lockExtend } from './lock-extend.lua.js'
 import { lockInspect } from './lock-inspect.lua.js'
 import { lockRelease } from './lock-release.lua.js'
+import { lockTransfer } from './lock-transfer.lua.js'
 import { semaphoreAcquire } from './semaphore-acquire.lua.js'
 import { semaphoreExtend } from './semaphore-extend.lua.js'
 import { semaphoreInspect } from './semaphore-inspect.lua.js'
 import { semaphoreRelease } from './semaphore-release.lua.js'
+import { semaphoreTransfer } from './semaphore-transfer.lua.js'
 
 describe.each(targets())('lua scripts on $name', (target) => {
   let redis: RedisClient
@@ -102,5 +104,29 @@ describe.each(targets())('lua scripts on $name', (target) => {
     expect(await semaphoreAcquire.run(redis, [keys.holders, keys.fence], ['alive', 5000, 1])).toEqual([1, 2])
     expect(await semaphoreInspect.run(redis, [keys.holders, keys.fence])).toEqual([1, expect.any(Number), 2])
     expect(await semaphoreExtend.run(redis, [keys.holders], ['dead', 5000])).toBe(0)
+  })
+
+  it("lock-transfer hands our lock to the next token with a new fence, never someone else's", async () => {
+    const keys = keysFor()
+    await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 60_000])
+    expect(await lockTransfer.run(redis, [keys.lock, keys.fence], ['x', 'b', 5000])).toBe(0)
+    expect(await lockTransfer.run(redis, [keys.lock, keys.fence], ['a', 'b', 5000])).toBe(2)
+    const [pttl, fence] = await lockInspect.run(redis, [keys.lock, keys.fence])
+    expect(pttl).toBeLessThanOrEqual(5000)
+    expect(fence).toBe(2)
+    expect(await lockRelease.run(redis, [keys.lock], ['a', 'nobody'])).toBe(0)
+    expect(await lockRelease.run(redis, [keys.lock], ['b', 'nobody'])).toBe(1)
+    expect(await lockTransfer.run(redis, [keys.lock, keys.fence], ['b', 'c', 5000])).toBe(0)
+  })
+
+  it('semaphore-transfer swaps our permit for the next token, keeping the holder count', async () => {
+    const keys = keysFor()
+    await semaphoreAcquire.run(redis, [keys.holders, keys.fence], ['a', 60_000, 1])
+    expect(await semaphoreTransfer.run(redis, [keys.holders, keys.fence], ['x', 'b', 5000])).toBe(0)
+    expect(await semaphoreTransfer.run(redis, [keys.holders, keys.fence], ['a', 'b', 5000])).toBe(2)
+    const [live] = await semaphoreInspect.run(redis, [keys.holders, keys.fence])
+    expect(live).toBe(1)
+    expect(await semaphoreRelease.run(redis, [keys.holders], ['a', 'nobody'])).toBe(0)
+    expect(await semaphoreRelease.run(redis, [keys.holders], ['b', 'nobody'])).toBe(1)
   })
 })
