@@ -21,7 +21,10 @@ export interface PlaygroundConfig {
   userLimitPerMinute: number
   /** Mark the session cookie `Secure`. Env: `COOKIE_SECURE`. @default false (plain http on localhost) */
   cookieSecure: boolean
-  /** Keys that sign the session cookie, newest first. Env: `COOKIE_SECRETS` (comma-separated). */
+  /**
+   * Keys (32+ bytes each) that sign the session cookie; the first signs, all verify, so a new key
+   * goes first. Env: `COOKIE_SECRETS` (comma-separated). @default a development key
+   */
   cookieSecrets: string[]
 }
 
@@ -40,7 +43,7 @@ export function loadConfig(env: Env = process.env): PlaygroundConfig {
     ipLimitPerMinute: integer(env, 'RATE_LIMIT_IP_PER_MINUTE', 600, 1, 1_000_000),
     userLimitPerMinute: integer(env, 'RATE_LIMIT_USER_PER_MINUTE', 120, 1, 1_000_000),
     cookieSecure: ['1', 'true', 'yes'].includes((text(env.COOKIE_SECURE) ?? 'false').toLowerCase()),
-    cookieSecrets: (text(env.COOKIE_SECRETS) ?? 'playground-dev-secret-change-me')
+    cookieSecrets: (text(env.COOKIE_SECRETS) ?? 'playground-development-cookie-key-change-me-in-production')
       .split(',')
       .map((secret) => secret.trim())
       .filter((secret) => secret !== ''),

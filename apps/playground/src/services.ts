@@ -3,7 +3,13 @@ import { createLock, type Lock } from '@x/lock'
 import { createPubSub, type MessageIterable, type PubSub } from '@x/pubsub'
 import { createRateLimiter, type RateLimiter } from '@x/ratelimit'
 import type { RedisClient } from '@x/redis-core'
-import { createSessionStore, type Session, type SessionStore } from '@x/session'
+import {
+  createSessionCookie,
+  createSessionStore,
+  type Session,
+  type SessionCookie,
+  type SessionStore,
+} from '@x/session'
 import type { PlaygroundConfig } from './config.js'
 import type { Database } from './db/database.js'
 import { eventsChannel, type PlaygroundEvent } from './events.js'
@@ -24,6 +30,8 @@ export interface Services {
   /** Users and batches of users, L1 in memory + L2 in Redis, kept coherent by the invalidation bus. */
   cache: Cache
   sessions: SessionStore<SessionData>
+  /** HttpOnly, SameSite=Lax, Path=/, HMAC-signed with COOKIE_SECRETS (first signs, all verify). */
+  sessionCookie: SessionCookie
   /** Per client IP, one policy. */
   ipLimiter: RateLimiter
   /** Per signed-in user, two policies checked in one call (a minute and a day). */
@@ -69,12 +77,20 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     l1: { maxEntries: 1000, ttl: 30_000 },
     onError: log('cache'),
   })
+  const absoluteTimeout = 7 * 24 * 60 * 60_000
   const sessions = createSessionStore<SessionData>({
     redis,
     prefix: `${prefix}:session`,
     idleTimeout: 24 * 60 * 60_000,
-    absoluteTimeout: 7 * 24 * 60 * 60_000,
+    absoluteTimeout,
     onError: log('session'),
+  })
+  const sessionCookie = createSessionCookie({
+    name: 'sid',
+    // Plain http on localhost by default; set COOKIE_SECURE=true behind https.
+    secure: config.cookieSecure,
+    maxAge: absoluteTimeout,
+    keys: config.cookieSecrets,
   })
   // The API stays up when Redis is away (fail-open, said in the result); sessions fail closed.
   const ipLimiter = createRateLimiter({
@@ -122,6 +138,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     redis,
     cache,
     sessions,
+    sessionCookie,
     ipLimiter,
     userLimiter,
     lock,

@@ -1,10 +1,7 @@
 import type { Context } from 'hono'
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import type { AppEnv, Auth } from '../app-env.js'
 import { problem } from './json-body.js'
 import { checkUserLimit } from './rate-limit.js'
-
-export const sessionCookie = 'sid'
 
 /**
  * The request's session, or null. A missing, garbage, forged, expired or revoked token is simply
@@ -14,7 +11,8 @@ export const sessionCookie = 'sid'
 export async function getAuth(c: Context<AppEnv>): Promise<Auth | null> {
   const known = c.get('auth')
   if (known !== undefined) return known
-  const token = getCookie(c, sessionCookie)
+  // null for an absent cookie, a malformed one, or one whose signature matches none of the keys.
+  const token = c.var.services.sessionCookie.read(c.req.raw)
   let auth: Auth | null = null
   if (token) {
     const session = await c.var.services.sessions.get(token)
@@ -29,24 +27,18 @@ export async function getAuth(c: Context<AppEnv>): Promise<Auth | null> {
 export async function requireAuth(c: Context<AppEnv>): Promise<Auth> {
   const auth = await getAuth(c)
   if (!auth) {
-    if (getCookie(c, sessionCookie)) deleteCookie(c, sessionCookie, { path: '/' })
+    if (c.req.header('cookie')?.includes(`${c.var.services.sessionCookie.name}=`)) clearSessionCookie(c)
     throw problem(401, 'Unauthorized', 'sign in first: POST /login')
   }
   await checkUserLimit(c, auth.userId)
   return auth
 }
 
-/** Secure defaults: HttpOnly, SameSite=Lax, Path=/; Secure when served over https (COOKIE_SECURE). */
+/** The signed session cookie (see `sessionCookie` in services.ts for its attributes). */
 export function setSessionCookie(c: Context<AppEnv>, token: string): void {
-  setCookie(c, sessionCookie, token, {
-    httpOnly: true,
-    sameSite: 'Lax',
-    path: '/',
-    secure: c.var.services.config.cookieSecure,
-    maxAge: 7 * 24 * 60 * 60,
-  })
+  c.header('Set-Cookie', c.var.services.sessionCookie.serialize(token), { append: true })
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {
-  deleteCookie(c, sessionCookie, { path: '/' })
+  c.header('Set-Cookie', c.var.services.sessionCookie.serializeClear(), { append: true })
 }

@@ -2,10 +2,16 @@ import { RedisUnavailableError, TimeoutError, XError } from '@x/redis-core'
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 
-function json(status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+function json(
+  status: number,
+  title: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) {
   return new Response(JSON.stringify({ type: 'about:blank', title, status, detail, ...extra }), {
     status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { 'content-type': 'application/problem+json', ...headers },
   })
 }
 
@@ -20,10 +26,13 @@ export function onError(error: Error, c: Context): Response {
     return json(error.status, response.statusText || 'Error', error.message || response.statusText)
   }
   if (RedisUnavailableError.isInstance(error) || TimeoutError.isInstance(error)) {
-    c.header('Retry-After', '1')
-    return json(503, 'Service Unavailable', 'Redis is unavailable; try again shortly', {
-      code: (error as XError).code,
-    })
+    return json(
+      503,
+      'Service Unavailable',
+      'Redis is unavailable; try again shortly',
+      { code: (error as XError).code },
+      { 'Retry-After': '1' },
+    )
   }
   // Postgres unique violation (an email already taken): the client's conflict, not our failure.
   if ((error as { code?: unknown }).code === '23505') {
