@@ -365,6 +365,8 @@ export function createPubSub(options: PubSubOptions): PubSub {
         if (ownsSubscriber) {
           // Closing the connection drops every subscription at once; no UNSUBSCRIBE round trips.
           await closeRedis(client, { timeoutMs })
+          // Keep an 'error' listener: a late socket error on an emitter without one would crash the process.
+          client.on('error', ignore)
           client.off('error', onConnectionError)
         } else {
           const pending: Array<Promise<void>> = []
@@ -432,6 +434,8 @@ function wrapDecode(error: unknown): DecodeError {
     },
   )
 }
+
+function ignore(): void {}
 
 function defaultOnError(error: unknown, context: ErrorContext): void {
   console.error(
