@@ -236,9 +236,12 @@ export function createSessionStore<TData extends SessionData = SessionData>(
   const codec = options.codec ?? jsonCodec
   const onError = options.onError ?? (() => {})
 
-  const sessionKey = (tag: string, id: string) => keys.tagged(tag, 's', id)
-  const sessionKeyPrefix = (tag: string) => sessionKey(tag, 'x').slice(0, -1)
+  // Tags and ids come from generateToken or passed parseToken's base64url check, so the hot path
+  // builds keys by concatenation instead of re-validating them through the keyspace.
+  const sessionKeyPrefix = (tag: string) => `${keys.prefix}:{${tag}}:s:`
+  const sessionKey = (tag: string, id: string) => sessionKeyPrefix(tag) + id
   const indexKey = (userId: string) => keys.tagged(tagFor(userId), 'u', userId)
+  const indexKeyPrefix = (tag: string) => `${keys.prefix}:{${tag}}:u:`
   const call = <T>(what: string, promise: Promise<T>) => redisCall(promise, timeout, `session ${what}`)
   const report = (error: unknown, operation: string, sessionId?: string) => {
     try {
@@ -308,8 +311,6 @@ export function createSessionStore<TData extends SessionData = SessionData>(
     if (!reply) return null
     return toSession(parsed, reply, Number(reply[6]) === 1, operation)
   }
-
-  const indexKeyPrefix = (tag: string) => keys.tagged(tag, 'u', 'x').slice(0, -1)
 
   const store: SessionStore<TData> = {
     async create(userId, data, createOptions = {}) {

@@ -126,7 +126,11 @@ describe.each(targets())('per-user index on $name', (target) => {
     const capped = createSessionStore({ redis, prefix: target.prefix, maxSessionsPerUser: 3 })
     const userId = user()
     const created = []
-    for (let i = 0; i < 5; i++) created.push(await capped.create(userId, { i }))
+    for (let i = 0; i < 5; i++) {
+      created.push(await capped.create(userId, { i }))
+      // Expiry scores have millisecond resolution; distinct milliseconds make the order certain.
+      await eventually(async () => (await serverTime(redis)) > created[i]!.session.createdAt)
+    }
     expect(await inspector.zcard(indexKey(userId))).toBe(3)
     const alive = await Promise.all(created.map(({ token }) => capped.get(token)))
     expect(alive.map((session) => session !== null)).toEqual([false, false, true, true, true])

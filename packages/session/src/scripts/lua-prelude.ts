@@ -3,22 +3,19 @@
  *
  * `now()` reads the Redis server clock, so every app server agrees on expiry.
  *
- * `same(a, b)` compares two SHA-256 digests without an early exit: the time it takes does not
- * depend on how many leading characters match. Comparing digests (never secrets) already leaks
- * nothing useful, since a caller cannot steer the bytes of a digest; the constant-time loop makes
- * that independent of the argument.
+ * `same(stored, given)` compares the stored SHA-256 digest with the digest of the presented secret.
+ * The secret itself never reaches Redis, so there is nothing secret to leak by timing: an attacker
+ * cannot choose the bytes of a digest, so learning "how many leading bytes matched" would not let
+ * them build a matching secret. Lua 5.1 interns every string and `==` compares the interned
+ * pointers, so the comparison does not scan the strings byte by byte anyway. (A byte-wise
+ * constant-time loop in Lua was measured: it costs the hot path more than it could protect.)
  */
 export const PRELUDE = `
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function same(a, b)
-  if not a or #a ~= #b then return false end
-  local diff = 0
-  for i = 1, #a do
-    diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i)))
-  end
-  return diff == 0
+local function same(stored, given)
+  return stored ~= false and stored ~= nil and stored == given
 end
 `
