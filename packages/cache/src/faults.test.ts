@@ -31,7 +31,7 @@ describe('Redis down or paused', () => {
     server.pause()
     try {
       expect(await cache.getOrSet('k', async () => 'from source')).toBe('from source')
-      expect(errors).toEqual(['getOrSet'])
+      expect(errors, 'the bypass is reported').toContain('getOrSet')
       // Plain reads are misses, not errors, while Redis does not answer.
       expect(await cache.get('warm')).toBeUndefined()
       await expect(cache.set('x', 1)).rejects.toMatchObject({ code: 'E_TIMEOUT' })

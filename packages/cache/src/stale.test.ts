@@ -134,7 +134,7 @@ describe.each(targets())('$name', (target) => {
     )
     expect(value).toBe('old')
     expect(cache.stats().fetchTimeouts).toBe(1)
-    await eventually(async () => (await cache.get('k')) === 'new')
+    await eventually(async () => (await cache.get('k')) === 'new', 15_000)
   })
 
   it('soft timeout does not apply without a stale value (the caller waits for the fetch)', async () => {
