@@ -125,7 +125,7 @@ describe.each(targets())('per-user index on $name', (target) => {
   it('evicts the sessions closest to expiry beyond maxSessionsPerUser', async () => {
     const capped = createSessionStore({ redis, prefix: target.prefix, maxSessionsPerUser: 3 })
     const userId = user()
-    const created = []
+    const created: Array<{ token: string; session: { createdAt: number } }> = []
     for (let i = 0; i < 5; i++) {
       created.push(await capped.create(userId, { i }))
       // Expiry scores have millisecond resolution; distinct milliseconds make the order certain.
