@@ -10,6 +10,7 @@ export {
 } from './errors.js'
 export { type CreateLockOptions, createLock, type Lock } from './lock.js'
 export type { LockState } from './lock-primitive.js'
+export type { LockSide, ReadWriteLock, ReadWriteLockOptions, ReadWriteState } from './read-write-lock.js'
 export type { Semaphore, SemaphoreOptions, SemaphoreState } from './semaphore.js'
 export type {
   AcquireOptions,

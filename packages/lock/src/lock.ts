@@ -10,6 +10,7 @@ import type { BackoffOptions, Jitter } from './backoff.js'
 import { DeadlineQueue } from './call.js'
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
 import { type LockState, quorumLock, singleLock } from './lock-primitive.js'
+import { createReadWriteLockOn, type ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js'
 import { createReleaseNotifier } from './release-notifier.js'
 import { createSemaphoreOn, type Semaphore, type SemaphoreOptions } from './semaphore.js'
 import type {
@@ -80,6 +81,8 @@ export interface Lock {
   inspect(resource: string): Promise<LockState>
   /** A counting semaphore sharing this instance's connection, subscriber and events. */
   createSemaphore(name: string, options: SemaphoreOptions): Semaphore
+  /** A read-write lock (many readers or one writer) sharing this instance's connection and events. */
+  createReadWriteLock(name: string, options?: ReadWriteLockOptions): ReadWriteLock
   /** Subscribes to an event; returns the unsubscribe function. */
   on: Emitter<LockEvents>['on']
   /** Closes the release subscriber (the user's clients stay open). */
@@ -148,6 +151,12 @@ export function createLock(options: CreateLockOptions): Lock {
         { servers, keys, channel, deadlines, notifier, emitter, settings },
         name,
         semaphoreOptions,
+      ),
+    createReadWriteLock: (name, readWriteOptions) =>
+      createReadWriteLockOn(
+        { servers, keys, channel, deadlines, notifier, emitter, settings },
+        name,
+        readWriteOptions,
       ),
     on: emitter.on,
     close: () => notifier.close(),

@@ -150,7 +150,8 @@ describe('Redlock over 3 independent servers', () => {
     await expect(lease.release()).rejects.toSatisfy(LockNotHeldError.isInstance)
   })
 
-  it('a semaphore needs one server, not a Redlock set', () => {
+  it('a semaphore and a read-write lock need one server, not a Redlock set', () => {
     expect(() => lock.createSemaphore('s', { limit: 2 })).toThrow(InvalidArgumentError)
+    expect(() => lock.createReadWriteLock('rw')).toThrow(InvalidArgumentError)
   })
 })

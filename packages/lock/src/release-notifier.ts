@@ -62,7 +62,8 @@ interface MutableTicket extends Ticket {
 /**
  * One shared subscriber connection per server (a `duplicate()` of the user's client) and a map of
  * key → line of waiters. A release publishes the key; it wakes the first waiter in line that was
- * not already woken, so a release wakes one local waiter (FIFO) instead of a thundering herd. A
+ * not already woken, so a release wakes one local waiter (FIFO) instead of a thundering herd (a
+ * message `*key` wakes them all: the release of a read-write lock's writer). A
  * waiter that was mid-attempt when its notification came retries at once, so a release between a
  * failed attempt and the sleep is never missed.
  */
@@ -86,8 +87,19 @@ export function createReleaseNotifier(
     ticket.wake?.()
   }
 
-  const onMessage = (from: string, key: string) => {
-    if (from === channel) notify(key)
+  /** Wakes every waiter for `key`: after a writer leaves, all waiting readers may enter. */
+  const notifyAll = (key: string) => {
+    for (const ticket of lines.get(key) ?? []) {
+      if (ticket.claimed) continue
+      ticket.notified = true
+      ticket.wake?.()
+    }
+  }
+
+  const onMessage = (from: string, message: string) => {
+    if (from !== channel) return
+    if (message.startsWith('*')) notifyAll(message.slice(1))
+    else notify(message)
   }
 
   const subscribe = (): Promise<boolean> => {

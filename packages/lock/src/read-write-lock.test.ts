@@ -1,0 +1,174 @@
+import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
+import { countCommands, sleep, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LockTimeoutError } from './errors.js'
+import { createLock, type Lock } from './lock.js'
+import { rwAcquireRead } from './scripts/rw-acquire-read.lua.js'
+import { rwAcquireWrite } from './scripts/rw-acquire-write.lua.js'
+import { rwInspect } from './scripts/rw-inspect.lua.js'
+import { rwReleaseRead } from './scripts/rw-release-read.lua.js'
+import { rwReleaseWrite } from './scripts/rw-release-write.lua.js'
+
+describe.each(targets())('read-write lock on $name', (target) => {
+  let redis: RedisClient
+  let lock: Lock
+  let slowPoll: Lock
+  let nameId = 0
+  const name = () => `rw-${++nameId}`
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+    lock = createLock({ redis, prefix: target.prefix })
+    // Polls every 20 s: only the release notifications can wake these waiters within a test.
+    slowPoll = createLock({
+      redis,
+      prefix: target.prefix,
+      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+    })
+  })
+
+  afterAll(async () => {
+    await lock.close()
+    await slowPoll.close()
+    redis.disconnect()
+  })
+
+  it('lets many readers in at once and keeps the writer out until they leave', async () => {
+    const rw = lock.createReadWriteLock(name(), { ttl: 10_000 })
+    const readers = await Promise.all([rw.read.acquire(), rw.read.acquire(), rw.read.acquire()])
+    expect(new Set(readers.map((lease) => lease.fence)).size).toBe(3)
+    expect(await rw.write.tryAcquire()).toBeNull()
+    expect(await rw.inspect()).toMatchObject({ writer: false, readers: 3 })
+    await Promise.all(readers.map((lease) => lease.release()))
+    const writer = await rw.write.tryAcquire()
+    expect(writer?.fence).toBeGreaterThan(Math.max(...readers.map((lease) => lease.fence)))
+    await writer?.release()
+  })
+
+  it('a writer keeps readers and other writers out', async () => {
+    const rw = lock.createReadWriteLock(name())
+    const writer = await rw.write.acquire()
+    expect(await rw.read.tryAcquire()).toBeNull()
+    expect(await rw.write.tryAcquire()).toBeNull()
+    await expect(rw.read.acquire({ waitMs: 100 })).rejects.toSatisfy(LockTimeoutError.isInstance)
+    expect(await rw.inspect()).toMatchObject({ writer: true, readers: 0 })
+    await writer.release()
+  })
+
+  it("a writer's release wakes every waiting reader", async () => {
+    const rwName = name()
+    const writer = await lock.createReadWriteLock(rwName).write.acquire()
+    const rw = slowPoll.createReadWriteLock(rwName)
+    const waiting = [rw.read.acquire(), rw.read.acquire(), rw.read.acquire()]
+    await sleep(200)
+    await writer.release()
+    const readers = await Promise.all(waiting)
+    expect(await rw.inspect()).toMatchObject({ readers: 3 })
+    await Promise.all(readers.map((lease) => lease.release()))
+  }, 15_000)
+
+  it("the last reader's release wakes a waiting writer", async () => {
+    const rwName = name()
+    const rw = lock.createReadWriteLock(rwName)
+    const readers = [await rw.read.acquire(), await rw.read.acquire()]
+    const waiting = slowPoll.createReadWriteLock(rwName).write.acquire()
+    await sleep(200)
+    await readers[0]!.release()
+    await sleep(100)
+    expect(await rw.inspect()).toMatchObject({ writer: false, readers: 1 })
+    await readers[1]!.release()
+    const writer = await waiting
+    await writer.release()
+  }, 15_000)
+
+  it('never lets a writer overlap readers or another writer under contention', async () => {
+    const rw = lock.createReadWriteLock(name(), { ttl: 10_000 })
+    let readersInside = 0
+    let writersInside = 0
+    let violations = 0
+    let reads = 0
+    let writes = 0
+    const until = Date.now() + 1500
+    const loop = (write: boolean) => async () => {
+      while (Date.now() < until) {
+        await (write ? rw.write : rw.read).withLock(
+          async () => {
+            if (write) {
+              writersInside += 1
+              writes += 1
+            } else {
+              readersInside += 1
+              reads += 1
+            }
+            if (writersInside > 1 || (writersInside === 1 && readersInside > 0)) violations += 1
+            await sleep(Math.random() * 3)
+            if (write) writersInside -= 1
+            else readersInside -= 1
+          },
+          { waitMs: 20_000 },
+        )
+      }
+    }
+    await Promise.all([...Array.from({ length: 6 }, loop(false)), ...Array.from({ length: 3 }, loop(true))])
+    expect(violations).toBe(0)
+    expect(reads).toBeGreaterThan(0)
+    expect(writes).toBeGreaterThan(0)
+  }, 30_000)
+
+  it('a reader that dies without releasing stops blocking writers after its ttl', async () => {
+    const rw = lock.createReadWriteLock(name(), { ttl: 200 })
+    await rw.read.acquire()
+    expect(await rw.write.tryAcquire()).toBeNull()
+    const writer = await rw.write.acquire({ waitMs: 10_000 })
+    await writer.release()
+  })
+
+  it('takes and releases each side with one script call', async () => {
+    const rw = lock.createReadWriteLock(name())
+    const counter = countCommands(redis)
+    try {
+      const reader = await rw.read.acquire()
+      await reader.release()
+      const writer = await rw.write.acquire()
+      await writer.release()
+      expect(counter.names()).toEqual(['evalsha', 'evalsha', 'evalsha', 'evalsha'])
+    } finally {
+      counter.restore()
+    }
+  })
+
+  it('rejects bad input before any Redis call', async () => {
+    const counter = countCommands(redis)
+    try {
+      expect(() => lock.createReadWriteLock('')).toThrow(InvalidArgumentError)
+      expect(() => lock.createReadWriteLock(name(), { ttl: 0 })).toThrow(InvalidArgumentError)
+      const rw = lock.createReadWriteLock(name())
+      await expect(rw.read.acquire({ ttl: Number.NaN })).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(rw.write.acquire({ waitMs: -1 })).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      expect(counter.count()).toBe(0)
+    } finally {
+      counter.restore()
+    }
+  })
+
+  it('the rw scripts: readers share, a writer needs the lock empty, releases publish', async () => {
+    const tag = name()
+    const keys = [`${target.prefix}:{${tag}}:w`, `${target.prefix}:{${tag}}:r`, `${target.prefix}:{${tag}}:f`]
+    const [writer, readers] = keys as [string, string, string]
+    expect(await rwAcquireRead.run(redis, keys, ['r1', 5000])).toEqual([1, 1])
+    expect(await rwAcquireRead.run(redis, keys, ['r2', 5000])).toEqual([1, 2])
+    const [blocked, wait] = await rwAcquireWrite.run(redis, keys, ['w1', 5000])
+    expect(blocked).toBe(0)
+    expect(wait).toBeGreaterThan(0)
+    expect(await rwReleaseRead.run(redis, [readers], ['r1', 'ch', writer])).toBe(1)
+    expect(await rwReleaseRead.run(redis, [readers], ['r1', 'ch', writer])).toBe(0)
+    expect(await rwReleaseRead.run(redis, [readers], ['r2', 'ch', writer])).toBe(1)
+    expect(await rwAcquireWrite.run(redis, keys, ['w1', 5000])).toEqual([1, 3])
+    const [readBlocked] = await rwAcquireRead.run(redis, keys, ['r3', 5000])
+    expect(readBlocked).toBe(0)
+    expect(await rwInspect.run(redis, keys)).toEqual([expect.any(Number), 0, 3])
+    expect(await rwReleaseWrite.run(redis, [writer], ['nope', 'ch'])).toBe(0)
+    expect(await rwReleaseWrite.run(redis, [writer], ['w1', 'ch'])).toBe(1)
+    expect(await rwInspect.run(redis, keys)).toEqual([-2, 0, 3])
+  })
+})
