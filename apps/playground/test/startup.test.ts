@@ -1,5 +1,5 @@
 import { connect } from 'node:net'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AppProcess, startApp } from './harness/app-process.js'
 
 function portAnswers(port: number): Promise<boolean> {
@@ -15,18 +15,20 @@ function portAnswers(port: number): Promise<boolean> {
 
 describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
   let app: AppProcess | undefined
+  beforeAll(async () => {
+    app = await startApp({ name: 'solo' })
+  }, 120_000)
   afterAll(async () => {
     await app?.stop()
-  })
+  }, 30_000)
 
   it('starts a throwaway redis-server, says so, and prints the URL and example curl commands', async () => {
-    app = await startApp({ name: 'solo' })
-    const output = app.output()
+    const output = app!.output()
     expect(output).toMatch(
       /REDIS_URL is not set: started a throwaway redis-server at redis:\/\/127\.0\.0\.1:\d+/,
     )
-    expect(output).toContain(`listening on ${app.url}`)
-    expect(output).toContain(`curl ${app.url}/health`)
+    expect(output).toContain(`listening on ${app!.url}`)
+    expect(output).toContain(`curl ${app!.url}/health`)
     expect(output).toContain('PGlite in memory')
   })
 

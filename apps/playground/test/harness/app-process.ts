@@ -66,7 +66,8 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
   })
   const url = `http://127.0.0.1:${port}`
 
-  const deadline = Date.now() + 30_000
+  // Generous: PGlite compiles its WASM at start-up, which takes a while on a busy two-core machine.
+  const deadline = Date.now() + 90_000
   for (;;) {
     if (exitCode !== undefined)
       throw new Error(`${options.name} exited with ${exitCode} during start-up:\n${output}`)
@@ -77,7 +78,7 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
     if (healthy) break
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`${options.name} did not answer /health within 30 s:\n${output}`)
+      throw new Error(`${options.name} did not answer /health within 90 s:\n${output}`)
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 100))
   }
