@@ -12,6 +12,7 @@ import {
 import type { Cluster, Redis } from 'ioredis'
 import { assertChannel } from './channel-name.js'
 import { createPublishRouter } from './cluster-publisher.js'
+import { watchClusterSubscribers } from './cluster-reconnect.js'
 import { HandlerError, PubSubClosedError, SchemaError } from './errors.js'
 import { createDecoder, encodeMessage, encodeValue, type MessageDecoder } from './message-codec.js'
 import { createMessageIterable, type IterateOptions, type MessageIterable } from './message-iterator.js'
@@ -217,15 +218,24 @@ export function createPubSub(options: PubSubOptions): PubSub {
   const onConnectionError = (error: Error) => report(toRedisError(error), { source: 'connection' })
 
   let everReady = false
-  const onReady = () => {
-    if (!everReady) {
-      everReady = true
+  let resubscribing: Promise<void> | undefined
+  let resubscribeAgain = false
+  /** Restores every subscription on a new connection, then tells the app; coalesces bursts of triggers. */
+  const resubscribe = () => {
+    if (closed) return
+    if (resubscribing) {
+      resubscribeAgain = true
       return
     }
-    if (closed) return
-    void Promise.allSettled(registry.resyncAll()).then((results) => {
+    resubscribing = Promise.allSettled(registry.resyncAll()).then((results) => {
       for (const result of results) {
         if (result.status === 'rejected') report(result.reason, { source: 'resubscribe' })
+      }
+      resubscribing = undefined
+      if (resubscribeAgain) {
+        resubscribeAgain = false
+        resubscribe()
+        return
       }
       if (closed || onReconnect === undefined) return
       try {
@@ -235,6 +245,13 @@ export function createPubSub(options: PubSubOptions): PubSub {
       }
     })
   }
+  const onReady = () => {
+    if (!everReady) {
+      everReady = true
+      return
+    }
+    resubscribe()
+  }
 
   function connectSubscriber(): RedisClient {
     if (subscriber !== undefined) return subscriber
@@ -243,7 +260,9 @@ export function createPubSub(options: PubSubOptions): PubSub {
     client.on('message', onMessage)
     client.on('pmessage', onPatternMessage)
     client.on('smessage', onShardMessage)
-    client.on('ready', onReady)
+    // On a Cluster 'ready' only follows a reconnect of the whole client; node-level switches need the watcher.
+    if (!(isCluster(client) && watchClusterSubscribers(client as Cluster, resubscribe)))
+      client.on('ready', onReady)
     if (ownsSubscriber) client.on('error', onConnectionError)
     subscriber = client
     return client

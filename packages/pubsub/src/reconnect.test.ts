@@ -147,11 +147,18 @@ describe('reconnect on a private cluster', () => {
 
   it('channel and sharded subscriptions survive CLIENT KILL of the subscriber connections', async () => {
     const redis = createRedis({ clusterNodes: cluster.startupNodes })
-    const pubsub = createPubSub({ redis, onError: () => {} })
+    const reconnects: ReconnectInfo[] = []
+    const pubsub = createPubSub({
+      redis,
+      onError: () => {},
+      onReconnect: (info) => void reconnects.push(info),
+    })
     const received = collector()
     await pubsub.subscribe('ckill:a', received.handler)
     await pubsub.ssubscribe('{ckill}:s', received.handler)
     for (const node of cluster.nodes) await node.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await eventually(() => reconnects.length >= 1, 15_000)
+    expect(reconnects.at(-1)).toEqual({ channels: 1, patterns: 0, shardedChannels: 1 })
     await publishUntilReceived(
       () => pubsub.publish('ckill:a', 'plain'),
       () => received.messages.includes('plain'),
@@ -163,4 +170,29 @@ describe('reconnect on a private cluster', () => {
     await pubsub.close()
     redis.disconnect()
   })
+
+  it.each(['plain', 'sharded'] as const)(
+    'onReconnect fires after CLIENT KILL with only %s subscriptions',
+    async (kind) => {
+      const redis = createRedis({ clusterNodes: cluster.startupNodes })
+      const reconnects: ReconnectInfo[] = []
+      const pubsub = createPubSub({
+        redis,
+        onError: () => {},
+        onReconnect: (info) => void reconnects.push(info),
+      })
+      const received = collector()
+      const name = kind === 'plain' ? `only:${kind}` : `{only}:${kind}`
+      if (kind === 'plain') await pubsub.psubscribe(`${name}*`, received.handler)
+      else await pubsub.ssubscribe(name, received.handler)
+      for (const node of cluster.nodes) await node.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+      await eventually(() => reconnects.length >= 1, 15_000)
+      await publishUntilReceived(
+        () => (kind === 'plain' ? pubsub.publish(name, kind) : pubsub.spublish(name, kind)),
+        () => received.messages.includes(kind),
+      )
+      await pubsub.close()
+      redis.disconnect()
+    },
+  )
 })
