@@ -39,18 +39,28 @@ export async function diagnose(
   )
   const client = process.cpuUsage(clientBefore)
   const serverAfter = serverCpu(await redis.info('cpu'))
-  const stats = await redis.info('commandstats')
-  const commandsPerCall: Record<string, number> = {}
-  for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    const name = match[1]!
-    if (name === 'info' || name === 'config') continue
-    commandsPerCall[name] = Number(match[2]) / calls
-  }
+  const commandsPerCall = perCall(await commandCounts(redis), calls)
   return {
     commandsPerCall,
     serverCpuUs: ((serverAfter - serverBefore) * 1e6) / calls,
     clientCpuUs: (client.user + client.system) / calls,
   }
+}
+
+/** Calls per command name since the last CONFIG RESETSTAT (the bench's own INFO and CONFIG left out). */
+export async function commandCounts(redis: Redis): Promise<Record<string, number>> {
+  const stats = await redis.info('commandstats')
+  const counts: Record<string, number> = {}
+  for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    const name = match[1]!
+    if (name === 'info' || name === 'config') continue
+    counts[name] = Number(match[2])
+  }
+  return counts
+}
+
+export function perCall(counts: Record<string, number>, calls: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([name, count]) => [name, count / calls]))
 }
 
 function serverCpu(info: string): number {

@@ -29,11 +29,17 @@ const evalshaContender: ContenderFactory = async ({ redis }) => {
   return { implementation: 'ioredis EVALSHA', operation: () => redis.evalsha(sha, 1, GET_KEY) }
 }
 
+/** The ceiling of any in-process operation: the harness's own cost for an async call that does nothing. */
+const emptyCall: ContenderFactory = async () => ({
+  implementation: 'empty async call',
+  operation: async () => {},
+})
+
 export const baselineScenarios: Scenario[] = [
   {
     kind: 'throughput',
     workload: 'baseline',
     scenario: 'raw commands',
-    contenders: [setContender, evalshaContender],
+    contenders: [setContender, evalshaContender, emptyCall],
   },
 ]

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { commandCounts, formatCommands, perCall } from '../../harness/diagnose.js'
 import { LatencyRecorder } from '../../harness/latency-recorder.js'
 import { measure } from '../../harness/measure.js'
 import { formatOps, formatUs } from '../../harness/report.js'
@@ -15,6 +16,10 @@ interface Round {
   overlaps: number
   failures: number
   firstFailure?: unknown
+  /** Redis commands per critical section until the deadline (the section's own INCR and DECR included). */
+  commandsPerSection: Record<string, number>
+  /** Most sections one worker ran: polling locks let the releaser take the lock straight back. */
+  busiestWorkerShare: number
 }
 
 /**
@@ -35,9 +40,15 @@ async function contendOnce(family: LockFamily, context: BenchContext): Promise<R
   let overlaps = 0
   let failures = 0
   let firstFailure: unknown
+  const perWorker = new Array<number>(settings.contendedWorkers).fill(0)
+  await redis.config('RESETSTAT')
   const started = performance.now()
   const deadline = started + settings.contendedMs
-  const worker = async () => {
+  // Commands counted up to the deadline, not through the drain that follows it.
+  const counted = new Promise<Record<string, number>>((resolve, reject) => {
+    setTimeout(() => commandCounts(redis).then(resolve, reject), settings.contendedMs)
+  })
+  const worker = async (_: unknown, index: number) => {
     while (performance.now() < deadline) {
       const asked = performance.now()
       let release: () => Promise<unknown>
@@ -55,6 +66,7 @@ async function contendOnce(family: LockFamily, context: BenchContext): Promise<R
           if ((await redis.incr(guardKey)) !== 1) overlaps++
           await redis.decr(guardKey)
           sections++
+          perWorker[index]!++
         }
       } finally {
         await release().catch((error: unknown) => {
@@ -70,7 +82,10 @@ async function contendOnce(family: LockFamily, context: BenchContext): Promise<R
     await locker.close?.()
   }
   const [waitP50Us, waitP99Us] = waits.percentiles(0.5, 0.99)
+  const counts = await counted
   return {
+    commandsPerSection: perCall(counts, Math.max(1, sections)),
+    busiestWorkerShare: Math.max(...perWorker) / Math.max(1, sections),
     sectionsPerSec: (sections / settings.contendedMs) * 1000,
     waitP50Us: waitP50Us!,
     waitP99Us: waitP99Us!,
@@ -123,8 +138,9 @@ export function contendedScenario(
       const getMedian = median(gets)
       const rows: Row[] = []
       const table = [
-        '| implementation | sections/s | × GET (c=32) | wait p50 | wait p99 | overlaps | failed acquires |',
-        '|---|---|---|---|---|---|---|',
+        '| implementation | sections/s | × GET (c=32) | wait p50 | wait p99 | overlaps | failed acquires | ' +
+          'busiest worker | Redis commands per section |',
+        '|---|---|---|---|---|---|---|---|---|',
       ]
       const notes: string[] = []
       for (const family of families) {
@@ -152,7 +168,9 @@ export function contendedScenario(
         const failures = results.reduce((sum, result) => sum + result.failures, 0)
         table.push(
           `| ${family.implementation} | ${formatOps(row.opsPerSec)} | ${row.ratioToGet.toFixed(3)}× | ` +
-            `${formatUs(row.p50Us)} | ${formatUs(row.p99Us)} | ${overlaps === 0 ? '0' : `**${overlaps}**`} | ${failures} |`,
+            `${formatUs(row.p50Us)} | ${formatUs(row.p99Us)} | ${overlaps === 0 ? '0' : `**${overlaps}**`} | ${failures} | ` +
+            `${(median(results.map((result) => result.busiestWorkerShare)) * 100).toFixed(0)} % of sections | ` +
+            `${formatCommands(results[results.length >> 1]!.commandsPerSection)} |`,
         )
         const failure = results.find((result) => result.firstFailure !== undefined)?.firstFailure
         if (failure !== undefined) notes.push(`${family.implementation}: first failure: ${describe(failure)}`)
