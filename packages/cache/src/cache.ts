@@ -74,6 +74,11 @@ interface Shared {
   clientTimesOut: boolean
   /** In-process single-flight: one lookup (read + fetch + write) per key at a time. */
   inflight: Map<string, Promise<unknown>>
+  /** Recently finished fetches and the read epoch at which they finished (see #joinOrStart). */
+  completed: Map<string, { epoch: number; promise: Promise<unknown> }>
+  /** Counts getOrSet reads, to tell whether a read was sent before a fetch finished. */
+  readEpoch: number
+  redisTimeout: number
   /** Keys with a background refresh running, so stale reads start exactly one. */
   refreshing: Set<string>
   /** Redis clock minus local clock (ms), learned from script replies; freshness uses the Redis clock. */
@@ -175,6 +180,9 @@ export function createCache(options: CacheOptions): Cache {
     deadlines: createDeadlineQueue(redisTimeout),
     clientTimesOut: clientTimeout !== undefined && clientTimeout <= redisTimeout,
     inflight: new Map(),
+    completed: new Map(),
+    readEpoch: 0,
+    redisTimeout,
     refreshing: new Set(),
     clockOffset: 0,
     invalidationSeq: 0,
@@ -294,11 +302,37 @@ class RedisCache implements Cache {
     } catch (error) {
       return Promise.reject(error)
     }
-    // Validation is done: #lookup cannot settle before its first await, so the entry below is
-    // always removed by its own finally, never left behind.
-    const lookup = this.#lookup(full, key, fetcher, options, tags)
-    s.inflight.set(full, lookup)
-    return lookup
+    return this.#lookup(full, key, fetcher, options, tags)
+  }
+
+  /**
+   * In-process single-flight for the expensive part (fetch + write). Hits never touch these maps:
+   * a Map insert + delete per call would cost more than the rest of a hit. A caller whose read was
+   * sent before another caller's fetch completed takes that result instead of fetching again
+   * (`completed` remembers it for one Redis timeout), so N concurrent cold calls fetch once.
+   */
+  #joinOrStart<T>(full: string, readEpoch: number, start: () => Promise<T>): Promise<T> {
+    const s = this.#s
+    const running = s.inflight.get(full)
+    if (running !== undefined) return running as Promise<T>
+    const done = s.completed.get(full)
+    if (done !== undefined) {
+      if (done.epoch >= readEpoch) return done.promise as Promise<T>
+      s.completed.delete(full)
+    }
+    const promise = start()
+    s.inflight.set(full, promise)
+    const finish = () => {
+      if (s.inflight.get(full) === promise) s.inflight.delete(full)
+      const marker = { epoch: s.readEpoch, promise }
+      s.completed.set(full, marker)
+      const timer = setTimeout(() => {
+        if (s.completed.get(full) === marker) s.completed.delete(full)
+      }, s.redisTimeout + 100)
+      timer.unref?.()
+    }
+    promise.then(finish, finish)
+    return promise
   }
 
   async #lookup<T>(
@@ -310,61 +344,50 @@ class RedisCache implements Cache {
   ): Promise<T> {
     const s = this.#s
     const seq = s.invalidationSeq
-    try {
-      // Stamp the tags before the read, in parallel with it: the read stays one round trip, and a tag
-      // invalidation during the fetch makes the stored entry a miss.
-      let snapshot: Promise<string[]> | undefined
-      if (tags) {
-        snapshot = this.#tagVersions(tags, (options?.ttl ?? s.ttl) + (options?.grace ?? s.grace))
-        snapshot.catch(() => {})
-      }
-      let raw: string | null
-      try {
-        raw = await this.#get(full)
-      } catch (error) {
-        if (isWrongType(error)) raw = this.#wrongType(key, error)
-        else {
-          this.#redisError('getOrSet', key, error)
-          return await this.#bypass(key, fetcher, options)
-        }
-      }
-      const entry = this.#parse(key, raw)
-      const read =
-        entry !== null && entry.kind === 'value' && entry.tags !== undefined
-          ? await this.#readTagged<T>(key, entry, tags, snapshot)
-          : this.#classify<T>(key, entry, undefined)
-      if (read.state === 'fresh') {
-        s.stats.hits++
-        if (s.emitter.has('hit')) s.emitter.emit('hit', { key, layer: 'redis' })
-        if (s.l1 !== undefined && seq === s.invalidationSeq) {
-          s.l1.set(full, read.value, read.freshUntil - s.clockOffset, tagNames(read.tags), Date.now())
-        }
-        return read.value
-      }
-      if (read.state === 'stale' && s.staleWhileRevalidate) {
-        this.#served(key, 'revalidate')
-        this.#refreshInBackground(full, key, fetcher, options, read.generation, tags, snapshot, seq)
-        return read.value
-      }
-      if (read.state === 'miss') {
-        s.stats.misses++
-        if (s.emitter.has('miss')) s.emitter.emit('miss', { key })
-      }
-      const stale = read.state === 'stale' ? { value: read.value } : undefined
-      return await this.#fetchForeground(
-        full,
-        key,
-        fetcher,
-        options,
-        read.generation,
-        tags,
-        snapshot,
-        seq,
-        stale,
-      )
-    } finally {
-      s.inflight.delete(full)
+    const readEpoch = ++s.readEpoch
+    // Stamp the tags before the read, in parallel with it: the read stays one round trip, and a tag
+    // invalidation during the fetch makes the stored entry a miss.
+    let snapshot: Promise<string[]> | undefined
+    if (tags) {
+      snapshot = this.#tagVersions(tags, (options?.ttl ?? s.ttl) + (options?.grace ?? s.grace))
+      snapshot.catch(() => {})
     }
+    let raw: string | null
+    try {
+      raw = await this.#get(full)
+    } catch (error) {
+      if (isWrongType(error)) raw = this.#wrongType(key, error)
+      else {
+        this.#redisError('getOrSet', key, error)
+        return await this.#joinOrStart(full, readEpoch, () => this.#bypass(key, fetcher, options))
+      }
+    }
+    const entry = this.#parse(key, raw)
+    const read =
+      entry !== null && entry.kind === 'value' && entry.tags !== undefined
+        ? await this.#readTagged<T>(key, entry, tags, snapshot)
+        : this.#classify<T>(key, entry, undefined)
+    if (read.state === 'fresh') {
+      s.stats.hits++
+      if (s.emitter.has('hit')) s.emitter.emit('hit', { key, layer: 'redis' })
+      if (s.l1 !== undefined && seq === s.invalidationSeq) {
+        s.l1.set(full, read.value, read.freshUntil - s.clockOffset, tagNames(read.tags), Date.now())
+      }
+      return read.value
+    }
+    if (read.state === 'stale' && s.staleWhileRevalidate) {
+      this.#served(key, 'revalidate')
+      this.#refreshInBackground(full, key, fetcher, options, read.generation, tags, snapshot, seq)
+      return read.value
+    }
+    if (read.state === 'miss') {
+      s.stats.misses++
+      if (s.emitter.has('miss')) s.emitter.emit('miss', { key })
+    }
+    const stale = read.state === 'stale' ? { value: read.value } : undefined
+    return await this.#joinOrStart(full, readEpoch, () =>
+      this.#fetchForeground(full, key, fetcher, options, read.generation, tags, snapshot, seq, stale),
+    )
   }
 
   async get<T>(key: string, options?: GetOptions): Promise<T | undefined> {
