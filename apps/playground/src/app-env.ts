@@ -13,5 +13,7 @@ export interface AppEnv {
     services: Services
     /** Resolved once per request by `getAuth` (null: no valid session). */
     auth: Auth | null | undefined
+    /** The per-user limit's header fields, merged with the IP's by the IP middleware. */
+    userRateLimit: Record<string, string> | undefined
   }
 }

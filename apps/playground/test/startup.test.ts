@@ -13,10 +13,12 @@ function portAnswers(port: number): Promise<boolean> {
   })
 }
 
+const ipLimit = 5
+
 describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
   let app: AppProcess | undefined
   beforeAll(async () => {
-    app = await startApp({ name: 'solo' })
+    app = await startApp({ name: 'solo', env: { RATE_LIMIT_IP_PER_MINUTE: String(ipLimit) } })
   }, 120_000)
   afterAll(async () => {
     await app?.stop()
@@ -42,6 +44,24 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
       redis: { ok: true },
       database: { ok: true, kind: 'pglite' },
     })
+  })
+
+  it('limits requests per client IP with the standard headers; /health does not count', async () => {
+    for (let i = 0; i < 3 * ipLimit; i++) expect((await app!.fetch('/health')).status).toBe(200)
+    const statuses: number[] = []
+    let refused: Response | undefined
+    for (let i = 0; i < 2 * ipLimit; i++) {
+      const response = await app!.fetch('/users/1')
+      statuses.push(response.status)
+      if (response.status === 429) refused ??= response
+      else expect(response.headers.get('ratelimit-policy')).toBe(`"ip";q=${ipLimit};w=60`)
+    }
+    // GCRA at 5 per minute: one more slot per 12 s, so a slow loop may earn one.
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(ipLimit)
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(ipLimit + 1)
+    expect(refused!.headers.get('retry-after')).toMatch(/^[1-9]\d*$/)
+    expect(refused!.headers.get('content-type')).toContain('application/problem+json')
+    expect(await refused!.json()).toMatchObject({ status: 429, limit: 'ip' })
   })
 
   it('shuts down on SIGTERM with exit code 0 and stops its throwaway redis-server', async () => {

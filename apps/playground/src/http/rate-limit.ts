@@ -1,9 +1,13 @@
 import { getConnInfo } from '@hono/node-server/conninfo'
-import type { RateLimitResult } from '@x/ratelimit'
+import {
+  honoRateLimit,
+  problemDetails,
+  type RateLimitResult,
+  headers as rateLimitHeaders,
+} from '@x/ratelimit'
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.js'
-import { rateLimitHeaders } from './rate-limit-headers.js'
 
 /** The peer address. X-Forwarded-For is not trusted: anyone could send one to dodge the limit. */
 export function clientIp(c: Context<AppEnv>): string {
@@ -14,43 +18,56 @@ export function clientIp(c: Context<AppEnv>): string {
   }
 }
 
-function applyHeaders(c: Context<AppEnv>, result: RateLimitResult): void {
-  for (const [name, value] of Object.entries(rateLimitHeaders(result))) c.header(name, value)
-}
-
-async function reject(c: Context<AppEnv>, key: 'ip' | 'user', result: RateLimitResult): Promise<never> {
+function announce(c: Context<AppEnv>, key: 'ip' | 'user'): void {
   const { publishEvent, instanceId } = c.var.services
   void publishEvent({ type: 'rate-limited', key, instance: instanceId })
-  const seconds = Math.ceil(result.retryAfterMs / 1000)
-  const body = {
-    type: 'about:blank',
-    title: 'Too Many Requests',
-    status: 429,
-    detail: `${key} rate limit reached; retry in ${seconds} s`,
-    limit: key,
-  }
-  const headers = new Headers({ 'content-type': 'application/problem+json', ...rateLimitHeaders(result) })
-  throw new HTTPException(429, { res: new Response(JSON.stringify(body), { status: 429, headers }) })
 }
 
 /** Probes and the page's own polling of its budgets do not spend them. */
 const uncounted = new Set(['/health', '/ratelimit'])
 
-/** Every other request counts against its client IP. */
+/**
+ * Every other request counts against its client IP, through @x/ratelimit's Hono middleware: it sets
+ * the RateLimit headers and answers 429 with a problem-details body and Retry-After.
+ */
 export function ipRateLimit(): MiddlewareHandler<AppEnv> {
+  let middleware: ReturnType<typeof honoRateLimit<Context<AppEnv>>> | undefined
   return async (c, next) => {
     if (uncounted.has(c.req.path)) return next()
-    const result = await c.var.services.ipLimiter.limit(clientIp(c))
-    applyHeaders(c, result)
-    if (!result.allowed) await reject(c, 'ip', result)
-    await next()
+    middleware ??= honoRateLimit<Context<AppEnv>>({
+      limiter: c.var.services.ipLimiter,
+      key: (context) => clientIp(context),
+      body: (result, context) => {
+        announce(context, 'ip')
+        return { ...problemDetails(result), limit: 'ip' }
+      },
+    })
+    const refused = await middleware(c, next)
+    if (refused) return refused
+    // Both budgets in one field each (the draft allows a list): the IP's, then the user's.
+    const user = c.get('userRateLimit')
+    if (user) {
+      for (const name of ['RateLimit', 'RateLimit-Policy']) {
+        const ip = c.res.headers.get(name)
+        const own = user[name]
+        if (own) c.res.headers.set(name, ip ? `${ip}, ${own}` : own)
+      }
+    }
   }
 }
 
 /** Signed-in requests also count against the user, with two policies in one call. */
 export async function checkUserLimit(c: Context<AppEnv>, userId: number): Promise<void> {
-  const result = await c.var.services.userLimiter.limit(String(userId))
-  // The user's headers replace the IP's: they describe the tighter, per-person budget.
-  applyHeaders(c, result)
-  if (!result.allowed) await reject(c, 'user', result)
+  const result: RateLimitResult = await c.var.services.userLimiter.limit(String(userId))
+  const fields = rateLimitHeaders(result)
+  c.set('userRateLimit', fields)
+  if (result.allowed) return
+  announce(c, 'user')
+  const body = { ...problemDetails(result), limit: 'user' }
+  throw new HTTPException(429, {
+    res: new Response(JSON.stringify(body), {
+      status: 429,
+      headers: { ...fields, 'content-type': 'application/problem+json' },
+    }),
+  })
 }
