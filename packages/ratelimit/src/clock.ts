@@ -3,33 +3,46 @@ export function monotonicMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000)
 }
 
-/** Offsets are re-measured at least this often, so a stepped server clock is followed. */
-const OFFSET_TTL_US = 10_000_000
+/** Offset samples are kept in two buckets of this length, so a stepped server clock is followed. */
+const BUCKET_US = 10_000_000
 
 /**
  * Translates "this call gives up after timeoutMs" into a deadline on the Redis server clock, so a
  * script that runs late (a paused server resuming, a command resent after a reconnect) can see
- * that nobody waits for it and change nothing. The offset (server clock minus local monotonic
- * clock) is measured from replies; it includes the one-way latency, which only makes the deadline
- * later, never earlier. No decision compares two clients' clocks.
+ * that nobody waits for it and change nothing.
+ *
+ * Each reply gives `serverTime - localArrivalTime`, a lower bound of the true offset between the
+ * server clock and the local monotonic clock (the server ran the script before the reply arrived).
+ * The largest recent lower bound is the best estimate; it errs only toward an earlier deadline, by
+ * about one reply's travel time. No decision ever compares two clients' clocks.
  */
 export class ServerDeadline {
-  private offsetUs = 0
-  private measuredAt = Number.NEGATIVE_INFINITY
+  private current = Number.NEGATIVE_INFINITY
+  private previous = Number.NEGATIVE_INFINITY
+  private bucketStart = Number.NEGATIVE_INFINITY
 
   /** Server-clock microseconds after which a call started at `startedUs` is abandoned; 0 until measured. */
   deadline(startedUs: number, timeoutMs: number): number {
-    if (this.measuredAt === Number.NEGATIVE_INFINITY) return 0
-    return Math.ceil(startedUs + this.offsetUs + timeoutMs * 1000)
+    const offset = Math.max(this.current, this.previous)
+    if (offset === Number.NEGATIVE_INFINITY) return 0
+    return Math.ceil(startedUs + offset + timeoutMs * 1000)
   }
 
-  /** Records a reply's server time for a call started at `startedUs`. `force` re-bases the offset. */
-  observe(serverUs: number, startedUs: number, force = false): void {
-    const received = monotonicMicros()
-    const sample = serverUs - startedUs
-    if (force || sample < this.offsetUs || received - this.measuredAt > OFFSET_TTL_US) {
-      this.offsetUs = sample
-      this.measuredAt = received
+  /** Records the server time of a reply that just arrived. */
+  observe(serverUs: number): void {
+    const arrived = monotonicMicros()
+    if (arrived - this.bucketStart > BUCKET_US) {
+      this.previous = this.current
+      this.current = Number.NEGATIVE_INFINITY
+      this.bucketStart = arrived
     }
+    const sample = serverUs - arrived
+    if (sample > this.current) this.current = sample
+  }
+
+  /** Forgets every sample (the server clock stepped): the next call runs without a deadline. */
+  forget(): void {
+    this.current = Number.NEGATIVE_INFINITY
+    this.previous = Number.NEGATIVE_INFINITY
   }
 }

@@ -157,10 +157,11 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
           'lease acquire',
         )
         if (reply[0] === 3) {
-          clock.observe(reply[1], started, true)
+          clock.forget()
+          clock.observe(reply[1])
           throw new TimeoutError('lease acquire ran after its deadline; the clock offset was re-measured')
         }
-        clock.observe(reply[3], started)
+        clock.observe(reply[3])
       } catch (error) {
         if (onRedisError === 'throw') throw error
         try {

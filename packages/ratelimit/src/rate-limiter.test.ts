@@ -74,7 +74,8 @@ describe.each(targets())('$name', (target) => {
 
     it('one EVALSHA per check', async () => {
       const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 5, windowMs: 1000 })
-      await limiter.limit('warm')
+      // On Cluster each master loads the script on its first call: warm up on the same key.
+      await limiter.peek('k')
       const counter = countCommands(redis)
       try {
         await limiter.limit('k')
@@ -103,5 +104,66 @@ describe.each(targets())('$name', (target) => {
     } finally {
       counter.restore()
     }
+  })
+})
+
+describe('options', () => {
+  // Never called: option errors are thrown before anything reaches Redis.
+  const redis = {
+    evalsha: () => {
+      throw new Error('must not be called')
+    },
+  } as unknown as RedisClient
+  const invalid = (options: Record<string, unknown>) => () =>
+    createRateLimiter({ redis, ...options } as Parameters<typeof createRateLimiter>[0])
+
+  it.each([
+    ['no limit', { windowMs: 1000 }],
+    ['zero limit', { limit: 0, windowMs: 1000 }],
+    ['NaN window', { limit: 1, windowMs: Number.NaN }],
+    ['negative window', { limit: 1, windowMs: -5 }],
+    ['fractional window', { limit: 1, windowMs: 1.5 }],
+    ['unknown algorithm', { algorithm: 'leaky', limit: 1, windowMs: 1000 }],
+    ['burst on a window algorithm', { algorithm: 'fixed-window', limit: 1, windowMs: 1000, burst: 3 }],
+    ['zero burst', { limit: 1, windowMs: 1000, burst: 0 }],
+    ['a sliding-window limit above 2^26', { algorithm: 'sliding-window', limit: 2 ** 26, windowMs: 1000 }],
+    ['empty policies', { policies: [] }],
+    [
+      'unnamed policies',
+      {
+        policies: [
+          { limit: 1, windowMs: 1000 },
+          { limit: 2, windowMs: 2000 },
+        ],
+      },
+    ],
+    [
+      'duplicate names',
+      {
+        policies: [
+          { name: 'a', limit: 1, windowMs: 1000 },
+          { name: 'a', limit: 2, windowMs: 2000 },
+        ],
+      },
+    ],
+    ['a name with a quote', { policies: [{ name: 'a"b', limit: 1, windowMs: 1000 }] }],
+    ['policies and limit', { policies: [{ limit: 1, windowMs: 1000 }], limit: 1, windowMs: 1000 }],
+    ['a zero timeout', { limit: 1, windowMs: 1000, timeoutMs: 0 }],
+    ['an unknown failure policy', { limit: 1, windowMs: 1000, onRedisError: 'ignore' }],
+    ['a prefix with braces', { prefix: 'a{b}', limit: 1, windowMs: 1000 }],
+    ['no client', { redis: undefined, limit: 1, windowMs: 1000 }],
+  ])('%s → InvalidArgumentError', (_, options) => {
+    expect(invalid(options)).toThrow(InvalidArgumentError)
+  })
+
+  it('token-bucket is an alias of gcra', () => {
+    const limiter = createRateLimiter({ redis, algorithm: 'token-bucket', limit: 5, windowMs: 1000 })
+    expect(limiter.policies[0]).toEqual({
+      name: 'default',
+      algorithm: 'gcra',
+      limit: 5,
+      windowMs: 1000,
+      capacity: 5,
+    })
   })
 })

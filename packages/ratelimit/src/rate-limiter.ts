@@ -169,9 +169,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       'rate limit check',
     )
     if (reply[0] === 3) {
-      // We are still waiting, so the deadline was wrong (the server clock stepped back): re-measure
+      // We are still waiting, so the deadline was wrong (the server clock stepped forward): re-measure
       // and try once more without a deadline, within what is left of the budget.
-      clock.observe(reply[1]!, started, true)
+      clock.forget()
+      clock.observe(reply[1]!)
       const left = timeoutMs - (monotonicMicros() - started) / 1000
       if (left <= 0) throw new TimeoutError(`rate limit check did not finish within ${timeoutMs} ms`)
       reply = await redisCall(
@@ -179,7 +180,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         left,
         'rate limit check',
       )
-    }
+    } else clock.observe(reply[1]!)
     return reply
   }
 

@@ -1,0 +1,63 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
+
+describe.each(targets())('$name', (target) => {
+  let redis: RedisClient
+  let inspect: ReturnType<typeof target.client>
+  const script = checkScript(2)
+  const keys = (name: string) => [
+    `${target.prefix}:{${name}}:!`,
+    `${target.prefix}:{${name}}:g`,
+    `${target.prefix}:{${name}}:f`,
+  ]
+  // gcra 5 per second (burst 5) and fixed window 3 per minute
+  const policies = [1, 5, 1_000_000, 5, 3, 3, 60_000_000, 3]
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+    inspect = target.client()
+  })
+  afterAll(() => {
+    redis.disconnect()
+  })
+
+  it('returns a flat integer array: status, server time, then remaining/reset/retry per policy', async () => {
+    const reply = await script.run(redis, keys('a'), [MODE_LIMIT, 1, 0, ...policies])
+    expect(reply).toHaveLength(8)
+    expect(reply.every((value) => Number.isInteger(value))).toBe(true)
+    const [status, now, gRemaining, gReset, gRetry, fRemaining, fReset, fRetry] = reply
+    expect(status).toBe(1)
+    expect(Math.abs(now! / 1000 - Date.now())).toBeLessThan(60_000)
+    expect([gRemaining, gReset, gRetry]).toEqual([4, 200, 0])
+    expect([fRemaining, fRetry]).toEqual([2, 0])
+    expect(fReset).toBeGreaterThan(0)
+    expect(fReset).toBeLessThanOrEqual(60_000)
+  })
+
+  it('a call past its deadline changes nothing', async () => {
+    const [, now] = await script.run(redis, keys('b'), [MODE_PEEK, 1, 0, ...policies])
+    const late = await script.run(redis, keys('b'), [MODE_LIMIT, 1, now! - 1, ...policies])
+    expect(late).toEqual([3, expect.any(Number)])
+    expect(await inspect.exists(keys('b')[1]!, keys('b')[2]!)).toBe(0)
+    const onTime = await script.run(redis, keys('b'), [MODE_LIMIT, 1, now! + 60_000_000, ...policies])
+    expect(onTime[0]).toBe(1)
+  })
+
+  it('peek and refund modes', async () => {
+    await script.run(redis, keys('c'), [MODE_LIMIT, 3, 0, ...policies])
+    const peek = await script.run(redis, keys('c'), [MODE_PEEK, 1, 0, ...policies])
+    expect(peek[0]).toBe(0)
+    expect([peek[2], peek[5]]).toEqual([2, 0])
+    const refund = await script.run(redis, keys('c'), [MODE_REFUND, 2, 0, ...policies])
+    expect([refund[0], refund[2], refund[5]]).toEqual([1, 4, 2])
+  })
+
+  it('treats a value it cannot read as empty state', async () => {
+    await inspect.set(keys('d')[1]!, 'garbage', 'PX', 60_000)
+    await inspect.set(keys('d')[2]!, 'garbage', 'PX', 60_000)
+    const reply = await script.run(redis, keys('d'), [MODE_LIMIT, 1, 0, ...policies])
+    expect([reply[0], reply[2], reply[5]]).toEqual([1, 4, 2])
+  })
+})
