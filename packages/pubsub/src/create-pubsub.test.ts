@@ -323,4 +323,18 @@ describe.each(targets())('createPubSub on $name', (target) => {
     await pubsub.publish(channel(), 1)
     expect(pubsub.stats().subscriber).toBeUndefined()
   })
+
+  it('with 1,000 channels subscribed, a message runs only the handlers of its channel', async () => {
+    const pubsub = make()
+    let otherCalls = 0
+    const names = Array.from({ length: 1000 }, () => channel('many'))
+    await Promise.all(names.map((name) => pubsub.subscribe(name, () => void otherCalls++)))
+    const wanted = channel('many-target')
+    const received = collector()
+    await pubsub.subscribe(wanted, received.handler)
+    for (let index = 0; index < 20; index++) await pubsub.publish(wanted, index)
+    await eventually(() => received.messages.length === 20)
+    expect(otherCalls).toBe(0)
+    expect(pubsub.stats().subscriber!.listenerCount('message')).toBe(1)
+  })
 })

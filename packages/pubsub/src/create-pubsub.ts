@@ -91,6 +91,8 @@ export function createPubSub(options: PubSubOptions): PubSub {
   const validChannels = new Set<string>()
 
   let closed = false
+  /** Open iterators, ended by close() so no `for await` waits forever on a closed instance. */
+  const iterators = new Set<MessageIterable<unknown>>()
   let closing: Promise<void> | undefined
   let subscriber: RedisClient | undefined
   const ownsSubscriber = options.subscriber === undefined
@@ -261,7 +263,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
     client.on('pmessage', onPatternMessage)
     client.on('smessage', onShardMessage)
     // On a Cluster 'ready' only follows a reconnect of the whole client; node-level switches need the watcher.
-    if (!(isCluster(client) && watchClusterSubscribers(client as Cluster, resubscribe)))
+    if (!(ownsSubscriber && isCluster(client) && watchClusterSubscribers(client as Cluster, resubscribe)))
       client.on('ready', onReady)
     if (ownsSubscriber) client.on('error', onConnectionError)
     subscriber = client
@@ -338,10 +340,14 @@ export function createPubSub(options: PubSubOptions): PubSub {
   ) => {
     assertOpen()
     assertChannel('channel', name)
-    return createMessageIterable<T>(
+    const iterable = createMessageIterable<T>(
       (push) => addSubscription(kind, name, decoder, push as MessageHandler<never>),
       iterateOptions,
+      // Deferred: an already aborted signal ends the iterable while it is being created.
+      () => queueMicrotask(() => iterators.delete(iterable)),
     )
+    iterators.add(iterable)
+    return iterable
   }
 
   const pubsub: PubSub = {
@@ -378,6 +384,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
     close() {
       closing ??= (async () => {
         closed = true
+        await Promise.all([...iterators].map((iterable) => iterable.close()))
         const client = subscriber
         if (client === undefined) return
         client.off('ready', onReady)

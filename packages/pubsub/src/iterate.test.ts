@@ -162,4 +162,15 @@ describe.each(targets())('iterate on $name', (target) => {
     expect(() => pubsub.iterate(channel(), { overflow: 'block' as never })).toThrow(InvalidArgumentError)
     expect(() => pubsub.iterate('')).toThrow(InvalidArgumentError)
   })
+
+  it('close() of the instance ends open iterators', async () => {
+    const own = createPubSub({ redis, onError: () => {} })
+    const name = channel()
+    const messages = own.iterate(name)
+    await messages.ready
+    const waiting = messages.next()
+    await own.close()
+    expect(await waiting).toEqual({ value: undefined, done: true })
+    await eventually(async () => (await numsub(inspect, name)) === 0)
+  })
 })

@@ -59,6 +59,7 @@ export function validateIterateOptions(options: IterateOptions): Required<Omit<I
 export function createMessageIterable<T>(
   subscribe: (handler: (message: T) => void) => Promise<Unsubscribe>,
   options: IterateOptions,
+  onEnd: () => void = () => {},
 ): MessageIterable<T> {
   const { highWaterMark, overflow } = validateIterateOptions(options)
   const { signal } = options
@@ -131,6 +132,7 @@ export function createMessageIterable<T>(
   const end = () => {
     if (!ended) {
       ended = true
+      onEnd()
       size = 0
       ring.fill(undefined)
       signal?.removeEventListener('abort', end)
