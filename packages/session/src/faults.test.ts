@@ -72,4 +72,20 @@ describe('session store when Redis is slow or away (private server)', () => {
     )
     expect(await store.get(token)).toBeNull()
   })
+
+  it('relies on the client command timeout when it is the stricter one', async () => {
+    const strict = createRedis({ url: server.url, commandTimeoutMs: 300 })
+    try {
+      const quick = createSessionStore({ redis: strict, prefix: 'faults' })
+      const { token } = await quick.create('user-3', {})
+      server.pause()
+      try {
+        await expect(quick.get(token)).rejects.toSatisfy((error) => TimeoutError.isInstance(error))
+      } finally {
+        server.resume()
+      }
+    } finally {
+      strict.disconnect()
+    }
+  })
 })

@@ -362,4 +362,18 @@ describe.each(targets())('session store on $name', (target) => {
     const { token } = await binary.create(user(), { role: 'bytes' })
     expect((await binary.get(token))!.data).toEqual({ role: 'bytes' })
   })
+
+  it('reads data that contains the reply separator', async () => {
+    const odd = createSessionStore<Data>({
+      redis,
+      prefix: target.prefix,
+      codec: {
+        name: 'odd',
+        encode: (value) => `\u001f${JSON.stringify(value)}\u001f`,
+        decode: (raw) => JSON.parse(String(raw).slice(1, -1)),
+      },
+    })
+    const { token } = await odd.create(user(), { note: 'a\u001fb' })
+    expect((await odd.get(token))!.data).toEqual({ note: 'a\u001fb' })
+  })
 })

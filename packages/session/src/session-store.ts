@@ -2,15 +2,16 @@ import {
   assertName,
   assertPositive,
   type Codec,
+  DecodeError,
   InvalidArgumentError,
   jsonCodec,
   type Keyspace,
   keyspace,
   type RedisClient,
-  redisCall,
 } from '@x/redis-core'
 import { assertRecord, decodeData, encodeData, isRecord } from './data-encoding.js'
 import { SessionConflictError } from './errors.js'
+import { createRedisCaller } from './redis-caller.js'
 import { sessionCreate } from './scripts/session-create.lua.js'
 import { sessionDestroy } from './scripts/session-destroy.lua.js'
 import { sessionGet } from './scripts/session-get.lua.js'
@@ -242,7 +243,7 @@ export function createSessionStore<TData extends SessionData = SessionData>(
   const sessionKey = (tag: string, id: string) => sessionKeyPrefix(tag) + id
   const indexKey = (userId: string) => keys.tagged(tagFor(userId), 'u', userId)
   const indexKeyPrefix = (tag: string) => `${keys.prefix}:{${tag}}:u:`
-  const call = <T>(what: string, promise: Promise<T>) => redisCall(promise, timeout, `session ${what}`)
+  const call = createRedisCaller(redis, timeout, 'session')
   const report = (error: unknown, operation: string, sessionId?: string) => {
     try {
       onError(error, { operation, sessionId })
@@ -308,8 +309,19 @@ export function createSessionStore<TData extends SessionData = SessionData>(
         [parsed.digest, idleTimeout, touchInterval, parsed.id, indexKeyPrefix(parsed.tag)],
       ),
     )
-    if (!reply) return null
-    return toSession(parsed, reply, Number(reply[6]) === 1, operation)
+    if (reply === null || reply === undefined) return null
+    const fields = splitGetReply(String(reply))
+    if (!fields) {
+      report(new DecodeError('session-get returned a malformed reply'), operation, parsed.publicId)
+      return null
+    }
+    const [userId, createdAt, lastAccess, absoluteExpiresAt, version, readOnly, data] = fields
+    return toSession(
+      parsed,
+      [data, userId, createdAt, lastAccess, absoluteExpiresAt, version],
+      readOnly === '1',
+      operation,
+    )
   }
 
   const store: SessionStore<TData> = {
@@ -530,6 +542,22 @@ function applyPatch<TData extends SessionData>(current: TData, patch: Partial<TD
     else next[key] = value
   }
   return next as TData
+}
+
+const SEPARATOR = '\x1f'
+
+/** Splits session-get's reply: six metadata fields, then the data (which may contain the separator). */
+function splitGetReply(reply: string): [string, string, string, string, string, string, string] | null {
+  const fields: string[] = []
+  let start = 0
+  for (let i = 0; i < 6; i++) {
+    const end = reply.indexOf(SEPARATOR, start)
+    if (end === -1) return null
+    fields.push(reply.slice(start, end))
+    start = end + 1
+  }
+  fields.push(reply.slice(start))
+  return fields as [string, string, string, string, string, string, string]
 }
 
 function sleep(ms: number): Promise<void> {

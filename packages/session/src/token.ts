@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import { createHash, randomBytes } from 'node:crypto'
 
 /** Random bytes of the public id: enough that ids never collide and cannot be enumerated. */
@@ -31,8 +32,14 @@ export function tagFor(userId: string): string {
   return createHash('sha256').update(userId).digest('base64url').slice(0, TAG_CHARS)
 }
 
+// crypto.hash (Node >= 20.12) is a one-shot digest about three times cheaper than createHash;
+// digestOf runs on every session read.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash
+
 export function digestOf(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url')
+  return oneShot
+    ? oneShot('sha256', secret, 'base64url')
+    : createHash('sha256').update(secret).digest('base64url')
 }
 
 /** A new token for a user: `tag.id.secret` with `secretBytes` bytes from the CSPRNG in the secret. */

@@ -34,7 +34,7 @@ if t >= x or t >= a + idle then
   redis.call('ZREM', ARGV[5] .. f[5], ARGV[4])
   return false
 end
-if f[8] then return {f[4], f[5], f[6], f[2], f[3], f[7], 1} end
+if f[8] then return table.concat({f[5], f[6], f[2], f[3], f[7], '1', f[4]}, '\\31') end
 if t - a >= tonumber(ARGV[3]) then
   local e = math.min(t + idle, x)
   redis.call('HSET', KEYS[1], 'a', t)
@@ -42,8 +42,8 @@ if t - a >= tonumber(ARGV[3]) then
   local index = ARGV[5] .. f[5]
   redis.call('ZADD', index, 'XX', e, ARGV[4])
   redis.call('PEXPIREAT', index, e, 'GT')
-  return {f[4], f[5], f[6], t, f[3], f[7], 0}
+  return table.concat({f[5], f[6], t, f[3], f[7], '0', f[4]}, '\\31')
 end
-return {f[4], f[5], f[6], f[2], f[3], f[7], 0}
+return table.concat({f[5], f[6], f[2], f[3], f[7], '0', f[4]}, '\\31')
 `,
 })
