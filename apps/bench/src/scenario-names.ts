@@ -6,6 +6,7 @@ export const SCENARIO = {
   rateLimitTwoPolicies: 'allowed, two policies',
   lockAcquire: 'acquire+release, uncontended',
   lockContended: 'contended, 32 workers on one resource',
+  lockContendedThink: 'contended, 32 workers, 1 ms of work between sections',
   cacheL2: 'L2 hit (Redis)',
   cacheL1: 'L1 hit (memory)',
   cacheStampede: 'stampede, cold key',

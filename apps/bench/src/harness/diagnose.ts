@@ -4,8 +4,10 @@ import type { Operation } from './types.js'
 export interface Diagnosis {
   /** Commands the server executed per call, by name (from INFO commandstats). */
   commandsPerCall: Record<string, number>
-  /** Server CPU (user + system) per call, in µs. */
+  /** Server CPU (user + system) per call, in µs: command execution plus networking. */
   serverCpuUs: number
+  /** Of which inside Lua scripts (EVALSHA and EVAL execution time, INFO commandstats), per call, in µs. */
+  scriptUs: number
   /** This process's CPU (user + system) per call, in µs: the JS cost of the client side. */
   clientCpuUs: number
 }
@@ -39,8 +41,14 @@ export async function diagnose(
   )
   const client = process.cpuUsage(clientBefore)
   const serverAfter = serverCpu(await redis.info('cpu'))
-  const commandsPerCall = perCall(await commandCounts(redis), calls)
+  const stats = await redis.info('commandstats')
+  const commandsPerCall = perCall(parseCounts(stats), calls)
+  let scriptMicros = 0
+  for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/gm)) {
+    scriptMicros += Number(match[1])
+  }
   return {
+    scriptUs: scriptMicros / calls,
     commandsPerCall,
     serverCpuUs: ((serverAfter - serverBefore) * 1e6) / calls,
     clientCpuUs: (client.user + client.system) / calls,
@@ -49,7 +57,10 @@ export async function diagnose(
 
 /** Calls per command name since the last CONFIG RESETSTAT (the bench's own INFO and CONFIG left out). */
 export async function commandCounts(redis: Redis): Promise<Record<string, number>> {
-  const stats = await redis.info('commandstats')
+  return parseCounts(await redis.info('commandstats'))
+}
+
+function parseCounts(stats: string): Record<string, number> {
   const counts: Record<string, number> = {}
   for (const match of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
     const name = match[1]!

@@ -117,13 +117,14 @@ function throughputTable(result: ScenarioResult): string[] {
 
 function costTable(result: ScenarioResult): string[] {
   const lines = [
-    `| cost per call (c=${DIAGNOSE_CONCURRENCY}) | Redis commands (inside scripts too) | Redis CPU | client CPU |`,
-    '|---|---|---|---|',
+    `| cost per call (c=${DIAGNOSE_CONCURRENCY}) | Redis commands (inside scripts too) | Redis CPU | of which in Lua | client CPU |`,
+    '|---|---|---|---|---|',
   ]
   for (const [implementation, diagnosis] of result.diagnoses) {
     lines.push(
       `| ${implementation} | ${formatCommands(diagnosis.commandsPerCall)} | ` +
-        `${diagnosis.serverCpuUs.toFixed(1)} µs | ${diagnosis.clientCpuUs.toFixed(1)} µs |`,
+        `${diagnosis.serverCpuUs.toFixed(1)} µs | ${diagnosis.scriptUs > 0 ? `${diagnosis.scriptUs.toFixed(1)} µs` : '–'} | ` +
+        `${diagnosis.clientCpuUs.toFixed(1)} µs |`,
     )
   }
   return lines

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { commandCounts, formatCommands, perCall } from '../../harness/diagnose.js'
 import { LatencyRecorder } from '../../harness/latency-recorder.js'
 import { measure } from '../../harness/measure.js'
@@ -29,7 +30,7 @@ interface Round {
  * acquire until it returns. After the deadline the waiters still queued take and drop the lock
  * without counting, so every implementation ends cleanly.
  */
-async function contendOnce(family: LockFamily, context: BenchContext): Promise<Round> {
+async function contendOnce(family: LockFamily, context: BenchContext, thinkMs: number): Promise<Round> {
   const { settings, redis } = context
   const locker = await family.open(context)
   const prefix = context.prefix('lock-contended')
@@ -74,6 +75,7 @@ async function contendOnce(family: LockFamily, context: BenchContext): Promise<R
           firstFailure ??= error
         })
       }
+      if (thinkMs > 0) await sleep(thinkMs)
     }
   }
   try {
@@ -95,10 +97,19 @@ async function contendOnce(family: LockFamily, context: BenchContext): Promise<R
   }
 }
 
+export interface ContendedOptions {
+  /**
+   * Work outside the lock between two sections of one worker, in ms. 0: a worker asks again as soon
+   * as it released, so a polling lock tends to go straight back to the worker that released it.
+   */
+  thinkMs: number
+}
+
 export function contendedScenario(
   workload: string,
   scenario: string,
   families: LockFamily[],
+  options: ContendedOptions,
 ): CustomScenario {
   return {
     kind: 'custom',
@@ -111,7 +122,9 @@ export function contendedScenario(
       const gets: number[] = []
       const unavailable = new Map<string, string>()
       const get = await getBaseline(context)
-      for (let round = 0; round < settings.rounds; round++) {
+      // Each round costs contendedMs per implementation: three rounds keep a full run under budget.
+      const roundCount = Math.min(settings.rounds, 3)
+      for (let round = 0; round < roundCount; round++) {
         const order = round % 2 === 0 ? families : [...families].reverse()
         if (!('unavailable' in get)) {
           const result = await measure(get.operation, {
@@ -124,7 +137,7 @@ export function contendedScenario(
         for (const family of order) {
           if (unavailable.has(family.implementation)) continue
           try {
-            const result = await contendOnce(family, context)
+            const result = await contendOnce(family, context, options.thinkMs)
             rounds.set(family.implementation, [...(rounds.get(family.implementation) ?? []), result])
             context.log(
               `  ${scenario} round ${round + 1}: ${family.implementation} ${Math.round(result.sectionsPerSec)} sections/s, ` +
@@ -177,6 +190,7 @@ export function contendedScenario(
       }
       notes.unshift(
         `${workers} workers, one resource, ${settings.contendedMs} ms per round; section = INCR guard (must be 1) + DECR; ` +
+          `${options.thinkMs > 0 ? `then ${options.thinkMs} ms of work outside the lock (a timer); ` : 'no pause between sections; '}` +
           `raw GET at c=${workers} for the ratio: ${formatOps(getMedian)}/s`,
       )
       return { rows, table, notes }

@@ -16,5 +16,6 @@ export const lockScenarios: Scenario[] = [
     scenario: SCENARIO.lockAcquire,
     contenders: families.map(uncontended),
   },
-  contendedScenario('lock', SCENARIO.lockContended, families),
+  contendedScenario('lock', SCENARIO.lockContended, families, { thinkMs: 0 }),
+  contendedScenario('lock', SCENARIO.lockContendedThink, families, { thinkMs: 1 }),
 ]
