@@ -1,6 +1,7 @@
 import { createRedis, EncodeError, isCluster, type RedisClient, slotOf } from '@x/redis-core'
 import { countCommands, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadScripts } from '../test/load-scripts.js'
 import { createCache } from './index.js'
 
 describe.each(targets())('$name', (target) => {
@@ -67,6 +68,7 @@ describe.each(targets())('$name', (target) => {
   it('getOrSetMany rounds trips: reads per slot group, then one fill pipeline per slot group', async () => {
     const cache = createCache({ redis, prefix: fresh() })
     const keys = ['{g}1', '{g}2', '{g}3']
+    await loadScripts(redis)
     const counted = countCommands(redis)
     try {
       await cache.getOrSetMany(keys, async (missing) => missing.map((key) => key.length))
@@ -116,6 +118,7 @@ describe.each(targets())('$name', (target) => {
       { key: '{s}c', value: 3 },
     ])
     await cache.invalidateTags(['y'])
+    await loadScripts(redis)
     const counted = countCommands(redis)
     try {
       expect(await cache.getMany(['{s}a', '{s}b', '{s}c'])).toEqual([1, undefined, 3])

@@ -1,6 +1,7 @@
 import { createRedis, DecodeError, EncodeError, InvalidArgumentError, type RedisClient } from '@x/redis-core'
 import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadScripts } from '../test/load-scripts.js'
 import { createCache } from './index.js'
 
 describe.each(targets())('$name', (target) => {
@@ -86,6 +87,7 @@ describe.each(targets())('$name', (target) => {
 
   it('a hit is one command (GET) and a miss is two (GET + fill script)', async () => {
     const cache = createCache({ redis, prefix: fresh() })
+    await loadScripts(redis)
     const counted = countCommands(redis)
     try {
       await cache.getOrSet('k', async () => 'v')

@@ -650,16 +650,18 @@ class RedisCache implements Cache {
     // generation is what the commit below must still find.
     s.invalidationSeq++
     s.l1?.delete(full)
-    const [, deletedAt, generation] = await s.deadlines.race(
-      deleteScript.run(s.redis, [full], [s.tombstoneTtl]),
-      'update',
-    )
+    // Tags are stamped before the writer runs (in parallel with the invalidation), so a tag
+    // invalidation during the writer leaves the stored result a miss, as for getOrSet.
+    const [[, deletedAt, generation], versions] = await Promise.all([
+      s.deadlines.race(deleteScript.run(s.redis, [full], [s.tombstoneTtl]), 'update'),
+      tags ? this.#tagVersions(tags, ttl + grace) : undefined,
+    ])
     this.#learnClock(deletedAt)
     await this.#publish({ keys: [full] })
     const value = await writer()
     if (value === undefined) return value
     const payload = encodePayload(value, s.codec)
-    const pairs = tags ? pairUp(tags, await this.#tagVersions(tags, ttl + grace)) : undefined
+    const pairs = tags && versions ? pairUp(tags, versions) : undefined
     s.invalidationSeq++
     const [stored, now] = await s.deadlines.race(
       writeScript.run(

@@ -1,6 +1,7 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { countCommands, eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { loadScripts } from '../test/load-scripts.js'
 import { createCache } from './index.js'
 
 /** A fetcher the test releases by hand, so interleavings are exact rather than timed. */
@@ -114,6 +115,21 @@ describe.each(targets())('$name', (target) => {
     expect(await first.get('k')).toBeUndefined()
   })
 
+  it('update with tags: a tag invalidation while the writer runs leaves a miss', async () => {
+    const cache = createCache({ redis, prefix: fresh() })
+    await cache.update(
+      'k',
+      async () => {
+        await cache.invalidateTags(['t'])
+        return 'written during an invalidation'
+      },
+      { tags: ['t'] },
+    )
+    expect(await cache.get('k')).toBeUndefined()
+    await cache.update('k', async () => 'calm', { tags: ['t'] })
+    expect(await cache.get('k')).toBe('calm')
+  })
+
   it('update invalidates while the writer runs and stores its result; a throwing writer leaves a miss', async () => {
     const cache = createCache({ redis, prefix: fresh() })
     await cache.set('k', 'v1')
@@ -140,6 +156,7 @@ describe.each(targets())('$name', (target) => {
     await cache.set('untagged', 'stays')
     await cache.set('other', 'stays', { tags: ['other'] })
     expect(await cache.get('k7')).toBe(7)
+    await loadScripts(redis)
     const counted = countCommands(redis)
     try {
       await cache.invalidateTags(['all', 'never-used'])

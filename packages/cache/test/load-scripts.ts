@@ -1,0 +1,24 @@
+import { masters, type RedisClient } from '@x/redis-core'
+import { deleteScript } from '../src/scripts/delete.lua.js'
+import { fillScript } from '../src/scripts/fill.lua.js'
+import { releaseLeaseScript } from '../src/scripts/lease.lua.js'
+import { invalidateTagsScript, tagVersionsScript } from '../src/scripts/tags.lua.js'
+import { writeScript } from '../src/scripts/write.lua.js'
+
+/**
+ * Loads every script on every master, so round-trip counts measure the steady state and not the
+ * one-time NOSCRIPT → EVAL fallback of a node that has not seen a script yet.
+ */
+export async function loadScripts(redis: RedisClient): Promise<void> {
+  const scripts = [
+    deleteScript,
+    fillScript,
+    releaseLeaseScript,
+    writeScript,
+    tagVersionsScript(1),
+    invalidateTagsScript(1),
+  ]
+  await Promise.all(
+    masters(redis).flatMap((node) => scripts.map((script) => node.script('LOAD', script.lua))),
+  )
+}
