@@ -6,11 +6,11 @@ import {
   jsonCodec,
   keyspace,
   type RedisClient,
-  redisCall,
   scanKeys,
   unlinkByPattern,
 } from '@x/redis-core'
 import { decodeData, encodeData } from './data-encoding.js'
+import { createRedisCaller } from './redis-caller.js'
 import { expressDestroy } from './scripts/express-destroy.lua.js'
 import { expressIndexAdd } from './scripts/express-index-add.lua.js'
 import { expressSet } from './scripts/express-set.lua.js'
@@ -117,8 +117,7 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   const tombstoneKey = (d: string) => keys.tagged(d, 't')
   const indexKey = (userId: string) => keys.key('u', userId)
   const sessionPattern = `${keys.pattern().slice(0, -1)}{*}:s`
-  const call = <T>(what: string, promise: Promise<T>) =>
-    redisCall(promise, timeout, `express session ${what}`)
+  const call = createRedisCaller(redis, timeout, 'express session')
   const report = (error: unknown, operation: string) => {
     try {
       onError(error, { operation })

@@ -15,12 +15,13 @@ import { PRELUDE } from './lua-prelude.js'
  * ARGV[5] index key prefix (prefix:{tag}:u:); the index is ARGV[5] .. userId, in the same slot
  *         (the token carries the tag, not the user id, so the script names the index itself)
  *
- * Returns false (missing, wrong secret, expired) or
- * {data, userId, createdAt, lastAccess, absoluteExpiresAt, version, readOnly}.
+ * Returns false (missing, wrong secret, expired) or one string, fields joined by \x1f (unit
+ * separator): userId, createdAt, lastAccess, absoluteExpiresAt, version, readOnly (1|0), data.
+ * One bulk string parses measurably faster in the client than a 7-element array, and this is the
+ * hot path. Data comes last, so it may contain the separator; user ids cannot (no control
+ * characters).
  */
-export const sessionGet = defineScript<
-  [string, string, string, number | string, string, string, number] | null
->({
+export const sessionGet = defineScript<string | null>({
   name: 'session-get',
   keys: 1,
   lua: `-- KEYS: session | ARGV: digest, idle, touch interval, id, indexPrefix

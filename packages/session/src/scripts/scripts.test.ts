@@ -1,0 +1,143 @@
+import { createRedis, type RedisClient } from '@x/redis-core'
+import { targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expressDestroy } from './express-destroy.lua.js'
+import { expressIndexAdd } from './express-index-add.lua.js'
+import { expressSet } from './express-set.lua.js'
+import { sessionCreate } from './session-create.lua.js'
+import { sessionDestroy } from './session-destroy.lua.js'
+import { sessionGet } from './session-get.lua.js'
+import { sessionRotate } from './session-rotate.lua.js'
+import { sessionUpdate } from './session-update.lua.js'
+import { userDestroy } from './user-destroy.lua.js'
+import { userList } from './user-list.lua.js'
+
+// The store tests drive every script through the API; these pin the scripts' own contracts
+// (reply shapes, "never creates a key") directly on a real server and the cluster.
+describe.each(targets())('session scripts on $name', (target) => {
+  let redis: RedisClient
+  let n = 0
+  const keys = () => {
+    const tag = `tag${++n}`
+    const base = `${target.prefix}:{${tag}}:`
+    return {
+      session: `${base}s:id${n}`,
+      next: `${base}s:next${n}`,
+      sessionPrefix: `${base}s:`,
+      index: `${base}u:user`,
+      indexPrefix: `${base}u:`,
+      id: `id${n}`,
+    }
+  }
+  const create = (k: ReturnType<typeof keys>, idle = 60_000) =>
+    sessionCreate.run(
+      redis,
+      [k.session, k.index],
+      ['digest', 'user', 'tdata', idle, 600_000, k.id, 10, '', '', '', k.sessionPrefix],
+    )
+
+  beforeAll(() => {
+    redis = createRedis(target.connection)
+  })
+  afterAll(() => {
+    redis.disconnect()
+  })
+
+  it('session-create refuses an existing id and returns {now, absolute, evicted}', async () => {
+    const k = keys()
+    const reply = await create(k)
+    expect(reply![1]).toBe(reply![0] + 600_000)
+    expect(reply![2]).toBe(0)
+    expect(await create(k)).toBeNull()
+  })
+
+  it('session-get returns the packed fields and creates nothing for a missing key', async () => {
+    const k = keys()
+    expect(await sessionGet.run(redis, [k.session], ['digest', 60_000, 0, k.id, k.indexPrefix])).toBeNull()
+    expect(await redis.exists(k.session, k.index)).toBe(0)
+    await create(k)
+    const reply = await sessionGet.run(redis, [k.session], ['digest', 60_000, 1000, k.id, k.indexPrefix])
+    expect(reply!.split('\x1f')).toEqual([
+      'user',
+      expect.any(String),
+      expect.any(String),
+      expect.any(String),
+      '1',
+      '0',
+      'tdata',
+    ])
+    expect(await sessionGet.run(redis, [k.session], ['wrong', 60_000, 0, k.id, k.indexPrefix])).toBeNull()
+  })
+
+  it('session-update is compare-and-set and never creates a key', async () => {
+    const k = keys()
+    expect(
+      await sessionUpdate.run(redis, [k.session], ['digest', '1', 'tnew', 60_000, k.id, k.indexPrefix]),
+    ).toEqual([0])
+    expect(await redis.exists(k.session)).toBe(0)
+    await create(k)
+    expect(
+      await sessionUpdate.run(redis, [k.session], ['digest', '7', 'tnew', 60_000, k.id, k.indexPrefix]),
+    ).toEqual([2, 1])
+    const ok = await sessionUpdate.run(
+      redis,
+      [k.session],
+      ['digest', '1', 'tnew', 60_000, k.id, k.indexPrefix],
+    )
+    expect(ok[0]).toBe(1)
+    expect(ok[1]).toBe(2)
+    expect(await redis.hget(k.session, 'd')).toBe('tnew')
+  })
+
+  it('session-rotate moves the session and its index entry', async () => {
+    const k = keys()
+    await create(k)
+    const reply = await sessionRotate.run(
+      redis,
+      [k.session, k.next],
+      ['digest', 'digest2', k.id, `next${n}`, 0, 60_000, k.indexPrefix],
+    )
+    expect(reply![0]).toBe('tdata')
+    expect(await redis.exists(k.session)).toBe(0)
+    expect(await redis.hget(k.next, 'h')).toBe('digest2')
+    expect(await redis.zrange(k.index, '0', '-1')).toEqual([`next${n}`])
+  })
+
+  it('session-destroy checks the secret or the owner', async () => {
+    const k = keys()
+    await create(k)
+    expect(
+      await sessionDestroy.run(redis, [k.session], ['h', 'wrong', k.id, k.sessionPrefix, k.indexPrefix]),
+    ).toBe(0)
+    expect(
+      await sessionDestroy.run(redis, [k.session], ['u', 'other', k.id, k.sessionPrefix, k.indexPrefix]),
+    ).toBe(0)
+    expect(
+      await sessionDestroy.run(redis, [k.session], ['u', 'user', k.id, k.sessionPrefix, k.indexPrefix]),
+    ).toBe(1)
+    expect(await redis.exists(k.session, k.index)).toBe(0)
+  })
+
+  it('session-user-list and session-user-destroy walk the index', async () => {
+    const k = keys()
+    await create(k)
+    const [now, ...rows] = await userList.run(redis, [k.index], [k.sessionPrefix, 60_000])
+    expect(now).toBeGreaterThan(0)
+    expect(rows.map((row) => row[0])).toEqual([k.id])
+    expect(await userDestroy.run(redis, [k.index], [k.sessionPrefix, '', ''])).toBe(1)
+    expect(await redis.exists(k.session)).toBe(0)
+  })
+
+  it('express scripts: tombstones block saves, the index prunes and keeps the latest expiry', async () => {
+    const k = keys()
+    const tomb = `${k.session}:t`
+    expect(await expressSet.run(redis, [k.session, tomb], ['tvalue', 60_000])).toBe(1)
+    expect(await expressDestroy.run(redis, [k.session, tomb], [60_000])).toBe(1)
+    expect(await expressSet.run(redis, [k.session, tomb], ['tvalue', 60_000])).toBe(0)
+    expect(await redis.exists(k.session)).toBe(0)
+    expect(await expressIndexAdd.run(redis, [k.index], ['a', 60_000])).toBe(1)
+    const score = Number(await redis.zscore(k.index, 'a'))
+    expect(await expressIndexAdd.run(redis, [k.index], ['a', 1_000])).toBe(1)
+    expect(Number(await redis.zscore(k.index, 'a'))).toBe(score)
+  })
+})
