@@ -258,7 +258,7 @@ describe.each(targets())('createPubSub on $name', (target) => {
     )
     await expect(pubsub.subscribe('', () => {})).rejects.toSatisfy(InvalidArgumentError.isInstance)
     await expect(pubsub.psubscribe('', () => {})).rejects.toSatisfy(InvalidArgumentError.isInstance)
-    await expect(pubsub.subscribe(name, 'nope' as never)).rejects.toThrow(TypeError)
+    await expect(pubsub.subscribe(name, 'nope' as never)).rejects.toSatisfy(InvalidArgumentError.isInstance)
     await pubsub.publish(name, 'sentinel')
     await eventually(() => received.messages.length === 1)
     expect(received.messages).toEqual(['sentinel'])
@@ -316,6 +316,12 @@ describe.each(targets())('createPubSub on $name', (target) => {
     expect(await numsub(inspect, name)).toBe(0)
     expect(own.listenerCount('message')).toBe(0)
     expect(own.status).toBe('ready')
+  })
+
+  it('rejects a missing client or a bad timeout at creation', () => {
+    expect(() => createPubSub({ redis: undefined as never })).toThrow(InvalidArgumentError)
+    expect(() => createPubSub({ redis, timeoutMs: 0 })).toThrow(InvalidArgumentError)
+    expect(() => createPubSub({ redis, timeoutMs: Number.NaN })).toThrow(InvalidArgumentError)
   })
 
   it('does not open a subscriber connection for publish-only use', async () => {

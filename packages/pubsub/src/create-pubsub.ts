@@ -3,6 +3,7 @@ import {
   type Codec,
   closeRedis,
   DecodeError,
+  InvalidArgumentError,
   isCluster,
   jsonCodec,
   type RedisClient,
@@ -78,7 +79,7 @@ export interface PubSub {
 export function createPubSub(options: PubSubOptions): PubSub {
   const { redis } = options
   if (redis === null || typeof redis !== 'object' || typeof redis.publish !== 'function') {
-    throw new TypeError('createPubSub: options.redis must be an ioredis Redis or Cluster client')
+    throw new InvalidArgumentError('createPubSub: options.redis must be an ioredis Redis or Cluster client')
   }
   const codec = options.codec ?? jsonCodec
   const timeoutMs = assertPositive('timeoutMs', options.timeoutMs ?? 2000)
@@ -282,7 +283,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
   ): Promise<Unsubscribe> => {
     assertOpen()
     assertChannel(kind === 'pattern' ? 'pattern' : 'channel', name)
-    if (typeof handler !== 'function') throw new TypeError('handler must be a function')
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler must be a function')
     const entry = registry.add(kind, name, decoder, handler)
     try {
       await registry.sync(entry)

@@ -227,6 +227,8 @@ describe.each(targets())('createStream on $name', (target) => {
     expect(() => make({ maxLen: 0 })).toThrow(InvalidArgumentError)
     expect(() => make({ maxDeliveries: -1 })).toThrow(InvalidArgumentError)
     expect(() => make({ startFrom: 'middle' as never })).toThrow(InvalidArgumentError)
+    expect(() => createStream('x', { redis: undefined as never })).toThrow(InvalidArgumentError)
+    expect(() => stream.consume('nope' as never)).toThrow(InvalidArgumentError)
     expect(await inspect.exists(stream.key)).toBe(0)
   })
 

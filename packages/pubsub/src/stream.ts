@@ -156,7 +156,7 @@ type Entry = [id: string, fields: string[]]
 export function createStream<T = unknown>(name: string, options: StreamOptions<T>): Stream<T> {
   const { redis } = options
   if (redis === null || typeof redis !== 'object' || typeof redis.xadd !== 'function') {
-    throw new TypeError('createStream: options.redis must be an ioredis Redis or Cluster client')
+    throw new InvalidArgumentError('createStream: options.redis must be an ioredis Redis or Cluster client')
   }
   assertChannel('stream name', name)
   if (name.includes('{') || name.includes('}')) {
@@ -254,7 +254,7 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
     },
     consume(handler) {
       if (closed) throw new PubSubClosedError('this stream is closed')
-      if (typeof handler !== 'function') throw new TypeError('handler must be a function')
+      if (typeof handler !== 'function') throw new InvalidArgumentError('handler must be a function')
       const stats = { handled: 0, failed: 0, deadLettered: 0 }
       // Blocking reads get their own connection so they never delay publishes and acks.
       const reader = duplicateForBlocking(redis, blockMs + timeoutMs)
