@@ -131,6 +131,39 @@ describe('reconnect on a private server', () => {
     redis.disconnect()
   })
 
+  it('an unsubscribe while the server is down resolves, is reported, and is not restored later', async () => {
+    const redis = createRedis({ url: server.url })
+    const reported: Array<{ source: string; code: unknown }> = []
+    const reconnects: ReconnectInfo[] = []
+    const pubsub = createPubSub({
+      redis,
+      timeoutMs: 500,
+      onError: (error, context) =>
+        void reported.push({ source: context.source, code: (error as { code?: unknown }).code }),
+      onReconnect: (info) => void reconnects.push(info),
+    })
+    const off = await pubsub.subscribe('outage:gone', () => {})
+    const kept = collector()
+    await pubsub.subscribe('outage:kept', kept.handler)
+    await server.kill()
+    await off()
+    expect(reported).toContainEqual({
+      source: 'unsubscribe',
+      code: expect.stringMatching(/E_REDIS_UNAVAILABLE|E_TIMEOUT/),
+    })
+    await server.restart()
+    await eventually(() => reconnects.length >= 1, 20_000)
+    expect(reconnects.at(-1)).toEqual({ channels: 1, patterns: 0, shardedChannels: 0 })
+    const inspect = server.client()
+    expect(await numsub(inspect, 'outage:gone')).toBe(0)
+    await publishUntilReceived(
+      () => pubsub.publish('outage:kept', 'back'),
+      () => kept.messages.length > 0,
+    )
+    await pubsub.close()
+    redis.disconnect()
+  })
+
   it('never crashed the process', () => {
     expect(watch.errors).toEqual([])
   })
