@@ -1,6 +1,7 @@
 import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AppProcess, startApp } from './harness/app-process.js'
+import { openEvents, type SseStream } from './harness/sse.js'
 
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -17,10 +18,12 @@ const ipLimit = 5
 
 describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
   let app: AppProcess | undefined
+  let events: SseStream | undefined
   beforeAll(async () => {
     app = await startApp({ name: 'solo', env: { RATE_LIMIT_IP_PER_MINUTE: String(ipLimit) } })
   }, 120_000)
   afterAll(async () => {
+    events?.close()
     await app?.stop()
   }, 30_000)
 
@@ -44,10 +47,19 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
       redis: { ok: true },
       database: { ok: true, kind: 'pglite' },
     })
+    // Kept open until the shutdown test (before the IP limit test spends the budget).
+    events = await openEvents(app!)
   })
 
   it('limits requests per client IP with the standard headers; /health does not count', async () => {
     for (let i = 0; i < 3 * ipLimit; i++) expect((await app!.fetch('/health')).status).toBe(200)
+    // What earlier requests (the event stream) left of the budget; /ratelimit peeks, spending nothing.
+    const state = (await (await app!.fetch('/ratelimit')).json()) as {
+      ip: { remaining: number; limit: number }
+    }
+    expect(state.ip.limit).toBe(ipLimit)
+    const budget = state.ip.remaining
+    expect(budget).toBeGreaterThan(0)
     const statuses: number[] = []
     let refused: Response | undefined
     for (let i = 0; i < 2 * ipLimit; i++) {
@@ -57,18 +69,21 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
       else expect(response.headers.get('ratelimit-policy')).toBe(`"ip";q=${ipLimit};w=60`)
     }
     // GCRA at 5 per minute: one more slot per 12 s, so a slow loop may earn one.
-    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(ipLimit)
-    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(ipLimit + 1)
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(budget)
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(budget + 1)
     expect(refused!.headers.get('retry-after')).toMatch(/^[1-9]\d*$/)
     expect(refused!.headers.get('content-type')).toContain('application/problem+json')
     expect(await refused!.json()).toMatchObject({ status: 429, limit: 'ip' })
   })
 
-  it('shuts down on SIGTERM with exit code 0 and stops its throwaway redis-server', async () => {
+  it('shuts down on SIGTERM with exit code 0, even with an event stream open, and stops its throwaway redis-server', async () => {
     const match = /throwaway redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(app!.output())
     const redisPort = Number(match![1])
     expect(await portAnswers(redisPort)).toBe(true)
+    // The stream opened above is still open: shutdown must end it, or server.close() would wait.
+    expect(events!.events.some((event) => event.event === 'ready')).toBe(true)
     expect(await app!.stop()).toBe(0)
+    events!.close()
     expect(await portAnswers(redisPort)).toBe(false)
     expect(app!.output()).toContain('SIGTERM: shutting down')
   })
