@@ -8,12 +8,16 @@ import { createCache } from './index.js'
 describe('Redis down or paused', () => {
   let server: RedisServer
   let redis: RedisClient
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => unhandled.push(reason)
 
   beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled)
     server = await startRedis()
     redis = createRedis({ url: server.url, commandTimeoutMs: 10_000 })
   })
   afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled)
     server.resume()
     redis.disconnect()
     await server.stop()
@@ -75,5 +79,42 @@ describe('Redis down or paused', () => {
       await cache.set('k', 1).catch(() => {})
       return (await cache.get('k')) === 1
     }, 15_000)
+  })
+
+  it('background work against a paused Redis leaves no unhandled rejection', async () => {
+    const cache = createCache({
+      redis,
+      prefix: 'paused-background',
+      ttl: 50,
+      grace: 60_000,
+      timeouts: { redis: 150 },
+      distributedSingleFlight: { leaseTtl: 500, pollInterval: 10 },
+      l1: {},
+      onError: () => {},
+    })
+    await cache.ready()
+    await cache.set('k', 'old')
+    await eventually(
+      async () => (await cache.get('k', { allowStale: true })) === 'old' && !(await cache.has('k')),
+    )
+    expect(await cache.getOrSet('k', async () => 'new')).toBeDefined()
+    server.pause()
+    try {
+      // Stale read, background refresh, lease, fill and publish all meet a Redis that does not answer.
+      const results = await Promise.allSettled([
+        cache.getOrSet('k', async () => 'fresh'),
+        cache.getOrSet('other', async () => {
+          throw new Error('source down too')
+        }),
+        cache.getMany(['a', 'b']),
+      ])
+      expect(results[0]).toMatchObject({ status: 'fulfilled' })
+      expect(results[1]).toMatchObject({ status: 'rejected' })
+      await new Promise((resolve) => setTimeout(resolve, 600))
+    } finally {
+      server.resume()
+    }
+    await cache.close()
+    expect(unhandled).toEqual([])
   })
 })
