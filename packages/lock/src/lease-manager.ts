@@ -26,6 +26,8 @@ export interface Primitive<K> {
    * no longer held it. Optional: without it (Redlock), a release always goes through Redis.
    */
   transfer?(keys: K, from: string, to: string, ttl: number): Promise<number>
+  /** One holder at a time (mutex, Redlock): waiters may sleep until a local holder's lease ends. */
+  readonly exclusive: boolean
 }
 
 export interface ManagerSettings {
@@ -62,6 +64,15 @@ export function createLeaseManager<K>(
   const drift = (ttl: number) => Math.floor(ttl * settings.driftFactor) + 2
   /** Consecutive local hand-offs per key, bounded so other processes get their turn. */
   const handoffs = new Map<string, number>()
+  /**
+   * Exclusive primitives: the lease this instance holds per key. Its waiters need not poll while it
+   * lives: it will hand off, or release (which wakes them here), or expire (their sleep ends then).
+   */
+  const localHolders = new Map<string, Lease>()
+
+  const forgetHolder = (key: string, token: string) => {
+    if (localHolders.get(key)?.token === token) localHolders.delete(key)
+  }
 
   const cleanup = (keys: K, token: string, resource: string) =>
     primitive.release(keys, token).catch((error: unknown) => {
@@ -71,6 +82,7 @@ export function createLeaseManager<K>(
 
   const release = async (keys: K, token: string): Promise<boolean> => {
     const key = primitive.notifyKey(keys)
+    forgetHolder(key, token)
     if (primitive.transfer && settings.handoffLimit > 0 && notifier.waiting(key) > 0) {
       const count = handoffs.get(key) ?? 0
       const claim = count < settings.handoffLimit ? notifier.claim(key) : undefined
@@ -121,7 +133,13 @@ export function createLeaseManager<K>(
       await cleanup(keys, token, resource)
       return undefined
     }
-    return new LeaseImpl(resource, token, fence, ttl, wallStart + ttl - drift(ttl), keys, operations)
+    const granted = new LeaseImpl(resource, token, fence, ttl, wallStart + ttl - drift(ttl), keys, operations)
+    if (primitive.exclusive) {
+      const key = primitive.notifyKey(keys)
+      // Only worth remembering while someone here waits for it (the map stays small).
+      if (notifier.waiting(key) > 0) localHolders.set(key, granted)
+    }
+    return granted
   }
 
   const attemptOnce = async (
@@ -195,10 +213,19 @@ export function createLeaseManager<K>(
         if (!retryNow && !ticket!.notified) {
           const remaining = deadline - performance.now()
           if (remaining <= 0) throw timeout(resource, waitMs)
-          // An expired holder publishes nothing: never sleep past its remaining ttl.
+          // A local holder hands off or releases (which notifies): poll only at the slowest pace,
+          // as a safety net for a lost notification. Otherwise back off with jitter; and since an
+          // expired holder publishes nothing, never sleep past its remaining ttl.
+          let holder = localHolders.get(key)
+          if (holder && !holder.held) {
+            localHolders.delete(key)
+            holder = undefined
+          }
           const delay = Math.min(
             remaining,
-            retryDelay(poll, settings.backoff, settings.jitter),
+            holder
+              ? Math.min(holder.expiresAt - Date.now() + 1, settings.backoff.maxMs)
+              : retryDelay(poll, settings.backoff, settings.jitter),
             hint > 0 ? hint + 1 : Number.POSITIVE_INFINITY,
           )
           const grant = await ticket!.sleep(delay, signal)
@@ -229,6 +256,7 @@ export function createLeaseManager<K>(
       }
     } finally {
       ticket?.leave()
+      if (notifier.waiting(key) === 0) localHolders.delete(key)
     }
   }
 

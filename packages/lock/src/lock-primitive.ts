@@ -43,6 +43,7 @@ export function singleLock(
   deadlines: DeadlineQueue,
 ): LockPrimitive {
   return {
+    exclusive: true,
     keys: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
     async attempt(keys, token, ttl): Promise<Attempt> {
@@ -115,6 +116,7 @@ export function quorumLock(
   }
 
   return {
+    exclusive: true,
     keys: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
     async attempt(keys, token, ttl): Promise<Attempt> {

@@ -365,8 +365,14 @@ describe.each(targets())('lock on $name', (target) => {
 
   it("hands the lock to a local waiter in one call, with the next fence and the waiter's token", async () => {
     const name = resource()
-    const holder = await lock.acquire(name, { ttl: 30_000 })
-    const waiting = lock.acquire(name, { ttl: 20_000, waitMs: 20_000 })
+    // Slow polls, so the waiter is surely asleep (not mid-poll) when the release comes.
+    const slowPoll = createLock({
+      redis,
+      prefix: target.prefix,
+      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+    })
+    const holder = await slowPoll.acquire(name, { ttl: 30_000 })
+    const waiting = slowPoll.acquire(name, { ttl: 20_000, waitMs: 20_000 })
     await sleep(100)
     const counter = countCommands(redis)
     let names: string[]
@@ -383,6 +389,7 @@ describe.each(targets())('lock on $name', (target) => {
     expect(await inspector.pttl(lockKey(name))).toBeLessThanOrEqual(20_000)
     await next.release()
     expect(await inspector.exists(lockKey(name))).toBe(0)
+    await slowPoll.close()
   })
 
   it('a new acquire does not overtake the local waiters already in line', async () => {

@@ -75,6 +75,7 @@ export function createReadWriteLockOn(
   const all = [writer, readers, fence]
 
   const readSide: Primitive<undefined> = {
+    exclusive: false,
     keys: () => undefined,
     notifyKey: () => writer,
     async attempt(_keys, token, leaseTtl) {
@@ -90,6 +91,7 @@ export function createReadWriteLockOn(
   }
 
   const writeSide: Primitive<undefined> = {
+    exclusive: false,
     keys: () => undefined,
     notifyKey: () => writer,
     async attempt(_keys, token, leaseTtl) {

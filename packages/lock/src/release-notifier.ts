@@ -45,7 +45,7 @@ export interface ReleaseNotifier {
   ready(timeoutMs: number): Promise<boolean>
   /** Joins the line of waiters for `key`. */
   join(key: string): Ticket
-  /** Reserves the first sleeping waiter for `key` that accepts a hand-off. */
+  /** Reserves the head of the line for `key` if it sleeps and accepts a hand-off. */
   claim(key: string): Claim | undefined
   /** Number of waiters in line. */
   waiting(key?: string): number
@@ -206,10 +206,10 @@ export function createReleaseNotifier(
     claim(key) {
       const line = lines.get(key)
       if (!line) return undefined
-      const ticket = line.find(
-        (candidate) => candidate.handoff && candidate.wake && !candidate.claimed && !candidate.notified,
-      )
-      if (!ticket?.handoff) return undefined
+      // Strictly the head of the line: skipping a waiter that is busy polling would let a later
+      // one overtake it. When the head is awake, the plain release notifies it instead.
+      const ticket = line.find((candidate) => !candidate.claimed)
+      if (!ticket?.handoff || !ticket.wake || ticket.notified) return undefined
       ticket.claimed = true
       const { token, ttl } = ticket.handoff
       return {

@@ -83,6 +83,7 @@ export function createSemaphoreOn(
 
   const manager = createLeaseManager<undefined>(
     {
+      exclusive: false,
       keys: () => undefined,
       notifyKey: () => holders,
       async attempt(_keys, token, leaseTtl) {
