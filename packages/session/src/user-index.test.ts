@@ -77,7 +77,7 @@ describe.each(targets())('per-user index on $name', (target) => {
     const shortLived = createSessionStore({
       redis,
       prefix: target.prefix,
-      idleTimeout: 5000,
+      idleTimeout: 8000,
       touchInterval: 0,
     })
     let last = 0
