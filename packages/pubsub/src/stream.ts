@@ -143,6 +143,7 @@ export interface Stream<T> {
   deadLetters(options?: { count?: number }): Promise<DeadLetter[]>
   /** Stops every consumer started here. */
   close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 type Entry = [id: string, fields: string[]]
@@ -428,6 +429,9 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
     async close() {
       closed = true
       await Promise.all([...consumers].map((consumer) => consumer.stop()))
+    },
+    [Symbol.asyncDispose]() {
+      return stream.close()
     },
   }
   return stream
