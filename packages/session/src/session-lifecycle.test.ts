@@ -193,6 +193,16 @@ describe.each(targets())('session updates, rotation and destroy on $name', (targ
       expect(await store.get(fourth.token)).toBeNull()
     })
 
+    it('keeps at most one old token alive: rotating twice ends the first grace', async () => {
+      const first = await store.create(user(), {})
+      const second = (await store.rotate(first.token, { graceMs: 60_000 }))!
+      const third = (await store.rotate(second.token, { graceMs: 60_000 }))!
+      expect(await store.get(first.token)).toBeNull()
+      expect((await store.get(second.token))!.rotated).toBe(true)
+      expect(await store.destroy(third.token)).toBe(true)
+      for (const { token } of [first, second, third]) expect(await store.get(token)).toBeNull()
+    })
+
     it('lets exactly one of two concurrent rotations of a token win', async () => {
       const { token } = await store.create(user(), { a: 1 })
       const results = await Promise.all([store.rotate(token), store.rotate(token)])

@@ -4,7 +4,7 @@ import { PRELUDE } from './lua-prelude.js'
 /**
  * Moves a session to a new id and secret in one step: the new hash gets the data, version,
  * creation time, absolute expiry and device; the index gains the new id and loses the old one (or
- * keeps it until the grace ends). During the grace the old hash is a read-only copy that points to
+ * keeps it until the grace ends; a predecessor of the old token still in grace dies now). During the grace the old hash is a read-only copy that points to
  * its successor (`r`), and the successor remembers it (`p`) so destroying either kills both.
  *
  * KEYS[1] old session hash
@@ -23,7 +23,7 @@ export const sessionRotate = defineScript<[string, string, string, number, strin
   keys: 2,
   lua: `-- KEYS: old session, new session | ARGV: old digest, new digest, old id, new id, grace, idle, indexPrefix
 ${PRELUDE}
-local f = redis.call('HMGET', KEYS[1], 'h', 'a', 'x', 'r', 'u', 'd', 'c', 'v', 'ua', 'ip', 'l')
+local f = redis.call('HMGET', KEYS[1], 'h', 'a', 'x', 'r', 'u', 'd', 'c', 'v', 'ua', 'ip', 'l', 'p')
 if not same(f[1], ARGV[1]) then return false end
 local t = now()
 local index = ARGV[7] .. (f[5] or '')
@@ -39,6 +39,11 @@ redis.call('HSET', KEYS[2], 'h', ARGV[2], 'u', f[5], 'd', f[6], 'c', f[7], 'a', 
   'ua', f[9] or '', 'ip', f[10] or '', 'l', f[11] or '')
 redis.call('PEXPIREAT', KEYS[2], e)
 redis.call('ZADD', index, e, ARGV[4])
+-- A predecessor still in its grace ends now: only one old token per session is ever alive.
+if f[12] then
+  redis.call('UNLINK', string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[3]) .. f[12])
+  redis.call('ZREM', index, f[12])
+end
 local grace = tonumber(ARGV[5])
 if grace > 0 then
   local g = math.min(t + grace, x)
