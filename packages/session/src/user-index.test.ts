@@ -94,6 +94,16 @@ describe.each(targets())('per-user index on $name', (target) => {
     expect(await store.listForUser(userId)).toHaveLength(1)
   })
 
+  it('skips and prunes an index entry whose session key is gone', async () => {
+    const userId = user()
+    const gone = await store.create(userId, {})
+    const kept = await store.create(userId, {})
+    const [tag, id] = gone.session.id.split('.') as [string, string]
+    await inspector.unlink(`${target.prefix}:{${tag}}:s:${id}`)
+    expect((await store.listForUser(userId)).map((entry) => entry.id)).toEqual([kept.session.id])
+    expect(await inspector.zscore(indexKey(userId), id)).toBeNull()
+  })
+
   it('prunes expired entries when a session is created', async () => {
     const userId = user()
     const shortLived = createSessionStore({
