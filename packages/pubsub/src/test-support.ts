@@ -56,3 +56,10 @@ export function collector<T = unknown>(): { messages: T[]; handler: (message: T)
   const messages: T[] = []
   return { messages, handler: (message: T) => void messages.push(message) }
 }
+
+/** CLIENT LIST of every master, concatenated. */
+export async function clientList(client: Redis | Cluster): Promise<string> {
+  const lists: string[] = []
+  for (const node of await nodesOf(client)) lists.push(String(await node.call('CLIENT', 'LIST')))
+  return lists.join('\n')
+}
