@@ -235,8 +235,11 @@ describe.each(targets())('createStream on $name', (target) => {
     await stream.publish('old')
     const seen: unknown[] = []
     const consumer = stream.consume((message) => void seen.push(message))
-    await eventually(async () => Number(await inspect.exists(stream.key)) === 1)
-    await sleep(300)
+    // The group is created by the consumer; publish 'new' only once it exists.
+    await eventually(async () => {
+      const groups = (await inspect.xinfo('GROUPS', stream.key).catch(() => [])) as unknown[]
+      return groups.length === 1
+    })
     await stream.publish('new')
     await eventually(() => seen.length === 1)
     expect(seen).toEqual(['new'])
