@@ -371,7 +371,11 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
               '>',
             )
             failures = 0
-            for (const entry of entriesOf(reply)) await handle(entry, 1)
+            for (const entry of entriesOf(reply)) {
+              // Entries read but not yet handled when stop() is called stay pending and are reclaimed.
+              if (stopped) break
+              await handle(entry, 1)
+            }
           } catch (error) {
             if (stopped) break
             if (String((error as Error)?.message).includes('NOGROUP')) groupReady = undefined
