@@ -136,12 +136,12 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('expires after ttl', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 150 })
+    const cache = createCache({ redis, prefix: fresh(), ttl: 1000 })
     let calls = 0
     const fetcher = async () => ++calls
     expect(await cache.getOrSet('k', fetcher)).toBe(1)
     expect(await cache.getOrSet('k', fetcher)).toBe(1)
-    await eventually(async () => (await cache.get('k')) === undefined)
+    await eventually(async () => (await cache.get('k')) === undefined, 15_000)
     expect(await cache.getOrSet('k', fetcher)).toBe(2)
   })
 

@@ -23,7 +23,7 @@ describe.each(targets())('$name', (target) => {
     let calls = 0
     const fetcher = async () => {
       calls++
-      await sleep(300)
+      await sleep(1000)
       return { from: 'source' }
     }
     const results = await Promise.all(
@@ -46,7 +46,7 @@ describe.each(targets())('$name', (target) => {
             const key = `r${round}-k${index}`
             return cache.getOrSet(key, async () => {
               calls.set(key, (calls.get(key) ?? 0) + 1)
-              await sleep(200)
+              await sleep(500)
               return key
             })
           }),
