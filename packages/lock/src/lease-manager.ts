@@ -83,9 +83,10 @@ export function createLeaseManager<K>(
   const release = async (keys: K, token: string): Promise<boolean> => {
     const key = primitive.notifyKey(keys)
     forgetHolder(key, token)
-    if (primitive.transfer && settings.handoffLimit > 0 && notifier.waiting(key) > 0) {
+    if (primitive.transfer && settings.handoffLimit > 0) {
       const count = handoffs.get(key) ?? 0
-      const claim = count < settings.handoffLimit ? notifier.claim(key) : undefined
+      const claim =
+        count < settings.handoffLimit && notifier.waiting(key) > 0 ? notifier.claim(key) : undefined
       if (claim) {
         const grant: Grant = { fence: 0, started: performance.now(), wallStart: Date.now() }
         try {

@@ -3,6 +3,8 @@ import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
 import { createLock, type Lock } from './lock.js'
+import { lockTransfer } from './scripts/lock-transfer.lua.js'
+import type { Lease } from './types.js'
 
 describe.each(targets())('lock on $name', (target) => {
   let redis: RedisClient
@@ -372,17 +374,23 @@ describe.each(targets())('lock on $name', (target) => {
       retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
     })
     const holder = await slowPoll.acquire(name, { ttl: 30_000 })
-    const waiting = slowPoll.acquire(name, { ttl: 20_000, waitMs: 20_000 })
-    await sleep(100)
+    // Load the transfer script on this node (a no-op: wrong token), so the count below has no NOSCRIPT.
+    expect(await lockTransfer.run(redis, [lockKey(name), fenceKey(name)], ['nobody', 'x', 1])).toBe(0)
     const counter = countCommands(redis)
     let names: string[]
+    let next: Lease
     try {
+      const waiting = slowPoll.acquire(name, { ttl: 20_000, waitMs: 20_000 })
+      // First attempt, then (subscribed) one more, then the waiter sleeps for 20 s.
+      await eventually(() => counter.count() >= 2, 10_000)
+      await sleep(50)
+      counter.reset()
       await holder.release()
       names = counter.names()
+      next = await waiting
     } finally {
       counter.restore()
     }
-    const next = await waiting
     expect(names).toEqual(['evalsha'])
     expect(next.fence).toBe(holder.fence + 1)
     expect(await inspector.get(lockKey(name))).toBe(next.token)
@@ -462,6 +470,7 @@ describe.each(targets())('lock on $name', (target) => {
     const waiters = [`${name}-a`, `${name}-a`, `${name}-b`].map((key) =>
       counted.acquire(key, { waitMs: 20_000 }).then((lease) => lease.release()),
     )
+    if (target.name === 'server') await eventually(async () => (await subscribers()) > before, 10_000)
     await sleep(200)
     const during = await subscribers()
     await Promise.all(holders.map((holder) => holder.release()))

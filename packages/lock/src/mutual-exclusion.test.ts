@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const workerFile = fileURLToPath(new URL('./__fixtures__/mutex-worker.ts', import.meta.url))
 const PROCESSES = 4
 const WORKERS = 4
-const DURATION_MS = 3000
+const DURATION_MS = 2500
 
 interface WorkerReport {
   entries: number

@@ -83,7 +83,7 @@ describe.each(targets())('withLock on $name', (target) => {
 
   it('keeps the lock while fn runs for 5× the ttl', async () => {
     const name = resource()
-    const ttl = 600
+    const ttl = 1000
     let observedLoss = false
     const result = await lock.withLock(
       name,
