@@ -14,7 +14,7 @@ import { SessionConflictError } from './errors.js'
 import { createRedisCaller } from './redis-caller.js'
 import { sessionCreate } from './scripts/session-create.lua.js'
 import { sessionDestroy } from './scripts/session-destroy.lua.js'
-import { sessionGet } from './scripts/session-get.lua.js'
+import { sessionGetScript } from './scripts/session-get.lua.js'
 import { sessionRotate } from './scripts/session-rotate.lua.js'
 import { sessionUpdate } from './scripts/session-update.lua.js'
 import { userDestroy } from './scripts/user-destroy.lua.js'
@@ -244,6 +244,7 @@ export function createSessionStore<TData extends SessionData = SessionData>(
   const indexKey = (userId: string) => keys.tagged(tagFor(userId), 'u', userId)
   const indexKeyPrefix = (tag: string) => `${keys.prefix}:{${tag}}:u:`
   const call = createRedisCaller(redis, timeout, 'session')
+  const sessionGet = sessionGetScript(idleTimeout, touchInterval)
   const report = (error: unknown, operation: string, sessionId?: string) => {
     try {
       onError(error, { operation, sessionId })
@@ -303,11 +304,7 @@ export function createSessionStore<TData extends SessionData = SessionData>(
   const read = async (parsed: ParsedToken, operation: string): Promise<Session<TData> | null> => {
     const reply = await call(
       operation,
-      sessionGet.run(
-        redis,
-        [sessionKey(parsed.tag, parsed.id)],
-        [parsed.digest, idleTimeout, touchInterval, parsed.id, indexKeyPrefix(parsed.tag)],
-      ),
+      sessionGet.run(redis, [sessionKey(parsed.tag, parsed.id)], [parsed.digest]),
     )
     if (reply === null || reply === undefined) return null
     const fields = splitGetReply(String(reply))

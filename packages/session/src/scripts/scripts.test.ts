@@ -6,7 +6,7 @@ import { expressIndexAdd } from './express-index-add.lua.js'
 import { expressSet } from './express-set.lua.js'
 import { sessionCreate } from './session-create.lua.js'
 import { sessionDestroy } from './session-destroy.lua.js'
-import { sessionGet } from './session-get.lua.js'
+import { sessionGetScript } from './session-get.lua.js'
 import { sessionRotate } from './session-rotate.lua.js'
 import { sessionUpdate } from './session-update.lua.js'
 import { userDestroy } from './user-destroy.lua.js'
@@ -53,10 +53,10 @@ describe.each(targets())('session scripts on $name', (target) => {
 
   it('session-get returns the packed fields and creates nothing for a missing key', async () => {
     const k = keys()
-    expect(await sessionGet.run(redis, [k.session], ['digest', 60_000, 0, k.id, k.indexPrefix])).toBeNull()
+    expect(await sessionGetScript(60_000, 0).run(redis, [k.session], ['digest'])).toBeNull()
     expect(await redis.exists(k.session, k.index)).toBe(0)
     await create(k)
-    const reply = await sessionGet.run(redis, [k.session], ['digest', 60_000, 1000, k.id, k.indexPrefix])
+    const reply = await sessionGetScript(60_000, 1000).run(redis, [k.session], ['digest'])
     expect(reply!.split('\x1f')).toEqual([
       'user',
       expect.any(String),
@@ -66,7 +66,7 @@ describe.each(targets())('session scripts on $name', (target) => {
       '0',
       'tdata',
     ])
-    expect(await sessionGet.run(redis, [k.session], ['wrong', 60_000, 0, k.id, k.indexPrefix])).toBeNull()
+    expect(await sessionGetScript(60_000, 0).run(redis, [k.session], ['wrong'])).toBeNull()
   })
 
   it('session-update is compare-and-set and never creates a key', async () => {
