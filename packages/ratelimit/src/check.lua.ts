@@ -17,19 +17,39 @@ export const MODE_REFUND = 2
  * policy rejects consumes from none of them. Times are server microseconds from TIME, never a
  * client clock. Numbers are written with %.0f because tostring() keeps only 14 digits.
  */
-export function checkScript(policyCount: number): Script<CheckReply> {
-  return defineScript<CheckReply>({ name: 'ratelimit-check', keys: policyCount + 1, lua: CHECK_LUA })
+export interface CompiledPolicy {
+  /** 1 gcra, 2 sliding window, 3 fixed window, 4 sliding log */
+  code: number
+  limit: number
+  windowUs: number
+  capacity: number
 }
 
-const CHECK_LUA = `-- @x/ratelimit check
+/**
+ * One script body for every limiter; each limiter's policies are compiled into its first line as
+ * constants, so a check sends only mode, cost and deadline (fewer arguments to encode and parse on
+ * every call). A limiter therefore has its own SHA; a process has as many as it has limiter configurations.
+ */
+export function checkScript(policies: readonly CompiledPolicy[]): Script<CheckReply> {
+  const constants = policies.map((p) => `${p.code}, ${p.limit}, ${p.windowUs}, ${p.capacity}`).join(', ')
+  return defineScript<CheckReply>({
+    name: 'ratelimit-check',
+    keys: policies.length + 1,
+    lua: `${CHECK_HEADER}local P = {${constants}}\n${CHECK_BODY}`,
+  })
+}
+
+const CHECK_HEADER = `-- @x/ratelimit check
 -- KEYS[1]      block key of the limited key (PTTL > 0 while blocked)
 -- KEYS[2..n+1] state key of each policy (all share the limited key's hash tag)
 -- ARGV[1]      mode: 0 limit (consume when every policy admits), 1 peek, 2 refund
 -- ARGV[2]      cost (integer >= 1)
 -- ARGV[3]      deadline in server microseconds, 0 = none: a late execution changes nothing
--- ARGV[4+4(i-1)..] per policy: algorithm (1 gcra, 2 sliding window, 3 fixed window, 4 sliding log),
---              limit, window (microseconds), capacity (gcra burst)
-local t = redis.call('TIME')
+-- P            (compiled in) per policy: algorithm (1 gcra, 2 sliding window, 3 fixed window,
+--              4 sliding log), limit, window (microseconds), capacity (gcra burst)
+`
+
+const CHECK_BODY = `local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local deadline = tonumber(ARGV[3])
 if deadline > 0 and now > deadline then return {3, now} end
@@ -45,8 +65,8 @@ local admit = true
 local R, S, AR, AS, RT, pending = {}, {}, {}, {}, {}, {}
 for i = 1, n do
   local key = KEYS[i + 1]
-  local b = 4 + (i - 1) * 4
-  local alg, limit, window, cap = tonumber(ARGV[b]), tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+  local b = 1 + (i - 1) * 4
+  local alg, limit, window, cap = P[b], P[b + 1], P[b + 2], P[b + 3]
   -- rem/reset describe the state without this request; arem/areset with it; retry 0 = admits
   local rem, reset, arem, areset, retry = 0, 0, 0, 0, 0
   if alg == 1 then
@@ -165,14 +185,14 @@ if mode == 2 or not admit then
 end
 for i = 1, n do
   if mode == 0 then
-    local b = 4 + (i - 1) * 4
-    local alg, window = ARGV[b], tonumber(ARGV[b + 2])
+    local b = 1 + (i - 1) * 4
+    local alg, window = P[b], P[b + 2]
     local key, value = KEYS[i + 1], pending[i]
-    if alg == '1' then
-      redis.call('SET', key, fmt('%.0f', ceil(value)), 'PX', ceil((value - now) / 1000))
-    elseif alg == '2' then
+    if alg == 1 then
+      redis.call('SET', key, fmt('%.0f', ceil(value)), 'PX', math.max(1, ceil((value - now) / 1000)))
+    elseif alg == 2 then
       redis.call('SET', key, value, 'PXAT', fmt('%.0f', (floor(now / window) + 2) * window / 1000))
-    elseif alg == '3' then
+    elseif alg == 3 then
       redis.call('SET', key, value, 'PXAT', fmt('%.0f', (floor(now / window) + 1) * window / 1000))
     else
       local j = 0

@@ -77,6 +77,10 @@ export function normalizePolicy(options: PolicyOptions, fallbackName: string): P
       `policy "${name}": a sliding-window limit is at most ${MAX_SLIDING_WINDOW_LIMIT}`,
     )
   }
+  if (algorithm === 'gcra' && limit > windowMs * 1000) {
+    // The emission interval (window / limit) must be at least one microsecond of server time.
+    throw new InvalidArgumentError(`policy "${name}": a gcra rate is at most one unit per microsecond`)
+  }
   if (windowMs > MAX_WINDOW_MS) {
     throw new InvalidArgumentError(`policy "${name}" windowMs must be at most ${MAX_WINDOW_MS}`)
   }

@@ -9,6 +9,7 @@ import {
 import { BlockedCache, type BlockedCacheOptions } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
 import { monotonicMicros, ServerDeadline } from './clock.js'
+import { evalWithTimeout } from './fast-call.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
 import type { FallbackLimiter } from './memory-limiter.js'
 import {
@@ -140,13 +141,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
           ),
         )
 
-  const script = checkScript(policies.length)
+  const script = checkScript(
+    policies.map((policy) => ({
+      code: ALGORITHM_CODE[policy.algorithm],
+      limit: policy.limit,
+      windowUs: policy.windowMs * 1000,
+      capacity: policy.capacity,
+    })),
+  )
+  const keyCount = policies.length + 1
   const suffixes = policies.map(policySuffix)
-  // The policy part of ARGV never changes; only mode, cost and deadline are per call.
-  const policyArgs: number[] = []
-  for (const policy of policies) {
-    policyArgs.push(ALGORITHM_CODE[policy.algorithm], policy.limit, policy.windowMs * 1000, policy.capacity)
-  }
 
   const clock = new ServerDeadline()
 
@@ -159,29 +163,24 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
   }
 
-  const call = async (key: string, mode: number, cost: number): Promise<CheckReply> => {
-    const keys = keysOf(prefix, key, suffixes)
+  const call = (key: string, mode: number, cost: number): Promise<CheckReply> => {
     const started = monotonicMicros()
-    const deadline = clock.deadline(started, timeoutMs)
-    let reply = await redisCall(
-      script.run(redis, keys, [mode, cost, deadline, ...policyArgs]),
-      timeoutMs,
-      'rate limit check',
-    )
-    if (reply[0] === 3) {
+    const args: Array<string | number> = keysOf(prefix, key, suffixes)
+    args.push(mode, cost, clock.deadline(started, timeoutMs))
+    return evalWithTimeout(redis, script, keyCount, args, timeoutMs, 'rate limit check').then((reply) => {
+      if (reply[0] !== 3) {
+        clock.observe(reply[1]!)
+        return reply
+      }
       // We are still waiting, so the deadline was wrong (the server clock stepped forward): re-measure
       // and try once more without a deadline, within what is left of the budget.
       clock.forget()
       clock.observe(reply[1]!)
       const left = timeoutMs - (monotonicMicros() - started) / 1000
       if (left <= 0) throw new TimeoutError(`rate limit check did not finish within ${timeoutMs} ms`)
-      reply = await redisCall(
-        script.run(redis, keys, [mode, cost, 0, ...policyArgs]),
-        left,
-        'rate limit check',
-      )
-    } else clock.observe(reply[1]!)
-    return reply
+      args[args.length - 1] = 0
+      return evalWithTimeout(redis, script, keyCount, args, left, 'rate limit check')
+    })
   }
 
   const decode = (reply: CheckReply): RateLimitResult => {
@@ -246,23 +245,27 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
   }
 
-  const limit = async (key: string, limitOptions?: LimitOptions): Promise<RateLimitResult> => {
-    assertKey(key)
-    const cost = limitOptions?.cost === undefined ? 1 : assertCost(limitOptions.cost)
+  const limit = (key: string, limitOptions?: LimitOptions): Promise<RateLimitResult> => {
+    let cost = 1
+    try {
+      assertKey(key)
+      if (limitOptions?.cost !== undefined) cost = assertCost(limitOptions.cost)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     if (cache) {
       const cached = cache.get(key, cost)
-      if (cached) return cached
+      if (cached) return Promise.resolve(cached)
     }
-    let reply: CheckReply
-    try {
-      reply = await call(key, MODE_LIMIT, cost)
-    } catch (error) {
-      return failed(error, key, cost)
-    }
-    const result = decode(reply)
-    // A block rejects every cost; a limit rejects this cost and larger ones.
-    if (cache && !result.allowed) cache.remember(key, result.reason === 'blocked' ? 1 : cost, result)
-    return result
+    return call(key, MODE_LIMIT, cost).then(
+      (reply) => {
+        const result = decode(reply)
+        // A block rejects every cost; a limit rejects this cost and larger ones.
+        if (cache && !result.allowed) cache.remember(key, result.reason === 'blocked' ? 1 : cost, result)
+        return result
+      },
+      (error: unknown) => failed(error, key, cost),
+    )
   }
 
   return {
