@@ -69,6 +69,28 @@ describe('two instances on one Redis and one database', () => {
     expect(again.version).toBe(after.version)
   })
 
+  it('serves users from the cache, and DELETE /users/cache (one tag) refreshes them on both instances', async () => {
+    const { a, b, db } = playground
+    for (const app of [a, b]) expect((await app.fetch('/users/6')).status).toBe(200)
+    // Changed behind the cache's back: both instances keep serving what they cached.
+    await db.pool.query("UPDATE users SET name = 'Kenneth Thompson', version = version + 1 WHERE id = 6")
+    for (const app of [a, b]) {
+      expect(((await (await app.fetch('/users/6')).json()) as UserBody).name).toBe('Ken Thompson')
+    }
+    const cookie = await login(b, 'ken@example.com')
+    expect((await a.fetch('/users/cache', { method: 'DELETE', headers: { cookie } })).status).toBe(204)
+    await eventually(
+      async () => {
+        const names = await Promise.all(
+          [a, b].map(async (app) => ((await (await app.fetch('/users/6')).json()) as UserBody).name),
+        )
+        return names.every((name) => name === 'Kenneth Thompson')
+      },
+      5000,
+      50,
+    )
+  })
+
   it('GET /users?ids= reads a batch through getOrSetMany and reports the missing ids', async () => {
     const response = await playground.b.fetch('/users?ids=1,2,99,2')
     expect(response.status).toBe(200)

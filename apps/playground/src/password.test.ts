@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { hashPassword, verifyPassword } from './password.js'
+
+describe('password hashing', () => {
+  it('verifies the right password only, with a fresh salt per hash', async () => {
+    const first = await hashPassword('playground')
+    const second = await hashPassword('playground')
+    expect(first).toMatch(/^scrypt\$[\w-]+\$[\w-]+$/)
+    expect(first).not.toBe(second)
+    expect(await verifyPassword('playground', first)).toBe(true)
+    expect(await verifyPassword('Playground', first)).toBe(false)
+  })
+
+  it('treats a malformed stored hash as a mismatch, not an error', async () => {
+    for (const stored of ['', 'plain', 'md5$x$y', 'scrypt$$', 'scrypt$c2FsdA$']) {
+      expect(await verifyPassword('playground', stored)).toBe(false)
+    }
+  })
+})
