@@ -45,6 +45,15 @@ import type {
   WriteOptions,
 } from './types.js'
 
+/** A fetch others may join: only while the key is as it was when the fetch started. */
+interface Flight {
+  promise: Promise<unknown>
+  /** Generation the fetch's read saw ('' for a bypass). */
+  generation: string
+  /** `invalidationSeq` when it started. */
+  seq: number
+}
+
 /** State shared by a cache and its namespaces. */
 interface Shared {
   redis: RedisClient
@@ -73,9 +82,9 @@ interface Shared {
    */
   clientTimesOut: boolean
   /** In-process single-flight: one lookup (read + fetch + write) per key at a time. */
-  inflight: Map<string, Promise<unknown>>
+  inflight: Map<string, Flight>
   /** Recently finished fetches and the read epoch at which they finished (see #joinOrStart). */
-  completed: Map<string, { epoch: number; promise: Promise<unknown> }>
+  completed: Map<string, Flight & { epoch: number }>
   /** Counts getOrSet reads, to tell whether a read was sent before a fetch finished. */
   readEpoch: number
   redisTimeout: number
@@ -294,8 +303,6 @@ class RedisCache implements Cache {
         return Promise.resolve(local.value as T)
       }
     }
-    const running = s.inflight.get(full)
-    if (running !== undefined) return running as Promise<T>
     let tags: string[] | undefined
     try {
       tags = checkTags(options?.tags)
@@ -311,20 +318,24 @@ class RedisCache implements Cache {
    * sent before another caller's fetch completed takes that result instead of fetching again
    * (`completed` remembers it for one Redis timeout), so N concurrent cold calls fetch once.
    */
-  #joinOrStart<T>(full: string, readEpoch: number, start: () => Promise<T>): Promise<T> {
+  #joinOrStart<T>(full: string, readEpoch: number, generation: string, start: () => Promise<T>): Promise<T> {
     const s = this.#s
+    // Join only a fetch that saw the same generation and no invalidation since it started: a caller
+    // that observed a delete, update, set or tag invalidation must not get a result read before it.
+    const joinable = (flight: Flight) => flight.generation === generation && flight.seq === s.invalidationSeq
     const running = s.inflight.get(full)
-    if (running !== undefined) return running as Promise<T>
+    if (running !== undefined && joinable(running)) return running.promise as Promise<T>
     const done = s.completed.get(full)
     if (done !== undefined) {
-      if (done.epoch >= readEpoch) return done.promise as Promise<T>
+      if (done.epoch >= readEpoch && joinable(done)) return done.promise as Promise<T>
       s.completed.delete(full)
     }
-    const promise = start()
-    s.inflight.set(full, promise)
+    const flight: Flight = { promise: start(), generation, seq: s.invalidationSeq }
+    const promise = flight.promise as Promise<T>
+    s.inflight.set(full, flight)
     const finish = () => {
-      if (s.inflight.get(full) === promise) s.inflight.delete(full)
-      const marker = { epoch: s.readEpoch, promise }
+      if (s.inflight.get(full) === flight) s.inflight.delete(full)
+      const marker = { ...flight, epoch: s.readEpoch }
       s.completed.set(full, marker)
       const timer = setTimeout(() => {
         if (s.completed.get(full) === marker) s.completed.delete(full)
@@ -359,7 +370,7 @@ class RedisCache implements Cache {
       if (isWrongType(error)) raw = this.#wrongType(key, error)
       else {
         this.#redisError('getOrSet', key, error)
-        return await this.#joinOrStart(full, readEpoch, () => this.#bypass(key, fetcher, options))
+        return await this.#joinOrStart(full, readEpoch, '', () => this.#bypass(key, fetcher, options))
       }
     }
     const entry = this.#parse(key, raw)
@@ -385,7 +396,7 @@ class RedisCache implements Cache {
       if (s.emitter.has('miss')) s.emitter.emit('miss', { key })
     }
     const stale = read.state === 'stale' ? { value: read.value } : undefined
-    return await this.#joinOrStart(full, readEpoch, () =>
+    return await this.#joinOrStart(full, readEpoch, read.generation, () =>
       this.#fetchForeground(full, key, fetcher, options, read.generation, tags, snapshot, seq, stale),
     )
   }

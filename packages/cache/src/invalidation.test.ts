@@ -58,6 +58,35 @@ describe.each(targets())('$name', (target) => {
     expect(await cache.get('k')).toBe('new')
   })
 
+  it('a call that starts after a delete does not join a fetch that started before it', async () => {
+    const prefix = fresh()
+    const cache = createCache({ redis, prefix })
+    const admin = createCache({ redis: other, prefix })
+    const slow = gate('before delete')
+    const first = cache.getOrSet('k', slow.fetcher)
+    await slow.running
+    await admin.delete('k')
+    const second = cache.getOrSet('k', async () => 'after delete')
+    expect(await second).toBe('after delete')
+    slow.release()
+    expect(await first).toBe('before delete')
+    expect(await cache.get('k')).toBe('after delete')
+  })
+
+  it('a local delete also stops later callers from joining the older fetch', async () => {
+    const cache = createCache({ redis, prefix: fresh() })
+    await cache.set('k', 'v1')
+    await cache.delete('k')
+    const slow = gate('old')
+    const first = cache.getOrSet('k', slow.fetcher)
+    await slow.running
+    await cache.delete('k')
+    expect(await cache.getOrSet('k', async () => 'new')).toBe('new')
+    slow.release()
+    await first
+    expect(await cache.get('k')).toBe('new')
+  })
+
   it('a fetch started before a write-through set does not overwrite the newer value', async () => {
     const prefix = fresh()
     const cache = createCache({ redis, prefix })
