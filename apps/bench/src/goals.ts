@@ -16,6 +16,8 @@ interface Lookup {
   row(scenario: string, implementation: string, concurrency: number): Row | undefined
   /** Median over rounds of a/b, both measured in the same round (NaN if either is missing). */
   pair(scenario: string, a: string, b: string, concurrency: number): number
+  /** The in-round ratios a/b, for judging the noise: "rounds 0.81–1.20". */
+  spread(scenario: string, a: string, b: string, concurrency: number): string
 }
 
 interface Goal {
@@ -31,19 +33,19 @@ const GOALS: Goal[] = [
   {
     goal: 'limit() ≥ 1.1× rate-limiter-flexible consume() at c=64',
     costOf: [S.rateLimitAllowed, [I.xRateLimit, I.rateLimiterFlexible]],
-    evaluate: ({ pair }) => [ratio(pair(S.rateLimitAllowed, I.xRateLimit, I.rateLimiterFlexible, 64), 1.1)],
+    evaluate: (lookup) => [compare(lookup, S.rateLimitAllowed, I.xRateLimit, I.rateLimiterFlexible, 64, 1.1)],
   },
   {
     goal: 'two policies in one call ≥ 1.8× RateLimiterUnion of two at c=64',
     costOf: [S.rateLimitTwoPolicies, [I.xRateLimit, I.rateLimiterFlexible]],
-    evaluate: ({ pair }) => [
-      ratio(pair(S.rateLimitTwoPolicies, I.xRateLimit, I.rateLimiterFlexible, 64), 1.8),
+    evaluate: (lookup) => [
+      compare(lookup, S.rateLimitTwoPolicies, I.xRateLimit, I.rateLimiterFlexible, 64, 1.8),
     ],
   },
   {
     goal: 'lock acquire+release ≥ 0.95× redis-semaphore at c=64',
     costOf: [S.lockAcquire, [I.xLock, I.redisSemaphore]],
-    evaluate: ({ pair }) => [ratio(pair(S.lockAcquire, I.xLock, I.redisSemaphore, 64), 0.95)],
+    evaluate: (lookup) => [compare(lookup, S.lockAcquire, I.xLock, I.redisSemaphore, 64, 0.95)],
   },
   {
     goal: 'contended lock (no pause) ≥ 3× best peer sections/s, p99 wait ≤ 1/5 of its',
@@ -96,24 +98,19 @@ const GOALS: Goal[] = [
   {
     goal: 'cache hit through Redis ≥ 1.5× bentocache and ≥ 0.9× GET at c=64',
     costOf: [S.cacheL2, [I.xCache, I.bentocache, I.get]],
-    evaluate: ({ pair, row }) => [
-      {
-        ...ratio(pair(S.cacheL2, I.xCache, I.bentocache, 64), 1.5),
-        measured: `${times(pair(S.cacheL2, I.xCache, I.bentocache, 64))} bentocache`,
-      },
-      getRatio(row(S.cacheL2, I.xCache, 64), 0.9),
+    evaluate: (lookup) => [
+      compare(lookup, S.cacheL2, I.xCache, I.bentocache, 64, 1.5, ' bentocache'),
+      getRatio(lookup.row(S.cacheL2, I.xCache, 64), 0.9),
     ],
   },
   {
     goal: 'L1 hit ≥ 3× bentocache L1 and ≥ 1M ops/s at c=1',
     costOf: [S.cacheL1, [I.xCache, I.bentocache]],
-    evaluate: ({ pair, row }) => {
+    evaluate: (lookup) => {
+      const { row } = lookup
       const x = row(S.cacheL1, I.xCache, 1)
       return [
-        {
-          ...ratio(pair(S.cacheL1, I.xCache, I.bentocache, 1), 3),
-          measured: `${times(pair(S.cacheL1, I.xCache, I.bentocache, 1))} bentocache`,
-        },
+        compare(lookup, S.cacheL1, I.xCache, I.bentocache, 1, 3, ' bentocache'),
         x
           ? {
               value: x.opsPerSec,
@@ -132,13 +129,31 @@ const GOALS: Goal[] = [
   {
     goal: 'pub/sub publish → handler ≥ 0.9× raw ioredis at c=64',
     costOf: [S.pubsub, [I.xPubSub, I.rawPubSub]],
-    evaluate: ({ pair }) => [ratio(pair(S.pubsub, I.xPubSub, I.rawPubSub, 64), 0.9)],
+    evaluate: (lookup) => [compare(lookup, S.pubsub, I.xPubSub, I.rawPubSub, 64, 0.9)],
   },
 ]
 
 function ceiling(row: Lookup['row']): string {
   const empty = row('raw commands', 'empty async call', 1)
   return empty ? `${(empty.opsPerSec / 1e6).toFixed(2)}M ops/s` : 'not measured'
+}
+
+/** a ÷ b measured in the same rounds: the median, and the spread of the rounds beside it. */
+function compare(
+  lookup: Lookup,
+  scenario: string,
+  a: string,
+  b: string,
+  concurrency: number,
+  threshold: number,
+  label = '',
+) {
+  const value = lookup.pair(scenario, a, b, concurrency)
+  return {
+    value,
+    threshold,
+    measured: `${times(value)}${label} (${lookup.spread(scenario, a, b, concurrency)})`,
+  }
 }
 
 function ratio(value: number, threshold: number) {
@@ -160,12 +175,11 @@ export function evaluateGoals(results: readonly ScenarioResult[]): GoalOutcome[]
       results
         .find((result) => result.scenario === scenario)
         ?.rows.find((row) => row.implementation === implementation && row.concurrency === concurrency),
-    pair: (scenario, a, b, concurrency) => {
-      const result = results.find((candidate) => candidate.scenario === scenario)
-      const left = result?.series.get(seriesKey(a, concurrency))
-      const right = result?.series.get(seriesKey(b, concurrency))
-      if (!left || !right) return Number.NaN
-      return median(left.map((value, round) => value / (right[round] ?? Number.NaN)))
+    pair: (scenario, a, b, concurrency) => median(inRound(results, scenario, a, b, concurrency)),
+    spread: (scenario, a, b, concurrency) => {
+      const ratios = inRound(results, scenario, a, b, concurrency).filter(Number.isFinite)
+      if (ratios.length === 0) return 'no rounds'
+      return `rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`
     },
   }
   return GOALS.map((goal) => {
@@ -180,6 +194,20 @@ export function evaluateGoals(results: readonly ScenarioResult[]): GoalOutcome[]
         : undefined,
     }
   })
+}
+
+function inRound(
+  results: readonly ScenarioResult[],
+  scenario: string,
+  a: string,
+  b: string,
+  concurrency: number,
+): number[] {
+  const result = results.find((candidate) => candidate.scenario === scenario)
+  const left = result?.series.get(seriesKey(a, concurrency))
+  const right = result?.series.get(seriesKey(b, concurrency))
+  if (!left || !right) return []
+  return left.map((value, round) => value / (right[round] ?? Number.NaN))
 }
 
 function costLine(results: readonly ScenarioResult[], scenario: string, implementations: string[]): string {
