@@ -115,7 +115,12 @@ export function createPubSub(options: PubSubOptions): PubSub {
         ...(invalid.pattern === undefined ? {} : { pattern: invalid.pattern }),
       }))
 
-  const reportInvalid = (channel: string, raw: string, error: unknown, pattern: string | undefined) => {
+  const reportInvalid = (
+    channel: string,
+    raw: string | Buffer,
+    error: unknown,
+    pattern: string | undefined,
+  ) => {
     const invalid: InvalidMessage = { channel, raw, error }
     if (pattern !== undefined) invalid.pattern = pattern
     try {
@@ -155,7 +160,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
     result: StandardSchemaV1.Result<unknown>,
     handlers: Map<MessageHandler<never>, number>,
     channel: string,
-    raw: string,
+    raw: string | Buffer,
     pattern: string | undefined,
   ) => {
     if (result.issues) {
@@ -171,7 +176,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
     }
   }
 
-  const deliver = (entry: Entry, channel: string, raw: string, pattern: string | undefined) => {
+  const deliver = (entry: Entry, channel: string, raw: string | Buffer, pattern: string | undefined) => {
     const groups = entry.groups
     for (let index = 0; index < groups.length; index++) {
       const group = groups[index]!
@@ -218,6 +223,25 @@ export function createPubSub(options: PubSubOptions): PubSub {
     const entry = registry.shards.get(channel)
     if (entry !== undefined) deliver(entry, channel, raw, undefined)
   }
+  // Binary mode: ioredis's *Buffer events hand over the payload untouched (no UTF-8 round trip).
+  const onMessageBuffer = (channel: Buffer, raw: Buffer) =>
+    onMessage(channel.toString(), raw as unknown as string)
+  const onPatternMessageBuffer = (pattern: string | Buffer, channel: Buffer, raw: Buffer) =>
+    onPatternMessage(pattern.toString(), channel.toString(), raw as unknown as string)
+  const onShardMessageBuffer = (channel: Buffer, raw: Buffer) =>
+    onShardMessage(channel.toString(), raw as unknown as string)
+  const binary = options.binary === true
+  const events = binary
+    ? ([
+        ['messageBuffer', onMessageBuffer],
+        ['pmessageBuffer', onPatternMessageBuffer],
+        ['smessageBuffer', onShardMessageBuffer],
+      ] as const)
+    : ([
+        ['message', onMessage],
+        ['pmessage', onPatternMessage],
+        ['smessage', onShardMessage],
+      ] as const)
   const onConnectionError = (error: Error) => report(toRedisError(error), { source: 'connection' })
 
   let everReady = false
@@ -260,9 +284,8 @@ export function createPubSub(options: PubSubOptions): PubSub {
     if (subscriber !== undefined) return subscriber
     const client = options.subscriber ?? duplicateForSubscriptions(redis)
     everReady = client.status === 'ready'
-    client.on('message', onMessage)
-    client.on('pmessage', onPatternMessage)
-    client.on('smessage', onShardMessage)
+    for (const [event, listener] of events)
+      client.on(event, listener as unknown as (...args: unknown[]) => void)
     // On a Cluster 'ready' only follows a reconnect of the whole client; node-level switches need the watcher.
     if (!(ownsSubscriber && isCluster(client) && watchClusterSubscribers(client as Cluster, resubscribe)))
       client.on('ready', onReady)
@@ -410,9 +433,8 @@ export function createPubSub(options: PubSubOptions): PubSub {
           }
           await Promise.all(pending)
         }
-        client.off('message', onMessage)
-        client.off('pmessage', onPatternMessage)
-        client.off('smessage', onShardMessage)
+        for (const [event, listener] of events)
+          client.off(event, listener as unknown as (...args: unknown[]) => void)
       })()
       return closing
     },

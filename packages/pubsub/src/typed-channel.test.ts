@@ -195,6 +195,50 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
     expect(() => pubsub.channel('', {})).toThrow(InvalidArgumentError)
   })
 
+  it('binary mode hands Buffers to a binary codec untouched, for channels, patterns and sharded channels', async () => {
+    // Bytes that are not valid UTF-8: a string round trip would turn them into U+FFFD.
+    const magic = Buffer.from([0xff, 0xfe, 0x00])
+    const binaryCodec: Codec<unknown> = {
+      name: 'magic-json',
+      encode: (value) => Buffer.concat([magic, Buffer.from(JSON.stringify(value))]),
+      decode: (payload) => {
+        if (!Buffer.isBuffer(payload) || !payload.subarray(0, 3).equals(magic)) {
+          throw new DecodeError('missing magic bytes')
+        }
+        return JSON.parse(payload.subarray(3).toString())
+      },
+    }
+    const invalid: InvalidMessage[] = []
+    const pubsub = make({
+      codec: binaryCodec,
+      binary: true,
+      onInvalid: (message) => void invalid.push(message),
+    })
+    const name = channel('bin')
+    const shard = `{${name}}:s`
+    const seen: Array<[unknown, string, string | undefined]> = []
+    const record = (message: unknown, from: string, pattern?: string) =>
+      void seen.push([message, from, pattern])
+    await pubsub.subscribe(name, record)
+    await pubsub.psubscribe(`${name}*`, record)
+    await pubsub.ssubscribe(shard, record)
+    await pubsub.publish(name, { a: 1 })
+    await pubsub.spublish(shard, { s: 1 })
+    await raw.publish(name, 'no magic')
+    await eventually(() => seen.length === 3 && invalid.length === 2)
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        [{ a: 1 }, name, undefined],
+        [{ a: 1 }, name, `${name}*`],
+        [{ s: 1 }, shard, undefined],
+      ]),
+    )
+    expect(Buffer.isBuffer(invalid[0]!.raw)).toBe(true)
+    const subscriber = pubsub.stats().subscriber!
+    expect(subscriber.listenerCount('messageBuffer')).toBe(1)
+    expect(subscriber.listenerCount('message')).toBe(0)
+  })
+
   it('nothing reached the process-level error handlers', () => {
     expect(watch.errors).toEqual([])
   })

@@ -18,8 +18,8 @@ export interface InvalidMessage {
   channel: string
   /** Set when the message arrived through a pattern subscription. */
   pattern?: string
-  /** The payload exactly as received. */
-  raw: string
+  /** The payload exactly as received (a Buffer in binary mode). */
+  raw: string | Buffer
   /** A `DecodeError` from the codec or a `SchemaError` from the schema. */
   error: unknown
 }
@@ -71,6 +71,12 @@ export interface PubSubOptions {
    * @default no-op
    */
   onReconnect?: (info: ReconnectInfo) => void
+  /**
+   * Hand payloads to the codec as Buffers (ioredis's `messageBuffer` events) instead of UTF-8
+   * strings, for binary codecs such as msgpack. Costs a channel-name `toString()` per message.
+   * @default false
+   */
+  binary?: boolean
   /**
    * Longest wait for a PUBLISH, SUBSCRIBE or UNSUBSCRIBE reply (and for the subscriber connection
    * to be ready). Ends in `TimeoutError` / `RedisUnavailableError`.
