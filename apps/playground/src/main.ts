@@ -22,7 +22,12 @@ await migrate(db).catch(async (error: unknown) => {
   await Promise.allSettled([redisHandle.close(), db.close()])
   throw error
 })
-const services = await createServices({ config, db, database, redis: redisHandle.redis })
+const services = await createServices({ config, db, database, redis: redisHandle.redis }).catch(
+  async (error: unknown) => {
+    await Promise.allSettled([redisHandle.close(), db.close()])
+    throw error
+  },
+)
 const app = createApp(services)
 
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {

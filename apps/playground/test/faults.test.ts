@@ -57,6 +57,8 @@ describe('bad input is the client’s error, never a 500', () => {
         const response = await b.fetch(path, { method, headers: { cookie } })
         expect(response.status, `${method} ${path} with ${cookie.slice(0, 40)}`).toBe(401)
         expect(response.headers.get('content-type')).toContain('json')
+        // The dead cookie is cleared, so the client stops sending it.
+        expect(response.headers.get('set-cookie')).toMatch(/^sid=;.*Max-Age=0/i)
       }
     }
     // The genuine cookie still works: nothing above hurt it.

@@ -27,8 +27,13 @@ export async function getAuth(c: Context<AppEnv>): Promise<Auth | null> {
 export async function requireAuth(c: Context<AppEnv>): Promise<Auth> {
   const auth = await getAuth(c)
   if (!auth) {
-    if (c.req.header('cookie')?.includes(`${c.var.services.sessionCookie.name}=`)) clearSessionCookie(c)
-    throw problem(401, 'Unauthorized', 'sign in first: POST /login')
+    const unauthorized = problem(401, 'Unauthorized', 'sign in first: POST /login')
+    // A cookie that no longer opens a session is dropped, so the client stops sending it.
+    const cookie = c.var.services.sessionCookie
+    if (c.req.header('cookie')?.includes(`${cookie.name}=`)) {
+      unauthorized.res?.headers.append('Set-Cookie', cookie.serializeClear())
+    }
+    throw unauthorized
   }
   await checkUserLimit(c, auth.userId)
   return auth
