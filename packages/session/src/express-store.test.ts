@@ -86,6 +86,21 @@ describe.each(targets())('express-session store on $name', (target) => {
     expect(dump.join('\n')).not.toContain(id)
   })
 
+  it('touch extends the key ttl and never creates a key', async () => {
+    const isolated = createExpressSessionStore(session, { redis, prefix: `${target.prefix}:touch` })
+    const id = sid()
+    await isolated.set(id, sample())
+    const [d] = await isolated.ids()
+    const key = `${target.prefix}:touch:{${d}}:s`
+    expect(await inspector.pttl(key)).toBeLessThanOrEqual(60_000)
+    await isolated.touch(id, { cookie: { maxAge: 600_000 } })
+    expect(await inspector.pttl(key)).toBeGreaterThan(60_000)
+    const missing = sid()
+    await isolated.touch(missing, { cookie: { maxAge: 600_000 } })
+    expect(await isolated.get(missing)).toBeNull()
+    expect(await isolated.length()).toBe(1)
+  })
+
   it('does not let a late save revive a destroyed session', async () => {
     const id = sid()
     await store.set(id, sample({ userId: 'late' }))
