@@ -272,10 +272,13 @@ class RedisCache implements Cache {
 
   // ---------------------------------------------------------------- reads
 
-  /** The hit-path GET: one command, bounded by the client's timeout or ours. Errors are typed. */
+  /**
+   * The hit-path GET: one command, bounded by the client's timeout or ours. Errors are not mapped
+   * here (that would cost a promise per hit): callers pass them through `toRedisError`.
+   */
   #get(full: string): Promise<string | null> {
     const s = this.#s
-    if (s.clientTimesOut) return s.redis.get(full).catch(rethrowTyped)
+    if (s.clientTimesOut) return s.redis.get(full)
     return s.deadlines.race(s.redis.get(full), 'GET')
   }
 
@@ -369,7 +372,7 @@ class RedisCache implements Cache {
     } catch (error) {
       if (isWrongType(error)) raw = this.#wrongType(key, error)
       else {
-        this.#redisError('getOrSet', key, error)
+        this.#redisError('getOrSet', key, toRedisError(error))
         return await this.#joinOrStart(full, readEpoch, '', () => this.#bypass(key, fetcher, options))
       }
     }
@@ -426,7 +429,7 @@ class RedisCache implements Cache {
       raw = await this.#get(full)
     } catch (error) {
       if (!isWrongType(error)) {
-        this.#redisError(operation, key, error)
+        this.#redisError(operation, key, toRedisError(error))
         return { state: 'miss', generation: '0' }
       }
       raw = this.#wrongType(key, error)
@@ -1259,7 +1262,7 @@ class RedisCache implements Cache {
             s.deadlines.race(s.redis.exists(leaseKey), 'EXISTS'),
           ])
         } catch (error) {
-          this.#redisError('lease wait', key, error)
+          this.#redisError('lease wait', key, toRedisError(error))
           return { found: false, token: undefined }
         }
         const entry = this.#parse(key, raw)
@@ -1274,10 +1277,6 @@ class RedisCache implements Cache {
     }
     return { found: false, token: undefined }
   }
-}
-
-function rethrowTyped(error: unknown): never {
-  throw toRedisError(error)
 }
 
 function pairUp(tags: readonly string[], versions: readonly string[]): string[] {
