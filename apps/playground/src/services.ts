@@ -115,9 +115,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     redis,
     prefix: lockPrefix,
     ttl: 5000,
+    events: {
+      error: ({ operation, resource, error }) => log('lock')(error, `${operation} ${resource ?? ''}`),
+    },
   })
-  // Through on() rather than the `events` option, whose handler type does not accept a typed handler.
-  lock.on('error', ({ operation, resource, error }) => log('lock')(error, `${operation} ${resource ?? ''}`))
 
   const resyncListeners = new Set<() => void>()
   const pubsub = createPubSub({
