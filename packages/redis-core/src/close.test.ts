@@ -78,3 +78,17 @@ describe('closing and probing', () => {
     redis.disconnect()
   })
 })
+
+describe('waitForReady', () => {
+  it('shares one wait between concurrent callers', async () => {
+    const server = await startRedis()
+    const redis = createRedis({ url: server.url, redisOptions: { lazyConnect: true } })
+    const before = redis.listenerCount('ready')
+    const waits = Array.from({ length: 50 }, () => waitForReady(redis))
+    expect(redis.listenerCount('ready')).toBeLessThanOrEqual(before + 2)
+    await Promise.all(waits)
+    expect(redis.status).toBe('ready')
+    await closeRedis(redis)
+    await server.stop()
+  })
+})

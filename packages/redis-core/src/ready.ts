@@ -8,6 +8,23 @@ import { RedisUnavailableError } from './errors.js'
 export function waitForReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve()
   if (client.status === 'end') return Promise.reject(new RedisUnavailableError('client is closed'))
+  // Concurrent callers share one wait, so a burst of them adds two listeners, not two each.
+  const key = `${timeoutMs}`
+  let waits = pending.get(client)
+  if (!waits) {
+    waits = new Map()
+    pending.set(client, waits)
+  }
+  const existing = waits.get(key)
+  if (existing) return existing
+  const wait = waitOnce(client, timeoutMs).finally(() => waits.delete(key))
+  waits.set(key, wait)
+  return wait
+}
+
+const pending = new WeakMap<RedisClient, Map<string, Promise<void>>>()
+
+function waitOnce(client: RedisClient, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (error?: Error) => {
       clearTimeout(timer)
