@@ -40,7 +40,7 @@ export function checkScript(policies: readonly CompiledPolicy[]): Script<CheckRe
 }
 
 const CHECK_HEADER = `-- @x/ratelimit check
--- KEYS[1]      block key of the limited key (PTTL > 0 while blocked)
+-- KEYS[1]      block key of the limited key (its value: blocked until, server microseconds)
 -- KEYS[2..n+1] state key of each policy (all share the limited key's hash tag)
 -- ARGV[1]      mode: 0 limit (consume when every policy admits), 1 peek, 2 refund
 -- ARGV[2]      cost (integer >= 1)
@@ -55,11 +55,13 @@ local deadline = tonumber(ARGV[3])
 if deadline > 0 and now > deadline then return {3, now} end
 local mode = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
-if mode ~= 2 then
-  local blocked = redis.call('PTTL', KEYS[1])
-  if blocked > 0 then return {2, now, blocked} end
-end
 local floor, ceil, fmt = math.floor, math.ceil, string.format
+-- one read for the block marker and every counter (a sorted set reads as false)
+local V = redis.call('MGET', unpack(KEYS))
+if mode ~= 2 then
+  local blocked = tonumber(V[1])
+  if blocked and blocked > now then return {2, now, ceil((blocked - now) / 1000)} end
+end
 local n = #KEYS - 1
 local admit = true
 local R, S, AR, AS, RT, pending = {}, {}, {}, {}, {}, {}
@@ -71,7 +73,7 @@ for i = 1, n do
   local rem, reset, arem, areset, retry = 0, 0, 0, 0, 0
   if alg == 1 then
     local interval = window / limit
-    local tat = tonumber(redis.call('GET', key)) or now
+    local tat = tonumber(V[i + 1]) or now
     if tat < now then tat = now end
     if mode == 2 then
       tat = tat - cost * interval
@@ -94,15 +96,14 @@ for i = 1, n do
       pending[i] = new
     end
   elseif alg == 2 then
-    -- value = current * 2^26 + previous; which window it belongs to is read from its expiry time
-    -- (the end of the window after it), so the key stays one small integer
+    -- value = (current * 2^24 + previous) * 32 + window index mod 32: one integer below 2^53
     local cur = floor(now / window)
     local c, p = 0, 0
-    local v = tonumber(redis.call('GET', key))
+    local v = tonumber(V[i + 1])
     if v then
-      local expires = redis.call('PEXPIRETIME', key) * 1000
-      if expires == (cur + 2) * window then c, p = floor(v / 67108864), v % 67108864
-      elseif expires == (cur + 1) * window then p = floor(v / 67108864) end
+      local tag, rest = v % 32, floor(v / 32)
+      if tag == cur % 32 then c, p = floor(rest / 16777216), rest % 16777216
+      elseif tag == (cur - 1) % 32 then p = floor(rest / 16777216) end
     end
     local start = cur * window
     if mode == 2 then
@@ -110,7 +111,7 @@ for i = 1, n do
       c = c - take
       p = math.max(0, p - (cost - take))
       if c + p == 0 then redis.call('DEL', key)
-      else redis.call('SET', key, fmt('%.0f', c * 67108864 + p), 'PXAT', fmt('%.0f', (start + 2 * window) / 1000)) end
+      else redis.call('SET', key, fmt('%.0f', (c * 16777216 + p) * 32 + cur % 32), 'PXAT', fmt('%.0f', (start + 2 * window) / 1000)) end
     end
     local est = p * (1 - (now - start) / window) + c
     rem = math.max(0, floor(limit - est + 1e-9))
@@ -123,18 +124,19 @@ for i = 1, n do
     else
       arem = math.max(0, floor(limit - est - cost + 1e-9))
       areset = start + 2 * window - now
-      pending[i] = fmt('%.0f', (c + cost) * 67108864 + p)
+      pending[i] = fmt('%.0f', ((c + cost) * 16777216 + p) * 32 + cur % 32)
     end
   elseif alg == 3 then
-    -- value = count; it belongs to the current window only if it expires at that window's end
+    -- value = count * 1024 + window index mod 1024: one integer
     local cur = floor(now / window)
     local finish = (cur + 1) * window
-    local c = tonumber(redis.call('GET', key)) or 0
-    if c > 0 and redis.call('PEXPIRETIME', key) * 1000 ~= finish then c = 0 end
+    local c = 0
+    local v = tonumber(V[i + 1])
+    if v and v % 1024 == cur % 1024 then c = floor(v / 1024) end
     if mode == 2 then
       c = math.max(0, c - cost)
       if c == 0 then redis.call('DEL', key)
-      else redis.call('SET', key, c, 'PXAT', fmt('%.0f', finish / 1000)) end
+      else redis.call('SET', key, fmt('%.0f', c * 1024 + cur % 1024), 'PXAT', fmt('%.0f', finish / 1000)) end
     end
     rem = math.max(0, limit - c)
     if c > 0 then reset = finish - now end
@@ -143,7 +145,7 @@ for i = 1, n do
     else
       arem = limit - c - cost
       areset = finish - now
-      pending[i] = c + cost
+      pending[i] = fmt('%.0f', (c + cost) * 1024 + cur % 1024)
     end
   else
     local low = now - window
@@ -189,7 +191,9 @@ for i = 1, n do
     local alg, window = P[b], P[b + 2]
     local key, value = KEYS[i + 1], pending[i]
     if alg == 1 then
-      redis.call('SET', key, fmt('%.0f', ceil(value)), 'PX', math.max(1, ceil((value - now) / 1000)))
+      -- lives until the bucket is full again, and at least one window, so a busy key is
+      -- overwritten in place instead of expiring and being created again between requests
+      redis.call('SET', key, fmt('%.0f', ceil(value)), 'PX', ceil(math.max(value - now, window) / 1000))
     elseif alg == 2 then
       redis.call('SET', key, value, 'PXAT', fmt('%.0f', (floor(now / window) + 2) * window / 1000))
     elseif alg == 3 then

@@ -46,8 +46,8 @@ export const ALGORITHM_CODE = {
   'sliding-log': 4,
 } as const
 
-/** Largest sliding-window limit: both counts are packed into one integer below 2^52. */
-export const MAX_SLIDING_WINDOW_LIMIT = 2 ** 26 - 1
+/** Largest sliding-window limit: both counts and a window tag are packed into one integer below 2^53. */
+export const MAX_SLIDING_WINDOW_LIMIT = 2 ** 24 - 1
 
 const NAME = /^[A-Za-z0-9_-]{1,32}$/
 

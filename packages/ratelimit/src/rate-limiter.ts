@@ -6,6 +6,7 @@ import {
   redisCall,
   TimeoutError,
 } from '@x/redis-core'
+import { blockScript } from './block.lua.js'
 import { BlockedCache, type BlockedCacheOptions } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
 import { monotonicMicros, ServerDeadline } from './clock.js'
@@ -292,7 +293,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       assertKey(key)
       assertPositive('ms', ms, { integer: true })
       cache?.forget(key)
-      await redisCall(redis.set(keysOf(prefix, key, [])[0]!, '1', 'PX', ms), timeoutMs, 'rate limit block')
+      await redisCall(
+        blockScript.run(redis, [keysOf(prefix, key, [])[0]!], [ms]),
+        timeoutMs,
+        'rate limit block',
+      )
     },
   }
 }
