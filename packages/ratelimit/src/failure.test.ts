@@ -3,6 +3,7 @@ import { type RedisServer, startRedis } from '@x/testkit'
 import { eventually, sleep } from '@x/testkit/vitest'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createConcurrencyLimiter } from './concurrency-limiter.js'
 import { createMemoryRateLimiter } from './memory-limiter.js'
 import { createRateLimiter, type RedisErrorPolicy } from './rate-limiter.js'
 
@@ -164,6 +165,53 @@ describe('when Redis fails', () => {
         client.disconnect()
         await own.stop()
       }
+    })
+  })
+
+  describe('concurrency limiter', () => {
+    it.each(['fail-open', 'fail-closed', 'throw'] as const)('%s on a paused server', async (onRedisError) => {
+      const errors: unknown[] = []
+      const limiter = createConcurrencyLimiter({
+        redis,
+        prefix: prefix(),
+        limit: 1,
+        timeoutMs: 200,
+        onRedisError,
+        onError: (error) => errors.push(error),
+      })
+      const held = await limiter.acquire('job')
+      expect(held.acquired).toBe(true)
+      await held.lease!.release()
+      server.pause()
+      if (onRedisError === 'throw') {
+        await expect(limiter.acquire('job')).rejects.toSatisfy(TimeoutError.isInstance)
+        return
+      }
+      const result = await limiter.acquire('job')
+      expect(result.reason).toBe(onRedisError)
+      expect(result.acquired).toBe(onRedisError === 'fail-open')
+      expect(errors).toHaveLength(1)
+      // A fail-open lease was never recorded, so releasing it is a no-op.
+      if (result.acquired) expect(await result.lease.release()).toBe(false)
+    })
+
+    it('an acquire that timed out takes no lease when the server resumes', async () => {
+      const limiter = createConcurrencyLimiter({
+        redis,
+        prefix: prefix(),
+        limit: 1,
+        timeoutMs: 200,
+        leaseMs: 60_000,
+      })
+      const first = await limiter.acquire('job')
+      await first.lease!.release()
+      server.pause()
+      expect((await limiter.acquire('job')).reason).toBe('fail-open')
+      await sleep(200)
+      server.resume()
+      await eventually(async () => (await limiter.active('job').catch(() => -1)) >= 0)
+      expect(await limiter.active('job')).toBe(0)
+      expect((await limiter.acquire('job')).acquired).toBe(true)
     })
   })
 })
