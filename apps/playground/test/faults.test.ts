@@ -129,6 +129,9 @@ describe('Redis goes away and comes back', () => {
       const user = await a.fetch('/users/2')
       expect(user.status).toBe(200)
       expect(await user.json()).toMatchObject({ id: 2, email: 'grace@example.com' })
+      const batch = await b.fetch('/users?ids=1,2')
+      expect(batch.status).toBe(200)
+      expect(((await batch.json()) as { users: unknown[] }).users).toHaveLength(2)
       // A session cannot be checked: 503 (retry), not 401 (which would log the user out) nor 500.
       const me = await b.fetch('/me', { headers: { cookie } })
       expect(me.status).toBe(503)
