@@ -268,6 +268,10 @@ describe('two instances on one Redis and one database', () => {
     const { a, b } = playground
     const [onB, onA] = await Promise.all([openEvents(b), openEvents(a)])
     try {
+      // Foreign messages on the channel (not JSON, or JSON of another shape) are skipped, not fatal.
+      const raw = playground.redis.client()
+      await raw.publish('playground:events', 'not json')
+      await raw.publish('playground:events', JSON.stringify({ type: 'message' }))
       const posted = await sendJson(a, 'POST', '/messages', { body: 'hello from A' })
       expect(posted.status).toBe(201)
       const { message } = (await posted.json()) as { message: { id: number } }

@@ -59,6 +59,12 @@ export function messageRoutes() {
         try {
           await stream.writeSSE({ event: 'ready', data: JSON.stringify({ instance: instanceId }) })
           for await (const event of events) {
+            // Anyone with access to Redis can PUBLISH on the channel: a foreign shape is skipped, not
+            // allowed to break every open stream.
+            if (!isPlaygroundEvent(event)) {
+              console.error('[events] skipped a message of unknown shape on the events channel')
+              continue
+            }
             await stream.writeSSE(toSse(event))
           }
         } finally {
@@ -69,6 +75,17 @@ export function messageRoutes() {
         }
       })
     })
+}
+
+const eventTypes = new Set(['message', 'job', 'user-updated', 'rate-limited'])
+
+function isPlaygroundEvent(value: unknown): value is PlaygroundEvent {
+  if (typeof value !== 'object' || value === null) return false
+  const { type, message } = value as { type?: unknown; message?: { id?: unknown } }
+  if (typeof type !== 'string' || !eventTypes.has(type)) return false
+  return (
+    type !== 'message' || (typeof message === 'object' && message !== null && typeof message.id === 'number')
+  )
 }
 
 function toSse(event: PlaygroundEvent) {
