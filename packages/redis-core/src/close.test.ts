@@ -2,6 +2,7 @@ import { type RedisServer, startRedis } from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeOnSignals, closeRedis } from './close.js'
 import { createRedis } from './create-redis.js'
+import { duplicateClient } from './duplicate.js'
 import { waitForReady } from './ready.js'
 import { ping, serverTime } from './server-time.js'
 import { sharedRedis } from './shared-redis.js'
@@ -88,6 +89,26 @@ describe('waitForReady', () => {
     expect(redis.listenerCount('ready')).toBeLessThanOrEqual(before + 2)
     await Promise.all(waits)
     expect(redis.status).toBe('ready')
+    await closeRedis(redis)
+    await server.stop()
+  })
+})
+
+describe('duplicateClient', () => {
+  it('gives a copy that can SUBSCRIBE before it connected, then fails fast like its parent', async () => {
+    const server = await startRedis()
+    const redis = createRedis({ url: server.url })
+    await waitForReady(redis)
+    expect(redis.options.enableOfflineQueue).toBe(false)
+    const copy = duplicateClient(redis)
+    await copy.subscribe('news')
+    expect(copy.options.enableOfflineQueue).toBe(false)
+    const received = new Promise<string>((resolve) =>
+      copy.on('message', (_channel, message) => resolve(message)),
+    )
+    await redis.publish('news', 'hello')
+    expect(await received).toBe('hello')
+    await closeRedis(copy)
     await closeRedis(redis)
     await server.stop()
   })

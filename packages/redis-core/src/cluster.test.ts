@@ -1,3 +1,4 @@
+import { startRedis } from '@x/testkit'
 import { targets } from '@x/testkit/vitest'
 import type { Cluster } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -58,6 +59,22 @@ describe.each(targets())('cluster helpers on $name', (target) => {
     expect(await unlinkByPattern(redis, { match: `${keys.key('doomed')}:*`, count: 20 })).toBe(200)
     for (const key of doomed.slice(0, 20)) expect(await redis.exists(key)).toBe(0)
     expect(await redis.get(keys.key('kept'))).toBe('1')
+  })
+
+  it('scanKeys fails with TimeoutError instead of hanging on a paused server', async () => {
+    const server = await startRedis()
+    const client = server.client()
+    await client.set('a', '1')
+    server.pause()
+    const walk = async () => {
+      for await (const _ of scanKeys(client, { match: '*', timeoutMs: 200 })) {
+      }
+    }
+    await expect(walk()).rejects.toMatchObject({ code: 'E_TIMEOUT' })
+    await expect(unlinkByPattern(client, { match: '*', timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'E_TIMEOUT',
+    })
+    await server.stop()
   })
 
   it('groupBySlot makes one group per slot on Cluster and one group on a server', () => {

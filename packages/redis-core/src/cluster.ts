@@ -1,6 +1,7 @@
 import { Cluster, type Redis } from 'ioredis'
 import type { RedisClient } from './create-redis.js'
 import { toRedisError } from './redis-error.js'
+import { redisCall } from './timeout.js'
 
 export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true
@@ -61,6 +62,8 @@ export interface ScanOptions {
   match: string
   /** SCAN COUNT hint: keys examined per call. @default 500 */
   count?: number
+  /** Deadline of each SCAN or UNLINK call; a paused server fails the walk with TimeoutError. @default 2000 */
+  timeoutMs?: number
 }
 
 /**
@@ -72,12 +75,11 @@ export async function* scanKeys(client: RedisClient, options: ScanOptions): Asyn
   for (const node of masters(client)) {
     let cursor = '0'
     do {
-      let reply: [string, string[]]
-      try {
-        reply = (await node.scan(cursor, 'MATCH', options.match, 'COUNT', count)) as [string, string[]]
-      } catch (error) {
-        throw toRedisError(error)
-      }
+      const reply = (await redisCall(
+        node.scan(cursor, 'MATCH', options.match, 'COUNT', count),
+        options.timeoutMs ?? 2000,
+        'SCAN',
+      )) as [string, string[]]
       cursor = reply[0]
       if (reply[1].length > 0) yield reply[1]
     } while (cursor !== '0')
@@ -89,32 +91,24 @@ export async function* scanKeys(client: RedisClient, options: ScanOptions): Asyn
  * replacement for `redis.keys(pattern)` followed by `DEL`. Returns the number of keys removed.
  */
 export async function unlinkByPattern(client: RedisClient, options: ScanOptions): Promise<number> {
+  const timeoutMs = options.timeoutMs ?? 2000
   let removed = 0
   for (const node of masters(client)) {
     let cursor = '0'
     do {
-      try {
-        const [next, keys] = (await node.scan(
-          cursor,
-          'MATCH',
-          options.match,
-          'COUNT',
-          options.count ?? 500,
-        )) as [string, string[]]
-        cursor = next
-        if (keys.length > 0) {
-          // On a cluster node, one UNLINK may only name keys of one slot.
-          const batches = isCluster(client) ? groupBySlot(client, keys, (key) => key) : [keys]
-          const pipeline = node.pipeline()
-          for (const batch of batches) pipeline.unlink(...batch)
-          const results = (await pipeline.exec()) ?? []
-          for (const [error, count] of results) {
-            if (error) throw error
-            removed += Number(count)
-          }
+      const scan = node.scan(cursor, 'MATCH', options.match, 'COUNT', options.count ?? 500)
+      const [next, keys] = (await redisCall(scan, timeoutMs, 'SCAN')) as [string, string[]]
+      cursor = next
+      if (keys.length > 0) {
+        // On a cluster node, one UNLINK may only name keys of one slot.
+        const batches = isCluster(client) ? groupBySlot(client, keys, (key) => key) : [keys]
+        const pipeline = node.pipeline()
+        for (const batch of batches) pipeline.unlink(...batch)
+        const results = (await redisCall(pipeline.exec(), timeoutMs, 'UNLINK')) ?? []
+        for (const [error, count] of results) {
+          if (error) throw toRedisError(error)
+          removed += Number(count)
         }
-      } catch (error) {
-        throw toRedisError(error)
       }
     } while (cursor !== '0')
   }

@@ -45,6 +45,14 @@ describe.each(targets())('defineScript on $name', (target) => {
     expect(typeof loaded).toBe('number')
   })
 
+  it('load() caches the script on every master so the first call is one EVALSHA', async () => {
+    await Promise.all(masters(redis).map((node) => node.script('FLUSH')))
+    await incrBy.load(redis)
+    for (const node of masters(redis)) {
+      expect(await node.script('EXISTS', incrBy.sha)).toEqual([1])
+    }
+  })
+
   it('runs multi-key scripts on keys that share a hash tag', async () => {
     const result = await setPair.run(redis, [keys.tagged('pair', 'a'), keys.tagged('pair', 'b')], ['1', '2'])
     expect(result).toEqual(['1', '2'])

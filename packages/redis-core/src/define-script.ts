@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { groupBySlot } from './cluster.js'
+import { groupBySlot, masters } from './cluster.js'
 import type { RedisClient } from './create-redis.js'
 import { toRedisError } from './redis-error.js'
 
@@ -30,6 +30,11 @@ export interface Script<TResult> {
    * retried one by one through `run`.
    */
   runMany(client: RedisClient, calls: readonly ScriptCall[]): Promise<Array<TResult | Error>>
+  /**
+   * SCRIPT LOAD on every master, so that the first call on each node is one EVALSHA rather than
+   * EVALSHA + EVAL. Optional: `run` recovers from NOSCRIPT by itself.
+   */
+  load(client: RedisClient): Promise<void>
 }
 
 export interface ScriptCall {
@@ -63,6 +68,13 @@ export function defineScript<TResult = unknown>(definition: ScriptDefinition): S
       }
       try {
         return (await client.eval(lua, keyCount, ...keys, ...args)) as TResult
+      } catch (error) {
+        throw toRedisError(error)
+      }
+    },
+    async load(client) {
+      try {
+        await Promise.all(masters(client).map((node) => node.script('LOAD', lua)))
       } catch (error) {
         throw toRedisError(error)
       }

@@ -23,6 +23,7 @@ export {
   type ScriptCall,
   type ScriptDefinition,
 } from './define-script.js'
+export { duplicateClient } from './duplicate.js'
 export {
   DecodeError,
   defineError,
