@@ -279,7 +279,7 @@ class RedisCache implements Cache {
   #get(full: string): Promise<string | null> {
     const s = this.#s
     if (s.clientTimesOut) return s.redis.get(full)
-    return s.deadlines.race(s.redis.get(full), 'GET')
+    return s.deadlines.run(s.redis.get(full), 'GET')
   }
 
   getOrSet<T>(key: string, fetcher: Fetcher<T>, options?: GetOrSetOptions): Promise<T> {
@@ -642,7 +642,7 @@ class RedisCache implements Cache {
     const full = this.#valuePrefix + checkKey(key)
     s.invalidationSeq++
     s.l1?.delete(full)
-    const [existed, now] = await s.deadlines.race(
+    const [existed, now] = await s.deadlines.run(
       deleteScript.run(s.redis, [full], [s.tombstoneTtl]),
       'delete',
     )
@@ -667,7 +667,7 @@ class RedisCache implements Cache {
     // Tags are stamped before the writer runs (in parallel with the invalidation), so a tag
     // invalidation during the writer leaves the stored result a miss, as for getOrSet.
     const [[, deletedAt, generation], versions] = await Promise.all([
-      s.deadlines.race(deleteScript.run(s.redis, [full], [s.tombstoneTtl]), 'update'),
+      s.deadlines.run(deleteScript.run(s.redis, [full], [s.tombstoneTtl]), 'update'),
       tags ? this.#tagVersions(tags, ttl + grace) : undefined,
     ])
     this.#learnClock(deletedAt)
@@ -677,7 +677,7 @@ class RedisCache implements Cache {
     const payload = encodePayload(value, s.codec)
     const pairs = tags && versions ? pairUp(tags, versions) : undefined
     s.invalidationSeq++
-    const [stored, now] = await s.deadlines.race(
+    const [stored, now] = await s.deadlines.run(
       writeScript.run(
         s.redis,
         [full],
@@ -698,7 +698,7 @@ class RedisCache implements Cache {
     if (!list) return
     s.invalidationSeq++
     s.l1?.deleteByTags(list)
-    await s.deadlines.race(
+    await s.deadlines.run(
       invalidateTagsScript(list.length).run(
         s.redis,
         list.map((tag) => s.tagBase + tag),
@@ -819,7 +819,7 @@ class RedisCache implements Cache {
     const s = this.#s
     if (!s.publish) return
     try {
-      await s.deadlines.race(s.redis.publish(s.channel, encodeInvalidation(s.origin, message)), 'PUBLISH')
+      await s.deadlines.run(s.redis.publish(s.channel, encodeInvalidation(s.origin, message)), 'PUBLISH')
     } catch (error) {
       // Other instances keep their L1 entry until its (bounded) L1 ttl; say so loudly.
       report(s, 'publish', error)
@@ -837,7 +837,7 @@ class RedisCache implements Cache {
     what: string,
   ): Promise<Array<R | Error>> {
     try {
-      return await this.#s.deadlines.race(script.runMany(this.#s.redis, calls), what)
+      return await this.#s.deadlines.run(script.runMany(this.#s.redis, calls), what)
     } catch (error) {
       return calls.map(() => error as Error)
     }
@@ -846,7 +846,7 @@ class RedisCache implements Cache {
   /** Current versions of `tags`; `keepFor` > 0 creates missing ones and keeps them at least that long. */
   #tagVersions(tags: readonly string[], keepFor: number): Promise<string[]> {
     const s = this.#s
-    return s.deadlines.race(
+    return s.deadlines.run(
       tagVersionsScript(tags.length).run(
         s.redis,
         tags.map((tag) => s.tagBase + tag),
@@ -947,7 +947,7 @@ class RedisCache implements Cache {
     await Promise.all(
       groupBySlot(s.redis, remote, (index) => fulls[index]!).map(async (group) => {
         try {
-          const values = await s.deadlines.race(s.redis.mget(...group.map((index) => fulls[index]!)), 'MGET')
+          const values = await s.deadlines.run(s.redis.mget(...group.map((index) => fulls[index]!)), 'MGET')
           group.forEach((index, position) => {
             raws[index] = values[position] ?? null
           })
@@ -1105,7 +1105,7 @@ class RedisCache implements Cache {
           pairs = pairUp(writeTags, versions)
         }
         const jittered = this.#jittered(ttl)
-        const [written, now] = await s.deadlines.race(
+        const [written, now] = await s.deadlines.run(
           fillScript.run(s.redis, [full], [generation, jittered, grace, buildBody(payload, pairs)]),
           'fill',
         )
@@ -1209,7 +1209,7 @@ class RedisCache implements Cache {
     const token = randomBytes(12).toString('base64url')
     const leaseKey = this.#leasePrefix + full.slice(this.#valuePrefix.length)
     try {
-      const reply = await s.deadlines.race(s.redis.set(leaseKey, token, 'PX', s.lease!.ttl, 'NX'), 'lease')
+      const reply = await s.deadlines.run(s.redis.set(leaseKey, token, 'PX', s.lease!.ttl, 'NX'), 'lease')
       return reply === 'OK' ? token : undefined
     } catch (error) {
       this.#redisError('lease', undefined, error)
@@ -1221,7 +1221,7 @@ class RedisCache implements Cache {
     const s = this.#s
     const leaseKey = this.#leasePrefix + full.slice(this.#valuePrefix.length)
     s.deadlines
-      .race(releaseLeaseScript.run(s.redis, [leaseKey], [token]), 'release lease')
+      .run(releaseLeaseScript.run(s.redis, [leaseKey], [token]), 'release lease')
       .catch((error: unknown) => {
         // The lease expires by itself; waiters only wait a little longer.
         this.#redisError('release lease', undefined, error)
@@ -1246,7 +1246,7 @@ class RedisCache implements Cache {
       let acquired: boolean
       try {
         acquired =
-          (await s.deadlines.race(s.redis.set(leaseKey, token, 'PX', lease.ttl, 'NX'), 'lease')) === 'OK'
+          (await s.deadlines.run(s.redis.set(leaseKey, token, 'PX', lease.ttl, 'NX'), 'lease')) === 'OK'
       } catch (error) {
         this.#redisError('lease', key, error)
         return { found: false, token: undefined }
@@ -1259,7 +1259,7 @@ class RedisCache implements Cache {
         try {
           ;[raw, held] = await Promise.all([
             this.#get(full),
-            s.deadlines.race(s.redis.exists(leaseKey), 'EXISTS'),
+            s.deadlines.run(s.redis.exists(leaseKey), 'EXISTS'),
           ])
         } catch (error) {
           this.#redisError('lease wait', key, toRedisError(error))

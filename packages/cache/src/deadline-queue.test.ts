@@ -1,35 +1,34 @@
-import { TimeoutError } from '@x/redis-core'
+import { RedisUnavailableError, TimeoutError } from '@x/redis-core'
 import { describe, expect, it } from 'vitest'
 import { createDeadlineQueue } from './deadline-queue.js'
 
+const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms))
+
 describe('createDeadlineQueue', () => {
-  it('passes values and errors through', async () => {
+  it('passes results and maps connection errors', async () => {
     const queue = createDeadlineQueue(1000)
-    expect(await queue.race(Promise.resolve(1), 'x')).toBe(1)
-    await expect(queue.race(Promise.reject(new Error('boom')), 'x')).rejects.toThrow('boom')
-    queue.close()
-  })
-
-  it('rejects with TimeoutError when a call outlives the timeout, others still resolve', async () => {
-    const queue = createDeadlineQueue(50)
-    const never = new Promise<number>(() => {})
-    const later = new Promise<number>((resolve) => setTimeout(() => resolve(2), 10))
-    const results = await Promise.allSettled([queue.race(never, 'GET a'), queue.race(later, 'GET b')])
-    expect(results[0]).toMatchObject({ status: 'rejected' })
-    expect(TimeoutError.isInstance((results[0] as PromiseRejectedResult).reason)).toBe(true)
-    expect(results[1]).toEqual({ status: 'fulfilled', value: 2 })
-    queue.close()
-  })
-
-  it('handles many calls in order with one timer', async () => {
-    const queue = createDeadlineQueue(30)
-    const calls = Array.from({ length: 3000 }, (_, index) =>
-      queue
-        .race(index % 2 === 0 ? Promise.resolve(index) : new Promise<number>(() => {}), 'x')
-        .catch(() => -1),
+    await expect(queue.run(Promise.resolve(1), 'get')).resolves.toBe(1)
+    await expect(queue.run(Promise.reject(new Error('Connection is closed.')), 'get')).rejects.toBeInstanceOf(
+      RedisUnavailableError,
     )
-    const results = await Promise.all(calls)
-    expect(results.filter((value) => value === -1)).toHaveLength(1500)
+  })
+
+  it('times out late calls in order with one timer, and ignores their late results', async () => {
+    const queue = createDeadlineQueue(50)
+    const outcomes = await Promise.allSettled([
+      queue.run(later(10, 'fast'), 'a'),
+      queue.run(new Promise(() => {}), 'b'),
+      queue.run(later(500, 'slow'), 'c'),
+    ])
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 'fast' })
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(TimeoutError)
+    expect((outcomes[2] as PromiseRejectedResult).reason.message).toMatch(/c did not finish within 50 ms/)
+  })
+
+  it('re-arms for calls made after the first ones settled', async () => {
+    const queue = createDeadlineQueue(30)
+    await queue.run(later(5, 1), 'first')
+    await expect(queue.run(new Promise(() => {}), 'second')).rejects.toBeInstanceOf(TimeoutError)
     queue.close()
   })
 })

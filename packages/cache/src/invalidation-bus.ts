@@ -1,4 +1,4 @@
-import { isCluster, type RedisClient, waitForReady } from '@x/redis-core'
+import { duplicateClient, type RedisClient, waitForReady } from '@x/redis-core'
 
 /** What one instance tells the others. Keys and prefixes are full Redis keys; never values. */
 export interface InvalidationMessage {
@@ -33,11 +33,8 @@ export interface InvalidationBus {
  */
 export function createInvalidationBus(options: InvalidationBusOptions): InvalidationBus {
   const { redis, channel, origin } = options
-  // The user's client may have its offline queue turned off after the first ready (createRedis does
-  // that); the subscriber needs it on to queue SUBSCRIBE until it is connected.
-  const subscriber: RedisClient = isCluster(redis)
-    ? redis.duplicate(undefined, { enableOfflineQueue: true, lazyConnect: false })
-    : redis.duplicate({ enableOfflineQueue: true, lazyConnect: false, autoResubscribe: true })
+  // A user client with autoResubscribe off would come back from a reconnect deaf to the channel.
+  const subscriber = duplicateClient(redis, { autoResubscribe: true })
   let readyCount = 0
   let closed = false
 

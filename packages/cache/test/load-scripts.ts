@@ -1,4 +1,4 @@
-import { masters, type RedisClient } from '@x/redis-core'
+import type { RedisClient } from '@x/redis-core'
 import { deleteScript } from '../src/scripts/delete.lua.js'
 import { fillScript } from '../src/scripts/fill.lua.js'
 import { releaseLeaseScript } from '../src/scripts/lease.lua.js'
@@ -7,7 +7,8 @@ import { writeScript } from '../src/scripts/write.lua.js'
 
 /**
  * Loads every script on every master, so round-trip counts measure the steady state and not the
- * one-time NOSCRIPT → EVAL fallback of a node that has not seen a script yet.
+ * one-time NOSCRIPT → EVAL fallback of a node that has not seen a script yet. The tag scripts have
+ * the same source (and SHA) for every key count, so loading one count loads them all.
  */
 export async function loadScripts(redis: RedisClient): Promise<void> {
   const scripts = [
@@ -18,7 +19,5 @@ export async function loadScripts(redis: RedisClient): Promise<void> {
     tagVersionsScript(1),
     invalidateTagsScript(1),
   ]
-  await Promise.all(
-    masters(redis).flatMap((node) => scripts.map((script) => node.script('LOAD', script.lua))),
-  )
+  await Promise.all(scripts.map((script) => script.load(redis)))
 }
