@@ -20,7 +20,7 @@ describe.each(targets())('$name', (target) => {
       redis,
       prefix: prefix(),
       limit: 2,
-      windowMs: 400,
+      windowMs: 2000,
       blockedCache: true,
     })
     await limiter.limit('k', { cost: 2 })

@@ -38,11 +38,11 @@ describe.each(targets())('$name', (target) => {
 
   it('an expired lease frees its slot and the key expires when idle', async () => {
     const p = prefix()
-    const limiter = createConcurrencyLimiter({ redis, prefix: p, limit: 1, leaseMs: 150 })
+    const limiter = createConcurrencyLimiter({ redis, prefix: p, limit: 1, leaseMs: 500 })
     const held = await limiter.acquire('job')
     expect(held.acquired).toBe(true)
     expect((await limiter.acquire('job')).acquired).toBe(false)
-    await sleep(200)
+    await sleep(600)
     expect(await limiter.active('job')).toBe(0)
     const again = await limiter.acquire('job')
     expect(again.acquired).toBe(true)
@@ -51,13 +51,13 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('extend keeps a lease alive past its first expiry', async () => {
-    const limiter = createConcurrencyLimiter({ redis, prefix: prefix(), limit: 1, leaseMs: 200 })
+    const limiter = createConcurrencyLimiter({ redis, prefix: prefix(), limit: 1, leaseMs: 500 })
     const held = await limiter.acquire('job')
     const before = held.lease!.expiresAt
     await sleep(100)
-    expect(await held.lease!.extend(1000)).toBe(true)
+    expect(await held.lease!.extend(3000)).toBe(true)
     expect(held.lease!.expiresAt).toBeGreaterThan(before)
-    await sleep(200)
+    await sleep(600)
     expect((await limiter.acquire('job')).acquired).toBe(false)
     await held.lease![Symbol.asyncDispose]()
     expect((await limiter.acquire('job')).acquired).toBe(true)

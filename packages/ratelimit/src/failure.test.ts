@@ -33,16 +33,17 @@ describe('when Redis fails', () => {
       prefix: prefix(),
       limit: 2,
       windowMs: 60_000,
-      timeoutMs: 200,
+      timeoutMs: 1000,
       onRedisError,
       onError: (error) => errors.push(error),
     })
-    await limiter.limit('k')
+    // Generous timeouts: the machine is shared, and a slow first call must not fail open here.
+    expect((await limiter.limit('k')).reason).toBeUndefined()
     server.pause()
     const started = Date.now()
-    const results = [await limiter.limit('k'), await limiter.limit('k'), await limiter.limit('k')]
-    // Answered while the server is still paused, not when it comes back.
-    expect(Date.now() - started).toBeLessThan(5000)
+    const results = [await limiter.limit('k'), await limiter.limit('k')]
+    // Answered while the server is still paused (it stays paused until resumed below).
+    expect(Date.now() - started).toBeLessThan(10_000)
     server.resume()
     return { results, errors, limiter }
   }
@@ -53,7 +54,7 @@ describe('when Redis fails', () => {
       expect(result.allowed).toBe(true)
       expect(result.reason).toBe('fail-open')
     }
-    expect(errors).toHaveLength(3)
+    expect(errors).toHaveLength(2)
     expect(TimeoutError.isInstance(errors[0])).toBe(true)
   })
 
@@ -67,10 +68,9 @@ describe('when Redis fails', () => {
   })
 
   it('a fallback limiter decides in its place and the result says so', async () => {
-    const fallback = createMemoryRateLimiter({ policies: [{ limit: 2, windowMs: 60_000 }] })
+    const fallback = createMemoryRateLimiter({ policies: [{ limit: 1, windowMs: 60_000 }] })
     const { results } = await pausedCheck(fallback)
     expect(results.map((result) => [result.allowed, result.reason])).toEqual([
-      [true, 'fallback'],
       [true, 'fallback'],
       [false, 'fallback'],
     ])
@@ -82,7 +82,7 @@ describe('when Redis fails', () => {
       prefix: prefix(),
       limit: 2,
       windowMs: 1000,
-      timeoutMs: 200,
+      timeoutMs: 1000,
       onRedisError: 'throw',
     })
     await limiter.limit('k')
@@ -124,13 +124,13 @@ describe('when Redis fails', () => {
           prefix: prefix(),
           limit: 10,
           windowMs: 60_000,
-          timeoutMs: 200,
+          timeoutMs: 1000,
         })
         expect((await limiter.limit('k')).remaining).toBe(9)
         server.pause()
         expect((await limiter.limit('k')).reason).toBe('fail-open')
         expect((await limiter.limit('k', { cost: 3 })).reason).toBe('fail-open')
-        await sleep(300)
+        await sleep(500)
         server.resume()
         // The two late commands run now (they sat in the server's socket) but change nothing.
         await eventually(async () => (await limiter.peek('k').catch(() => undefined)) !== undefined)
@@ -151,7 +151,7 @@ describe('when Redis fails', () => {
           prefix: prefix(),
           limit: 10,
           windowMs: 60_000,
-          timeoutMs: 200,
+          timeoutMs: 1000,
         })
         expect((await limiter.limit('k')).remaining).toBe(9)
         own.pause()
@@ -175,7 +175,7 @@ describe('when Redis fails', () => {
         redis,
         prefix: prefix(),
         limit: 1,
-        timeoutMs: 200,
+        timeoutMs: 1000,
         onRedisError,
         onError: (error) => errors.push(error),
       })
@@ -200,7 +200,7 @@ describe('when Redis fails', () => {
         redis,
         prefix: prefix(),
         limit: 1,
-        timeoutMs: 200,
+        timeoutMs: 1000,
         leaseMs: 60_000,
       })
       const first = await limiter.acquire('job')

@@ -23,7 +23,15 @@ export function evalWithTimeout<T>(
       clearTimeout(timer)
       reject(toRedisError(error))
     }
-    ;(redis.evalsha(script.sha, keyCount, ...args) as Promise<T>).then(
+    let sent: Promise<T>
+    try {
+      sent = redis.evalsha(script.sha, keyCount, ...args) as Promise<T>
+    } catch (error) {
+      // A client may throw synchronously (e.g. a closed Cluster); answer the same way as a rejection.
+      fail(error)
+      return
+    }
+    sent.then(
       (reply) => {
         clearTimeout(timer)
         resolve(reply)
