@@ -1,4 +1,4 @@
-import { type RedisClient, waitForReady } from '@x/redis-core'
+import { duplicateClient, type RedisClient, waitForReady } from '@x/redis-core'
 
 /** A lock handed over by a local holder: the transfer call's start, for the validity check. */
 export interface Grant {
@@ -103,7 +103,7 @@ export function createReleaseNotifier(
   }
 
   const subscribe = (): Promise<boolean> => {
-    const connections = servers.map((server) => (server as { duplicate(): RedisClient }).duplicate())
+    const connections = servers.map((server) => duplicateClient(server))
     subscribers = connections
     const attempts = connections.map(async (connection) => {
       connection.on('error', () => {
