@@ -73,15 +73,17 @@ async function main(): Promise<void> {
       `${settings.rounds} round(s) × ${settings.durationMs} ms per cell after ${settings.warmupMs} ms warm-up, ` +
       `concurrency ${settings.concurrencies.join(' and ')} on one connection`,
   })
+  // A smoke run must not overwrite the committed figures of the last full run.
+  const name = settings.quick ? 'quick' : 'latest'
   writeResults(RESULTS, {
-    'latest.md': report,
-    'latest.json': `${JSON.stringify({ rows: jsonRows(results) }, null, 2)}\n`,
+    [`${name}.md`]: report,
+    [`${name}.json`]: `${JSON.stringify({ rows: jsonRows(results) }, null, 2)}\n`,
   })
   context.log('')
   for (const goal of goals) {
     context.log(`${goal.met === undefined ? '–  ' : goal.met ? 'ok ' : 'NO '} ${goal.goal}: ${goal.measured}`)
   }
-  context.log(`\nwrote ${RESULTS}latest.md and latest.json`)
+  context.log(`\nwrote ${RESULTS}${name}.md and ${name}.json`)
 }
 
 main().then(
