@@ -41,7 +41,6 @@ export class SubscriptionRegistry {
   readonly channels = new Map<string, Entry>()
   readonly patterns = new Map<string, Entry>()
   readonly shards = new Map<string, Entry>()
-  private readyWait: Promise<void> | undefined
 
   constructor(
     private readonly subscriber: () => RedisClient,
@@ -110,7 +109,9 @@ export class SubscriptionRegistry {
     const wanted = entry.refs > 0
     if (wanted === entry.onServer) return
     const client = this.subscriber()
-    if (client.status !== 'ready') await this.ready(client)
+    // waitForReady shares one wait between concurrent callers, so a burst of queued commands adds no
+    // listeners per command.
+    if (client.status !== 'ready') await waitForReady(client, this.timeoutMs)
     const command = wanted ? COMMANDS[entry.kind].on : COMMANDS[entry.kind].off
     const what = `${command.toUpperCase()} ${entry.name}`
     if (wanted) {
@@ -121,14 +122,6 @@ export class SubscriptionRegistry {
       await redisCall(client[command](entry.name) as Promise<unknown>, this.timeoutMs, what)
       entry.onServer = false
     }
-  }
-
-  /** One shared wait while the connection comes up, instead of a pair of listeners per queued command. */
-  private ready(client: RedisClient): Promise<void> {
-    this.readyWait ??= waitForReady(client, this.timeoutMs).finally(() => {
-      this.readyWait = undefined
-    })
-    return this.readyWait
   }
 
   private settle(entry: Entry): void {
