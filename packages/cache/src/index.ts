@@ -1,4 +1,4 @@
-export { createCache } from './cache.js'
+export { createCache } from './create-cache.js'
 export type {
   BatchFetcher,
   Cache,

@@ -24,6 +24,9 @@ export function checkTags(tags: unknown): string[] | undefined {
   return [...new Set(tags.map((tag) => checkKey(tag, 'tag')))]
 }
 
+/** Characters a prefix or namespace must not contain: braces would change the hash slot, globs the SCAN match. */
+export const BRACES_OR_GLOB = /[{}*?[\]\\]/
+
 /** Escapes SCAN glob characters so a prefix matches literally. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&')

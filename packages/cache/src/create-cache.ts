@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto'
+import { createEmitter } from '@x/redis-core'
+import { RedisCache } from './cache.js'
+import { createDeadlineQueue } from './deadline-queue.js'
+import { emptyStats } from './events.js'
+import { connectBus } from './invalidation.js'
+import { LocalCache } from './lru.js'
+import { resolveOptions } from './options.js'
+import type { CacheState } from './state.js'
+import type { Cache, CacheEvents, CacheOptions } from './types.js'
+
+/**
+ * Creates a cache on a Redis or Cluster client. Nothing is sent to Redis until the first call,
+ * except the invalidation bus subscription when `l1` is set.
+ */
+export function createCache(options: CacheOptions): Cache {
+  const { prefix, l1, redisTimeout, ...settings } = resolveOptions(options)
+  const emitter = createEmitter<CacheEvents>()
+  for (const [event, listener] of Object.entries(options.events ?? {})) {
+    if (typeof listener === 'function') emitter.on(event as keyof CacheEvents, listener as never)
+  }
+  const state: CacheState = {
+    ...settings,
+    l1: l1 ? new LocalCache(l1.maxEntries, l1.ttl) : undefined,
+    bus: undefined,
+    channel: `${prefix}:#bus`,
+    origin: randomBytes(8).toString('hex'),
+    tagBase: `${prefix}:#t:{${prefix}}:`,
+    emitter,
+    stats: emptyStats(),
+    deadlines: createDeadlineQueue(redisTimeout),
+    inflight: new Map(),
+    completed: new Map(),
+    readEpoch: 0,
+    refreshing: new Set(),
+    clockOffset: 0,
+    invalidationSeq: 0,
+  }
+  if (state.l1) connectBus(state)
+  return new RedisCache(state, prefix)
+}

@@ -1,0 +1,84 @@
+import { isHardTimeout } from './fetch-timeouts.js'
+import type { CacheState } from './state.js'
+import type { CacheEvents, CacheStats } from './types.js'
+
+// Payloads are only built when someone listens: these run on every hit and miss.
+
+export function emptyStats(): CacheStats {
+  return {
+    hits: 0,
+    l1Hits: 0,
+    misses: 0,
+    staleServed: 0,
+    fetches: 0,
+    fetchErrors: 0,
+    fetchTimeouts: 0,
+    invalidations: 0,
+    corruptEntries: 0,
+    writesRefused: 0,
+    redisErrors: 0,
+  }
+}
+
+/** Errors nobody can receive: emitted as `error`, passed to onError, printed when neither exists. */
+export function report(s: CacheState, operation: string, error: unknown): void {
+  const listened = s.emitter.has('error')
+  s.emitter.emit('error', { operation, error })
+  if (s.onError) s.onError(error, operation)
+  else if (!listened) console.error(`[@x/cache] ${operation} failed`, error)
+}
+
+export function redisError(s: CacheState, operation: string, key: string | undefined, error: unknown): void {
+  s.stats.redisErrors++
+  if (s.emitter.has('redisError')) {
+    s.emitter.emit('redisError', { operation, ...(key === undefined ? {} : { key }), error })
+  }
+}
+
+export function l1Hit(s: CacheState, key: string): void {
+  s.stats.l1Hits++
+  if (s.emitter.has('hit')) s.emitter.emit('hit', { key, layer: 'l1' })
+}
+
+export function hit(s: CacheState, key: string): void {
+  s.stats.hits++
+  if (s.emitter.has('hit')) s.emitter.emit('hit', { key, layer: 'redis' })
+}
+
+export function miss(s: CacheState, key: string): void {
+  s.stats.misses++
+  if (s.emitter.has('miss')) s.emitter.emit('miss', { key })
+}
+
+export function served(s: CacheState, key: string, reason: CacheEvents['stale']['reason']): void {
+  s.stats.staleServed++
+  if (s.emitter.has('stale')) s.emitter.emit('stale', { key, reason })
+}
+
+export function refused(s: CacheState, key: string): void {
+  s.stats.writesRefused++
+  if (s.emitter.has('writeRefused')) s.emitter.emit('writeRefused', { key })
+}
+
+export function invalidated(
+  s: CacheState,
+  what: { keys?: string[]; tags?: string[]; prefix?: string },
+): void {
+  s.stats.invalidations++
+  if (s.emitter.has('invalidation')) s.emitter.emit('invalidation', { ...what, source: 'local' })
+}
+
+export function corrupt(s: CacheState, key: string, error: unknown): void {
+  s.stats.corruptEntries++
+  if (s.emitter.has('corrupt')) s.emitter.emit('corrupt', { key, error })
+}
+
+export function fetchFailed(s: CacheState, key: string, error: unknown, staleServed: boolean): void {
+  if (isHardTimeout(error)) {
+    s.stats.fetchTimeouts++
+    s.emitter.emit('fetchTimeout', { key, kind: 'hard' })
+  } else {
+    s.stats.fetchErrors++
+    s.emitter.emit('fetchError', { key, error, staleServed })
+  }
+}

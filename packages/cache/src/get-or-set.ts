@@ -1,0 +1,172 @@
+import { EncodeError, InvalidArgumentError, toRedisError } from '@x/redis-core'
+import { fetchFailed, hit, l1Hit, miss, redisError, report, served } from './events.js'
+import { bypass, type FetchJob, fetchAndStore, type Stale } from './fetch-and-store.js'
+import { isHardTimeout, waitAtMost } from './fetch-timeouts.js'
+import { checkKey, checkTags } from './keys.js'
+import { acquireOrWait, releaseLease, tryLease } from './lease.js'
+import { checkGetOrSetOptions } from './options.js'
+import { classify, isTagged, parse, readTagged, wrongType } from './read.js'
+import { getRaw, isWrongType } from './redis-calls.js'
+import { joinOrStart } from './single-flight.js'
+import type { CacheState, Scope } from './state.js'
+import { tagNames, tagVersions } from './tags.js'
+import type { Fetcher, GetOrSetOptions } from './types.js'
+
+export function getOrSet<T>(
+  scope: Scope,
+  key: string,
+  fetcher: Fetcher<T>,
+  options: GetOrSetOptions | undefined,
+): Promise<T> {
+  const s = scope.state
+  const full = scope.valuePrefix + checkKey(key)
+  if (typeof fetcher !== 'function')
+    return Promise.reject(new InvalidArgumentError('fetcher must be a function'))
+  if (options !== undefined) {
+    try {
+      checkGetOrSetOptions(options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  if (s.l1 !== undefined) {
+    const local = s.l1.get(full, Date.now())
+    if (local !== undefined) {
+      l1Hit(s, key)
+      return Promise.resolve(local.value as T)
+    }
+  }
+  let tags: string[] | undefined
+  try {
+    tags = checkTags(options?.tags)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  return lookup(scope, full, key, fetcher, options, tags)
+}
+
+/** The hit path is one GET and no allocation beyond it; everything else happens after a miss. */
+async function lookup<T>(
+  scope: Scope,
+  full: string,
+  key: string,
+  fetcher: Fetcher<T>,
+  options: GetOrSetOptions | undefined,
+  tags: string[] | undefined,
+): Promise<T> {
+  const s = scope.state
+  const seq = s.invalidationSeq
+  const readEpoch = ++s.readEpoch
+  // Stamp the tags before the read, in parallel with it: the read stays one round trip, and a tag
+  // invalidation during the fetch makes the stored entry a miss.
+  let snapshot: Promise<string[]> | undefined
+  if (tags) {
+    snapshot = tagVersions(s, tags, (options?.ttl ?? s.ttl) + (options?.grace ?? s.grace))
+    snapshot.catch(() => {})
+  }
+  let raw: string | null
+  try {
+    raw = await getRaw(s, full)
+  } catch (error) {
+    if (isWrongType(error)) raw = wrongType(s, key, error)
+    else {
+      redisError(s, 'getOrSet', key, toRedisError(error))
+      return await joinOrStart(s, full, readEpoch, '', () => bypass(s, key, fetcher, options))
+    }
+  }
+  const entry = parse(s, key, raw)
+  const read = isTagged(entry)
+    ? await readTagged<T>(s, key, entry, tags, snapshot)
+    : classify<T>(s, key, entry, undefined)
+  if (read.state === 'fresh') {
+    hit(s, key)
+    if (s.l1 !== undefined && seq === s.invalidationSeq) {
+      s.l1.set(full, read.value, read.freshUntil - s.clockOffset, tagNames(read.tags), Date.now())
+    }
+    return read.value
+  }
+  const job: FetchJob<T> = {
+    full,
+    key,
+    fetcher,
+    options,
+    generation: read.generation,
+    tags,
+    snapshot,
+    seq,
+    leaseKey: s.lease ? scope.leasePrefix + key : undefined,
+  }
+  if (read.state === 'stale' && s.staleWhileRevalidate) {
+    served(s, key, 'revalidate')
+    refreshInBackground(s, job)
+    return read.value
+  }
+  if (read.state === 'miss') miss(s, key)
+  const stale = read.state === 'stale' ? { value: read.value } : undefined
+  return await joinOrStart(s, full, readEpoch, read.generation, () => fetchForeground(s, job, stale))
+}
+
+/** Fetches for a caller who waits: soft timeout and fail-safe serve the stale value when there is one. */
+async function fetchForeground<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T> | undefined): Promise<T> {
+  const { key, leaseKey } = job
+  let token: string | undefined
+  if (leaseKey !== undefined) {
+    const outcome = await acquireOrWait<T>(s, job.full, key, leaseKey)
+    if (outcome.found) return outcome.value
+    token = outcome.token
+  }
+  const work = fetchAndStore(s, job, stale)
+  if (token !== undefined) {
+    const release = () => releaseLease(s, leaseKey!, token)
+    work.then(release, release)
+  }
+  const soft = job.options?.timeout?.soft ?? s.soft
+  try {
+    if (stale !== undefined && soft !== undefined) {
+      const outcome = await waitAtMost(work, soft)
+      if (outcome === waitAtMost.PENDING) {
+        s.stats.fetchTimeouts++
+        s.emitter.emit('fetchTimeout', { key, kind: 'soft' })
+        served(s, key, 'soft-timeout')
+        // The fetch keeps running and fills the cache; its failure can only be reported.
+        work.catch((error: unknown) => {
+          fetchFailed(s, key, error, true)
+          report(s, 'refresh', error)
+        })
+        return stale.value
+      }
+      return outcome
+    }
+    return await work
+  } catch (error) {
+    // An unencodable result is a bug in the fetcher, not an outage: it must surface.
+    const serveStale = stale !== undefined && !EncodeError.isInstance(error)
+    fetchFailed(s, key, error, serveStale)
+    if (!serveStale) throw error
+    served(s, key, isHardTimeout(error) ? 'hard-timeout' : 'fetch-error')
+    return stale.value
+  }
+}
+
+/** Stale-while-revalidate: one refresh per key at a time, in this process and (with a lease) across them. */
+function refreshInBackground<T>(s: CacheState, job: FetchJob<T>): void {
+  const { full, key, leaseKey } = job
+  if (s.refreshing.has(full)) return
+  s.refreshing.add(full)
+  void (async () => {
+    let token: string | undefined
+    try {
+      if (leaseKey !== undefined) {
+        token = await tryLease(s, leaseKey, key)
+        // Another instance is refreshing this key; its result will land in Redis.
+        if (token === undefined) return
+      }
+      await fetchAndStore(s, job, undefined)
+    } catch (error) {
+      fetchFailed(s, key, error, true)
+    } finally {
+      s.refreshing.delete(full)
+      if (token !== undefined) releaseLease(s, leaseKey!, token)
+    }
+  })()
+}

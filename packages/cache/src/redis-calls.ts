@@ -1,0 +1,34 @@
+import type { Script, ScriptCall } from '@x/redis-core'
+import type { CacheState } from './state.js'
+
+/**
+ * The hit-path GET: one command, bounded by the client's timeout or ours. Errors are not mapped
+ * here (that would cost a promise per hit): callers pass them through `toRedisError`.
+ */
+export function getRaw(s: CacheState, full: string): Promise<string | null> {
+  if (s.clientTimesOut) return s.redis.get(full)
+  return s.deadlines.run(s.redis.get(full), 'GET')
+}
+
+/** `script.runMany` under the cache's timeout; a failure of the whole call becomes every call's error. */
+export async function runMany<R>(
+  s: CacheState,
+  script: Script<R>,
+  calls: ScriptCall[],
+  what: string,
+): Promise<Array<R | Error>> {
+  try {
+    return await s.deadlines.run(script.runMany(s.redis, calls), what)
+  } catch (error) {
+    return calls.map(() => error as Error)
+  }
+}
+
+/** Scripts return the server time, so freshness can be judged on the Redis clock. */
+export function learnClock(s: CacheState, serverNow: number): void {
+  if (typeof serverNow === 'number') s.clockOffset = serverNow - Date.now()
+}
+
+export function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('WRONGTYPE')
+}

@@ -1,0 +1,47 @@
+import type { Emitter } from '@x/redis-core'
+import type { DeadlineQueue } from './deadline-queue.js'
+import type { InvalidationBus } from './invalidation-bus.js'
+import type { LocalCache } from './lru.js'
+import type { Settings } from './options.js'
+import type { FinishedFlight, Flight } from './single-flight.js'
+import type { CacheEvents, CacheStats } from './types.js'
+
+/** State shared by a cache and its namespaces. */
+export interface CacheState extends Omit<Settings, 'prefix' | 'l1' | 'redisTimeout'> {
+  l1: LocalCache | undefined
+  bus: InvalidationBus | undefined
+  channel: string
+  /** Identifies this instance on the bus, so it ignores its own messages. */
+  origin: string
+  tagBase: string
+  emitter: Emitter<CacheEvents>
+  stats: CacheStats
+  /** Bounds every Redis call that the client's own commandTimeout does not. */
+  deadlines: DeadlineQueue
+  /** In-process single-flight: one lookup (read + fetch + write) per key at a time. */
+  inflight: Map<string, Flight>
+  /** Recently finished fetches and the read epoch at which they finished (see joinOrStart). */
+  completed: Map<string, FinishedFlight>
+  /** Counts getOrSet reads, to tell whether a read was sent before a fetch finished. */
+  readEpoch: number
+  /** Keys with a background refresh running, so stale reads start exactly one. */
+  refreshing: Set<string>
+  /** Redis clock minus local clock (ms), learned from script replies; freshness uses the Redis clock. */
+  clockOffset: number
+  /** Bumped by every invalidation seen here; a fetch that saw it change does not fill L1. */
+  invalidationSeq: number
+}
+
+/** A cache or one of its namespaces. */
+export interface Scope {
+  readonly state: CacheState
+  readonly prefix: string
+  /** `prefix:#v:`, followed by the user's key. */
+  readonly valuePrefix: string
+  /** `prefix:#l:`, followed by the user's key (distributed single-flight). */
+  readonly leasePrefix: string
+}
+
+export function createScope(state: CacheState, prefix: string): Scope {
+  return { state, prefix, valuePrefix: `${prefix}:#v:`, leasePrefix: `${prefix}:#l:` }
+}
