@@ -1,5 +1,6 @@
+import type { DeadlineQueue } from '@x/redis-core'
 import { assertName, type Keyspace, type RedisClient } from '@x/redis-core'
-import { type DeadlineQueue, runScript } from './call.js'
+import { runScript } from './call.js'
 import { QuorumError } from './errors.js'
 import type { Attempt, Primitive } from './lease-manager.js'
 import { fenceSync } from './scripts/fence-sync.lua.js'

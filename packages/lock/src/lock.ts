@@ -1,5 +1,6 @@
 import {
   assertPositive,
+  createDeadlineQueue,
   createEmitter,
   type Emitter,
   InvalidArgumentError,
@@ -7,7 +8,7 @@ import {
   type RedisClient,
 } from '@x/redis-core'
 import type { BackoffOptions, Jitter } from './backoff.js'
-import { DeadlineQueue } from './call.js'
+
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
 import { type LockState, quorumLock, singleLock } from './lock-primitive.js'
 import { createReadWriteLockOn, type ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js'
@@ -120,7 +121,7 @@ export function createLock(options: CreateLockOptions): Lock {
       integer: true,
     }),
   }
-  const deadlines = new DeadlineQueue(commandTimeoutMs)
+  const deadlines = createDeadlineQueue(commandTimeoutMs)
 
   const emitter = createEmitter<LockEvents>()
   for (const [event, handler] of Object.entries(options.events ?? {})) {

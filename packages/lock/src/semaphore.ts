@@ -1,3 +1,4 @@
+import type { DeadlineQueue } from '@x/redis-core'
 import {
   assertPositive,
   type Emitter,
@@ -5,7 +6,7 @@ import {
   type Keyspace,
   type RedisClient,
 } from '@x/redis-core'
-import { type DeadlineQueue, runScript } from './call.js'
+import { runScript } from './call.js'
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
 import type { ReleaseNotifier } from './release-notifier.js'
 import { semaphoreAcquire } from './scripts/semaphore-acquire.lua.js'
