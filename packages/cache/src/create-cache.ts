@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { createEmitter } from '@x/redis-core'
+import { createDeadlineQueue, createEmitter } from '@x/redis-core'
 import { RedisCache } from './cache.js'
-import { createDeadlineQueue } from './deadline-queue.js'
 import { emptyStats } from './events.js'
 import { connectBus } from './invalidation.js'
 import { LocalCache } from './lru.js'

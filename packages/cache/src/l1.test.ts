@@ -156,6 +156,35 @@ describe('bus reconnect', () => {
     await cache.close()
   })
 
+  it('the bus listens again after a reconnect even when the client has autoResubscribe off', async () => {
+    const deafByDefault = createRedis({ url: server.url, redisOptions: { autoResubscribe: false } })
+    const reader = createCache({ redis: deafByDefault, prefix: 'resubscribe', l1: {}, onError: () => {} })
+    const writer = createCache({ redis, prefix: 'resubscribe', l1: {}, onError: () => {} })
+    try {
+      await Promise.all([reader.ready(), writer.ready()])
+      let cleared = false
+      reader.on('invalidation', (event) => {
+        if (event.source === 'bus' && event.prefix === '') cleared = true
+      })
+      await server.restart()
+      await eventually(() => cleared, 15_000)
+      await eventually(() => deafByDefault.status === 'ready' && redis.status === 'ready', 15_000)
+      await writer.set('k', 'old')
+      await reader.get('k')
+      // Without the bus, the reader's L1 would keep 'old' for its whole ttl (60 s).
+      let round = 0
+      await eventually(async () => {
+        const value = `new${++round}`
+        await writer.set('k', value)
+        return (await reader.get('k')) === value
+      }, 15_000)
+    } finally {
+      await reader.close()
+      await writer.close()
+      deafByDefault.disconnect()
+    }
+  })
+
   it('a malformed bus message is reported and clears L1', async () => {
     const errors: unknown[] = []
     const cache = createCache({ redis, prefix: 'malformed', l1: {}, onError: (error) => errors.push(error) })

@@ -1,5 +1,4 @@
-import type { Emitter } from '@x/redis-core'
-import type { DeadlineQueue } from './deadline-queue.js'
+import type { DeadlineQueue, Emitter } from '@x/redis-core'
 import type { InvalidationBus } from './invalidation-bus.js'
 import type { LocalCache } from './lru.js'
 import type { Settings } from './options.js'
