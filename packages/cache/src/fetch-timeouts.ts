@@ -56,5 +56,3 @@ export function waitAtMost<T>(work: Promise<T>, ms: number): Promise<T | typeof 
   })
 }
 waitAtMost.PENDING = PENDING
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -45,7 +45,7 @@ export function getOrSet<T>(
   return lookup(scope, full, key, fetcher, options, tags)
 }
 
-/** The hit path is one GET and no allocation beyond it; everything else happens after a miss. */
+/** A hit is one GET and one await; what a fetch needs is only built after a miss. */
 async function lookup<T>(
   scope: Scope,
   full: string,
