@@ -76,6 +76,55 @@ describe.each(targets())('$name', (target) => {
     expect(await cache.get('k')).toBe('fetched by waiter')
   })
 
+  it("a waiter whose poll saw no value yet but the lease already gone takes the holder's value", async () => {
+    const prefix = fresh()
+    // Its own connection: the waiter's GET and EXISTS are intercepted to force the interleaving.
+    const redis = createRedis(target.connection)
+    const cache = createCache({
+      redis,
+      prefix,
+      distributedSingleFlight: { leaseTtl: 5000, pollInterval: 10 },
+    })
+    const holder = createCache({ redis: clients[0]!, prefix })
+    await target.client().set(`${prefix}:#l:k`, 'holder', 'PX', 5000)
+    // The first poll's GET (the waiter's second GET, after its lookup) is served before the holder
+    // fills, its EXISTS after the holder releases.
+    let pollGet!: () => void
+    const getServed = new Promise<void>((resolve) => {
+      pollGet = resolve
+    })
+    let openGate!: () => void
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve
+    })
+    const get = redis.get.bind(redis)
+    const exists = redis.exists.bind(redis)
+    let gets = 0
+    redis.get = ((full: string) =>
+      get(full).then((raw) => {
+        if (++gets === 2) pollGet()
+        return raw
+      })) as typeof redis.get
+    redis.exists = ((...args: Parameters<typeof exists>) =>
+      gate.then(() => exists(...args))) as typeof redis.exists
+    try {
+      let calls = 0
+      const waiting = cache.getOrSet('k', async () => {
+        calls++
+        return 'fetched by waiter'
+      })
+      await getServed
+      await holder.set('k', 'from holder')
+      await target.client().del(`${prefix}:#l:k`)
+      openGate()
+      expect(await waiting).toBe('from holder')
+      expect(calls).toBe(0)
+    } finally {
+      await cache.close()
+      redis.disconnect()
+    }
+  })
+
   it('the lease is released after the fetch, so the next miss does not wait', async () => {
     const prefix = fresh()
     const cache = createCache({ redis: clients[0]!, prefix, distributedSingleFlight: true })

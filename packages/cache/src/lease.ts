@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { toRedisError } from '@x/redis-core'
 import { redisError } from './events.js'
-import { classify, isTagged, parse, readTagged } from './read.js'
+import { classify, isTagged, parse, type Read, readTagged } from './read.js'
 import { getRaw } from './redis-calls.js'
 import { releaseLeaseScript } from './scripts/lease.lua.js'
 import type { CacheState } from './state.js'
@@ -36,6 +36,13 @@ export function releaseLease(s: CacheState, leaseKey: string, token: string): vo
     })
 }
 
+function readRaw<T>(s: CacheState, key: string, raw: string | null): Read<T> | Promise<Read<T>> {
+  const entry = parse(s, key, raw)
+  return isTagged(entry)
+    ? readTagged<T>(s, key, entry, undefined, undefined)
+    : classify<T>(s, key, entry, undefined)
+}
+
 /**
  * Takes the lease (and the caller fetches), or polls for the holder's result. A waiter whose holder
  * disappears (lease gone, no value) tries to take the lease itself; after twice the lease time it
@@ -67,14 +74,14 @@ export async function acquireOrWait<T>(
           getRaw(s, full),
           s.deadlines.run(s.redis.exists(leaseKey), 'EXISTS'),
         ])
+        // Run in parallel (on Cluster, on two nodes), the GET may have been served before the holder's
+        // fill and the EXISTS after its release; a GET sent now comes after both.
+        if (held === 0) raw = await getRaw(s, full)
       } catch (error) {
         redisError(s, 'lease wait', key, toRedisError(error))
         return { found: false, token: undefined }
       }
-      const entry = parse(s, key, raw)
-      const read = isTagged(entry)
-        ? await readTagged<T>(s, key, entry, undefined, undefined)
-        : classify<T>(s, key, entry, undefined)
+      const read = await readRaw<T>(s, key, raw)
       if (read.state === 'fresh') return { found: true, value: read.value }
       if (held === 0) break
     }
