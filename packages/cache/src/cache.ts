@@ -19,7 +19,7 @@ import type {
 } from './types.js'
 import { deleteKey, setMany, update } from './write.js'
 
-/** The public face of a cache or namespace; the work is done by the functions it calls. */
+/** Namespaces share one CacheState and differ only in their Scope (key prefixes). */
 export class RedisCache implements Cache {
   readonly prefix: string
   readonly #scope: Scope

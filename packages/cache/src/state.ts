@@ -34,7 +34,6 @@ export interface CacheState extends Omit<Settings, 'prefix' | 'l1' | 'redisTimeo
 /** A cache or one of its namespaces. */
 export interface Scope {
   readonly state: CacheState
-  readonly prefix: string
   /** `prefix:#v:`, followed by the user's key. */
   readonly valuePrefix: string
   /** `prefix:#l:`, followed by the user's key (distributed single-flight). */
@@ -42,5 +41,5 @@ export interface Scope {
 }
 
 export function createScope(state: CacheState, prefix: string): Scope {
-  return { state, prefix, valuePrefix: `${prefix}:#v:`, leasePrefix: `${prefix}:#l:` }
+  return { state, valuePrefix: `${prefix}:#v:`, leasePrefix: `${prefix}:#l:` }
 }
