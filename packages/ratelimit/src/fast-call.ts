@@ -1,4 +1,5 @@
 import { type RedisClient, type Script, TimeoutError, toRedisError } from '@x/redis-core'
+import type { DeadlineQueue, TimedCall } from './deadline-queue.js'
 
 /**
  * One EVALSHA with a timeout, in one promise: the hot path of every check. It does what
@@ -44,5 +45,58 @@ export function evalWithTimeout<T>(
         }, fail)
       },
     )
+  })
+}
+
+/**
+ * The check hot path in one promise: EVALSHA (NOSCRIPT → EVAL), the timeout from a shared
+ * `DeadlineQueue` instead of a timer per call, and the caller's reply/error handlers applied inside,
+ * so no further `.then` layer is needed. `onError` gets typed errors (`TimeoutError`,
+ * `RedisUnavailableError`, …); what either handler returns or throws settles the promise.
+ */
+export function evalThen<T, R>(
+  redis: RedisClient,
+  script: Script<T>,
+  keyCount: number,
+  args: Array<string | number>,
+  queue: DeadlineQueue,
+  what: string,
+  onReply: (reply: T) => R | PromiseLike<R>,
+  onError: (error: unknown) => R | PromiseLike<R>,
+): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const settle = (handler: (value: never) => R | PromiseLike<R>, value: unknown) => {
+      try {
+        resolve(handler(value as never))
+      } catch (error) {
+        reject(error)
+      }
+    }
+    const call: TimedCall = {
+      deadline: performance.now() + queue.timeoutMs,
+      expire: () => settle(onError, new TimeoutError(`${what} did not finish within ${queue.timeoutMs} ms`)),
+      previous: undefined,
+      next: undefined,
+      queued: false,
+    }
+    const ok = (reply: T) => {
+      if (queue.settle(call)) settle(onReply, reply)
+    }
+    const fail = (error: unknown) => {
+      if (queue.settle(call)) settle(onError, toRedisError(error))
+    }
+    queue.add(call)
+    let sent: Promise<T>
+    try {
+      sent = redis.evalsha(script.sha, keyCount, ...args) as Promise<T>
+    } catch (error) {
+      // A client may throw synchronously (e.g. a closed Cluster); answer the same way as a rejection.
+      fail(error)
+      return
+    }
+    sent.then(ok, (error: unknown) => {
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) return fail(error)
+      script.run(redis, args.slice(0, keyCount) as string[], args.slice(keyCount)).then(ok, fail)
+    })
   })
 }

@@ -4,14 +4,17 @@ import {
   keyspace,
   type RedisClient,
   redisCall,
+  type Script,
   TimeoutError,
 } from '@x/redis-core'
 import { blockScript } from './block.lua.js'
 import { BlockedCache, type BlockedCacheOptions } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
 import { monotonicMicros, ServerDeadline } from './clock.js'
-import { evalWithTimeout } from './fast-call.js'
+import { DeadlineQueue } from './deadline-queue.js'
+import { evalThen, evalWithTimeout } from './fast-call.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
+import { gcraLimitScript } from './limit.lua.js'
 import type { FallbackLimiter } from './memory-limiter.js'
 import {
   ALGORITHM_CODE,
@@ -142,14 +145,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
           ),
         )
 
-  const script = checkScript(
-    policies.map((policy) => ({
-      code: ALGORITHM_CODE[policy.algorithm],
-      limit: policy.limit,
-      windowUs: policy.windowMs * 1000,
-      capacity: policy.capacity,
-    })),
-  )
+  const compiled = policies.map((policy) => ({
+    code: ALGORITHM_CODE[policy.algorithm],
+    limit: policy.limit,
+    windowUs: policy.windowMs * 1000,
+    capacity: policy.capacity,
+  }))
+  const script = checkScript(compiled)
+  // limit() runs straight-line Lua generated for this configuration when there is one; it takes
+  // cost and deadline only (no mode) and answers like the generic script in limit mode.
+  const limitScript = gcraLimitScript(compiled)
+  const queue = new DeadlineQueue(timeoutMs)
   const keyCount = policies.length + 1
   const suffixes = policies.map(policySuffix)
 
@@ -164,23 +170,33 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
   }
 
+  /** The budget left for a check that met a wrong deadline (status 3): one more try without one. */
+  const again = (
+    checkWith: Script<CheckReply>,
+    args: Array<string | number>,
+    started: number,
+    reply: CheckReply,
+  ): Promise<CheckReply> => {
+    // We are still waiting, so the deadline was wrong (the server clock stepped forward): re-measure
+    // and try once more without a deadline, within what is left of the budget.
+    clock.forget()
+    clock.observe(reply[1]!)
+    const left = timeoutMs - (monotonicMicros() - started) / 1000
+    if (left <= 0) {
+      return Promise.reject(new TimeoutError(`rate limit check did not finish within ${timeoutMs} ms`))
+    }
+    args[args.length - 1] = 0
+    return evalWithTimeout(redis, checkWith, keyCount, args, left, 'rate limit check')
+  }
+
   const call = (key: string, mode: number, cost: number): Promise<CheckReply> => {
     const started = monotonicMicros()
     const args: Array<string | number> = keysOf(prefix, key, suffixes)
     args.push(mode, cost, clock.deadline(started, timeoutMs))
     return evalWithTimeout(redis, script, keyCount, args, timeoutMs, 'rate limit check').then((reply) => {
-      if (reply[0] !== 3) {
-        clock.observe(reply[1]!)
-        return reply
-      }
-      // We are still waiting, so the deadline was wrong (the server clock stepped forward): re-measure
-      // and try once more without a deadline, within what is left of the budget.
-      clock.forget()
+      if (reply[0] === 3) return again(script, args, started, reply)
       clock.observe(reply[1]!)
-      const left = timeoutMs - (monotonicMicros() - started) / 1000
-      if (left <= 0) throw new TimeoutError(`rate limit check did not finish within ${timeoutMs} ms`)
-      args[args.length - 1] = 0
-      return evalWithTimeout(redis, script, keyCount, args, left, 'rate limit check')
+      return reply
     })
   }
 
@@ -258,14 +274,31 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const cached = cache.get(key, cost)
       if (cached) return Promise.resolve(cached)
     }
-    return call(key, MODE_LIMIT, cost).then(
+    const started = monotonicMicros()
+    const args: Array<string | number> = keysOf(prefix, key, suffixes)
+    if (limitScript === undefined) args.push(MODE_LIMIT)
+    args.push(cost, clock.deadline(started, timeoutMs))
+    const checkWith = limitScript ?? script
+    const answer = (reply: CheckReply): RateLimitResult => {
+      const result = decode(reply)
+      // A block rejects every cost; a limit rejects this cost and larger ones.
+      if (cache && !result.allowed) cache.remember(key, result.reason === 'blocked' ? 1 : cost, result)
+      return result
+    }
+    const fail = (error: unknown) => failed(error, key, cost)
+    return evalThen(
+      redis,
+      checkWith,
+      keyCount,
+      args,
+      queue,
+      'rate limit check',
       (reply) => {
-        const result = decode(reply)
-        // A block rejects every cost; a limit rejects this cost and larger ones.
-        if (cache && !result.allowed) cache.remember(key, result.reason === 'blocked' ? 1 : cost, result)
-        return result
+        if (reply[0] === 3) return again(checkWith, args, started, reply).then(answer, fail)
+        clock.observe(reply[1]!)
+        return answer(reply)
       },
-      (error: unknown) => failed(error, key, cost),
+      fail,
     )
   }
 
