@@ -10,6 +10,13 @@ import { startWatchdog } from './watchdog.js'
 export type Attempt = { ok: true; fence: number } | { ok: false; retryInMs: number }
 
 /**
+ * `false`: the lock was no longer ours. `'notified'`: released, and Redis published the release to
+ * the waiters. `'silent'`: released without a publish (no waiter had announced itself), so waiters
+ * of this process that never reached Redis (queued behind a local one) are woken here.
+ */
+export type ReleaseResult = false | 'notified' | 'silent'
+
+/**
  * What differs between a mutex, a semaphore and Redlock: the keys and the scripts. `K` is the
  * resource's validated keys, computed once per acquisition.
  */
@@ -18,9 +25,10 @@ export interface Primitive<K> {
   keys(resource: string): K
   /** The key releases are published with. */
   notifyKey(keys: K): string
-  attempt(keys: K, token: string, ttl: number): Promise<Attempt>
+  /** `waiting`: the caller stands in line and will wait, so a busy lock may record that it waits. */
+  attempt(keys: K, token: string, ttl: number, waiting: boolean): Promise<Attempt>
   extend(keys: K, token: string, ttl: number): Promise<boolean>
-  release(keys: K, token: string): Promise<boolean>
+  release(keys: K, token: string): Promise<ReleaseResult>
   /**
    * Releases `from` and grants the lock to `to` in one call (new fence), or returns 0 when `from`
    * no longer held it. Optional: without it (Redlock), a release always goes through Redis.
@@ -74,8 +82,22 @@ export function createLeaseManager<K>(
     if (localHolders.get(key)?.token === token) localHolders.delete(key)
   }
 
-  const cleanup = (keys: K, token: string, resource: string) =>
-    primitive.release(keys, token).catch((error: unknown) => {
+  /**
+   * The plain release through Redis. When Redis published nothing, a local waiter is woken here
+   * (`wakeLocal`), unless the releasing caller is itself still in line (a born-invalid lease): it
+   * retries on its own, and waking it would only wake itself.
+   */
+  const releaseInRedis = async (keys: K, token: string, wakeLocal: boolean): Promise<boolean> => {
+    const result = await primitive.release(keys, token)
+    if (result === 'silent' && wakeLocal) {
+      const key = primitive.notifyKey(keys)
+      if (notifier.waiting(key) > 0) notifier.wake(key)
+    }
+    return result !== false
+  }
+
+  const cleanup = (keys: K, token: string, resource: string, wakeLocal: boolean) =>
+    releaseInRedis(keys, token, wakeLocal).catch((error: unknown) => {
       emitter.emit('error', { operation: 'cleanup', resource, error })
       return false
     })
@@ -101,12 +123,12 @@ export function createLeaseManager<K>(
         }
         handoffs.set(key, count + 1)
         // The waiter gave up while the transfer was in flight: give the lock back to everyone.
-        if (!claim.deliver(grant)) await cleanup(keys, claim.token, key)
+        if (!claim.deliver(grant)) await cleanup(keys, claim.token, key, true)
         return true
       }
       handoffs.delete(key)
     }
-    return primitive.release(keys, token)
+    return releaseInRedis(keys, token, true)
   }
 
   const operations: LeaseOperations<K> = {
@@ -131,7 +153,7 @@ export function createLeaseManager<K>(
   ): Promise<Lease | undefined> => {
     const validity = ttl - (performance.now() - started) - drift(ttl)
     if (validity <= 0) {
-      await cleanup(keys, token, resource)
+      await cleanup(keys, token, resource, false)
       return undefined
     }
     const granted = new LeaseImpl(resource, token, fence, ttl, wallStart + ttl - drift(ttl), keys, operations)
@@ -148,10 +170,11 @@ export function createLeaseManager<K>(
     keys: K,
     token: string,
     ttl: number,
+    waiting: boolean,
   ): Promise<{ lease: Lease | undefined; retryInMs: number }> => {
     const started = performance.now()
     const wallStart = Date.now()
-    const result = await primitive.attempt(keys, token, ttl)
+    const result = await primitive.attempt(keys, token, ttl, waiting)
     if (!result.ok) return { lease: undefined, retryInMs: result.retryInMs }
     return { lease: await lease(resource, keys, token, ttl, result.fence, started, wallStart), retryInMs: 0 }
   }
@@ -194,7 +217,7 @@ export function createLeaseManager<K>(
       let hint = Number.POSITIVE_INFINITY
       let retryNow = false
       if (!queued) {
-        const first = await attemptOnce(resource, keys, token, ttl)
+        const first = await attemptOnce(resource, keys, token, ttl, ticket !== undefined && waitMs > 0)
         if (first.lease) {
           if (ticket) ticket.notified = false
           return acquired(first.lease, 0)
@@ -247,7 +270,7 @@ export function createLeaseManager<K>(
         retryNow = false
         signal?.throwIfAborted()
         ticket!.notified = false
-        const result = await attemptOnce(resource, keys, token, ttl)
+        const result = await attemptOnce(resource, keys, token, ttl, true)
         if (result.lease) {
           // The notification (if any) was for the release we just won; do not pass it on.
           ticket!.notified = false
@@ -264,7 +287,7 @@ export function createLeaseManager<K>(
   const tryAcquire = async (resource: string, options: Pick<AcquireOptions, 'ttl'> = {}) => {
     const { ttl } = checkAcquireOptions({ ttl: options.ttl, waitMs: 0 })
     const keys = primitive.keys(resource)
-    const result = await attemptOnce(resource, keys, randomUUID(), ttl)
+    const result = await attemptOnce(resource, keys, randomUUID(), ttl, false)
     return result.lease ? acquired(result.lease, 0) : null
   }
 

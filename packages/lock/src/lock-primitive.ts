@@ -2,9 +2,10 @@ import type { DeadlineQueue } from '@x/redis-core'
 import { assertName, type Keyspace, type RedisClient } from '@x/redis-core'
 import { runScript } from './call.js'
 import { QuorumError } from './errors.js'
-import type { Attempt, Primitive } from './lease-manager.js'
+import type { Attempt, Primitive, ReleaseResult } from './lease-manager.js'
 import { fenceSync } from './scripts/fence-sync.lua.js'
 import { lockAcquire } from './scripts/lock-acquire.lua.js'
+import { lockAcquireWaiting } from './scripts/lock-acquire-waiting.lua.js'
 import { lockExtend } from './scripts/lock-extend.lua.js'
 import { lockInspect } from './scripts/lock-inspect.lua.js'
 import { lockRelease } from './scripts/lock-release.lua.js'
@@ -22,6 +23,10 @@ export interface LockState {
 export interface LockKeys {
   /** [lock key, fencing counter key]: same hash tag, so one script may touch both. */
   both: [string, string]
+  /** [lock key, fencing counter key, waiters flag]: the acquire of a caller that will wait. */
+  waiting: [string, string, string]
+  /** [lock key, waiters flag]: the release. */
+  release: [string, string]
   lock: [string]
 }
 
@@ -33,7 +38,30 @@ export function lockKeys(keyspace: Keyspace, resource: string): LockKeys {
   // keyspace() would accept a number as a key part; a resource name must be a string.
   assertName('resource', resource, 1024)
   const lock = keyspace.tagged(resource, 'lock')
-  return { both: [lock, keyspace.tagged(resource, 'fence')], lock: [lock] }
+  const fence = keyspace.tagged(resource, 'fence')
+  const waiters = keyspace.tagged(resource, 'waiters')
+  return { both: [lock, fence], waiting: [lock, fence, waiters], release: [lock, waiters], lock: [lock] }
+}
+
+/** One script call: the plain acquire, or the one that also announces a wait when busy. */
+function acquireOn(
+  deadlines: DeadlineQueue,
+  server: RedisClient,
+  keys: LockKeys,
+  token: string,
+  ttl: number,
+  waiting: boolean,
+) {
+  return waiting
+    ? runScript(deadlines, lockAcquireWaiting, server, keys.waiting, [token, ttl])
+    : runScript(deadlines, lockAcquire, server, keys.both, [token, ttl])
+}
+
+/** The scripts' busy reply is −1 − pttl: back to the pttl (−1 when the holder has no expiry). */
+const pttlOf = (reply: number) => -1 - reply
+
+function releaseResult(reply: number): ReleaseResult {
+  return reply === 0 ? false : reply === 2 ? 'notified' : 'silent'
 }
 
 /** The mutex over one Redis (or one Cluster): each operation is exactly one script call. */
@@ -47,15 +75,15 @@ export function singleLock(
     exclusive: true,
     keys: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
-    async attempt(keys, token, ttl): Promise<Attempt> {
-      const [taken, value] = await runScript(deadlines, lockAcquire, server, keys.both, [token, ttl])
-      return taken === 1 ? { ok: true, fence: value } : { ok: false, retryInMs: value }
+    async attempt(keys, token, ttl, waiting): Promise<Attempt> {
+      const reply = await acquireOn(deadlines, server, keys, token, ttl, waiting)
+      return reply > 0 ? { ok: true, fence: reply } : { ok: false, retryInMs: pttlOf(reply) }
     },
     async extend(keys, token, ttl) {
       return (await runScript(deadlines, lockExtend, server, keys.lock, [token, ttl])) === 1
     },
     async release(keys, token) {
-      return (await runScript(deadlines, lockRelease, server, keys.lock, [token, channel])) === 1
+      return releaseResult(await runScript(deadlines, lockRelease, server, keys.release, [token, channel]))
     },
     transfer(keys, from, to, ttl) {
       return runScript(deadlines, lockTransfer, server, keys.both, [from, to, ttl])
@@ -108,7 +136,7 @@ export function quorumLock(
   const quorum = Math.floor(servers.length / 2) + 1
 
   const releaseOn = (targets: readonly RedisClient[], keys: LockKeys, token: string) =>
-    onAll(targets, (server) => runScript(deadlines, lockRelease, server, keys.lock, [token, channel]))
+    onAll(targets, (server) => runScript(deadlines, lockRelease, server, keys.release, [token, channel]))
 
   const releaseEverywhere = async (keys: LockKeys, token: string) => {
     // Also on servers that did not answer: the SET may have landed after our timeout.
@@ -120,20 +148,21 @@ export function quorumLock(
     exclusive: true,
     keys: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
-    async attempt(keys, token, ttl): Promise<Attempt> {
+    async attempt(keys, token, ttl, waiting): Promise<Attempt> {
       const results = await onAll(servers, (server) =>
-        runScript(deadlines, lockAcquire, server, keys.both, [token, ttl]),
+        acquireOn(deadlines, server, keys, token, ttl, waiting),
       )
       const taken: Array<{ server: RedisClient; fence: number }> = []
       let busy = 0
       let retryInMs = Number.POSITIVE_INFINITY
       results.forEach((result, index) => {
         if (!result.ok) return
-        const [won, value] = result.value
-        if (won === 1) taken.push({ server: servers[index]!, fence: value })
+        const reply = result.value
+        if (reply > 0) taken.push({ server: servers[index]!, fence: reply })
         else {
           busy += 1
-          if (value > 0) retryInMs = Math.min(retryInMs, value)
+          const pttl = pttlOf(reply)
+          if (pttl > 0) retryInMs = Math.min(retryInMs, pttl)
         }
       })
       if (taken.length >= quorum) {
@@ -163,11 +192,11 @@ export function quorumLock(
     },
     async release(keys, token) {
       const results = await releaseOn(servers, keys, token)
-      const released = results.filter((result) => result.ok && result.value === 1).length
-      const notOurs = results.filter((result) => result.ok && result.value !== 1).length
+      const released = results.filter((result) => result.ok && result.value !== 0).length
+      const notOurs = results.filter((result) => result.ok && result.value === 0).length
       if (released > 0) {
         for (const result of results) if (!result.ok) report(keys.lock[0], result.error)
-        return true
+        return results.some((result) => result.ok && result.value === 2) ? 'notified' : 'silent'
       }
       if (notOurs >= quorum) return false
       throw quorumError('release', released + notOurs, quorum, results)

@@ -436,6 +436,58 @@ describe.each(targets())('lock on $name', (target) => {
     await plain.close()
   })
 
+  it('publishes a release only when a waiter announced itself', async () => {
+    const name = resource()
+    const channel = `${target.prefix}:released`
+    const listener = target.client()
+    const messages: string[] = []
+    listener.on('message', (from: string, message: string) => {
+      if (from === channel && message === lockKey(name)) messages.push(message)
+    })
+    await listener.subscribe(channel)
+    const alone = await lock.acquire(name)
+    await alone.release()
+    const holder = await lock.acquire(name)
+    const waiter = createLock({ redis: other, prefix: target.prefix })
+    const waiting = waiter.acquire(name, { waitMs: 20_000 })
+    await eventually(async () => (await inspector.exists(`${target.prefix}:{${name}}:waiters`)) === 1, 10_000)
+    await holder.release()
+    await (await waiting).release()
+    await eventually(() => messages.length >= 1, 10_000)
+    await sleep(100)
+    // Only the contended release published; the uncontended ones (before and after) did not.
+    expect(messages).toEqual([lockKey(name)])
+    expect(await inspector.exists(`${target.prefix}:{${name}}:waiters`)).toBe(0)
+    await waiter.close()
+    listener.disconnect()
+  })
+
+  it('a release that publishes nothing still wakes a local waiter that never reached Redis', async () => {
+    // Polls every 20 s and no hand-off: only a wake-up by the release serves the second waiter in time.
+    const plain = createLock({
+      redis: other,
+      prefix: target.prefix,
+      handoffLimit: 0,
+      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+    })
+    const name = resource()
+    const holder = await plain.acquire(name)
+    const first = plain.acquire(name)
+    await eventually(async () => (await inspector.exists(`${target.prefix}:{${name}}:waiters`)) === 1, 10_000)
+    // Queued behind the first local waiter: it sleeps without an attempt, so it announces nothing.
+    const second = plain.acquire(name)
+    await sleep(50)
+    await holder.release()
+    const firstLease = await first
+    // The first waiter took the lock through the published release; nobody else announced a wait.
+    expect(await inspector.exists(`${target.prefix}:{${name}}:waiters`)).toBe(0)
+    await firstLease.release()
+    const secondLease = await second
+    expect(secondLease.fence).toBe(firstLease.fence + 1)
+    await secondLease.release()
+    await plain.close()
+  }, 15_000)
+
   it('a hand-off to a waiter that gave up meanwhile leaves the lock free for others', async () => {
     const name = resource()
     for (let round = 0; round < 5; round++) {

@@ -86,7 +86,8 @@ export function createReadWriteLockOn(
       return (await runScript(deadlines, semaphoreExtend, server, [readers], [token, leaseTtl])) === 1
     },
     async release(_keys, token) {
-      return (await runScript(deadlines, rwReleaseRead, server, [readers], [token, channel, writer])) === 1
+      const released = await runScript(deadlines, rwReleaseRead, server, [readers], [token, channel, writer])
+      return released === 1 ? 'notified' : false
     },
   }
 
@@ -102,7 +103,8 @@ export function createReadWriteLockOn(
       return (await runScript(deadlines, lockExtend, server, [writer], [token, leaseTtl])) === 1
     },
     async release(_keys, token) {
-      return (await runScript(deadlines, rwReleaseWrite, server, [writer], [token, channel])) === 1
+      const released = await runScript(deadlines, rwReleaseWrite, server, [writer], [token, channel])
+      return released === 1 ? 'notified' : false
     },
   }
 

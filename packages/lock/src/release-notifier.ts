@@ -47,6 +47,8 @@ export interface ReleaseNotifier {
   join(key: string): Ticket
   /** Reserves the head of the line for `key` if it sleeps and accepts a hand-off. */
   claim(key: string): Claim | undefined
+  /** Wakes the first waiter for `key` as a release message would (for releases Redis did not publish). */
+  wake(key: string): void
   /** Number of waiters in line. */
   waiting(key?: string): number
   /** Closes the subscriber connections. */
@@ -227,6 +229,7 @@ export function createReleaseNotifier(
         },
       }
     },
+    wake: notify,
     waiting(key) {
       if (key !== undefined) return lines.get(key)?.length ?? 0
       let total = 0

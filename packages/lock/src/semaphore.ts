@@ -99,7 +99,8 @@ export function createSemaphoreOn(
         return (await runScript(deadlines, semaphoreExtend, server, one, [token, leaseTtl])) === 1
       },
       async release(_keys, token) {
-        return (await runScript(deadlines, semaphoreRelease, server, one, [token, channel])) === 1
+        const released = await runScript(deadlines, semaphoreRelease, server, one, [token, channel])
+        return released === 1 ? 'notified' : false
       },
       transfer(_keys, from, to, leaseTtl) {
         return runScript(deadlines, semaphoreTransfer, server, both, [from, to, leaseTtl])

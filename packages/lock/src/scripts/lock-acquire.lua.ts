@@ -2,22 +2,23 @@ import { defineScript } from '@x/redis-core'
 
 /**
  * Takes the lock and mints its fencing token in one atomic call, so no holder can ever exist
- * without a token, and tokens follow the order in which the lock was granted.
+ * without a token, and tokens follow the order in which the lock was granted. The reply is one
+ * integer (no table to build on the uncontended path).
  *
  * KEYS[1] lock key (string: the owner's random token)
  * KEYS[2] fencing counter of the resource (same hash tag; never expires)
  * ARGV[1] owner token
  * ARGV[2] ttl in ms
  *
- * Returns {1, fence} when taken, {0, pttl of the current holder} when busy.
+ * Returns the fence (≥ 1) when taken; when busy, −1 − the holder's pttl (≤ 0; 0 means no expiry).
  */
-export const lockAcquire = defineScript<[number, number]>({
+export const lockAcquire = defineScript<number>({
   name: 'lock-acquire',
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: token, ttl ms
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {1, redis.call('INCR', KEYS[2])}
+  return redis.call('INCR', KEYS[2])
 end
-return {0, redis.call('PTTL', KEYS[1])}
+return -1 - redis.call('PTTL', KEYS[1])
 `,
 })

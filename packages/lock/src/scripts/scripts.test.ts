@@ -1,8 +1,9 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
+import { eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fenceSync } from './fence-sync.lua.js'
 import { lockAcquire } from './lock-acquire.lua.js'
+import { lockAcquireWaiting } from './lock-acquire-waiting.lua.js'
 import { lockExtend } from './lock-extend.lua.js'
 import { lockInspect } from './lock-inspect.lua.js'
 import { lockRelease } from './lock-release.lua.js'
@@ -16,12 +17,14 @@ import { semaphoreTransfer } from './semaphore-transfer.lua.js'
 describe.each(targets())('lua scripts on $name', (target) => {
   let redis: RedisClient
   let subscriber: ReturnType<typeof target.client>
+  let inspector: ReturnType<typeof target.client>
   let id = 0
   const keysFor = () => {
     const tag = `s${++id}`
     return {
       lock: `${target.prefix}:{${tag}}:lock`,
       fence: `${target.prefix}:{${tag}}:fence`,
+      waiters: `${target.prefix}:{${tag}}:waiters`,
       holders: `${target.prefix}:{${tag}}:semaphore`,
     }
   }
@@ -29,6 +32,7 @@ describe.each(targets())('lua scripts on $name', (target) => {
   beforeAll(() => {
     redis = createRedis(target.connection)
     subscriber = target.client()
+    inspector = target.client()
   })
   afterAll(() => {
     redis.disconnect()
@@ -36,11 +40,12 @@ describe.each(targets())('lua scripts on $name', (target) => {
 
   it('lock-acquire sets the token with a ttl and increments the fence, or returns the pttl', async () => {
     const keys = keysFor()
-    expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 5000])).toEqual([1, 1])
-    const [taken, pttl] = await lockAcquire.run(redis, [keys.lock, keys.fence], ['b', 5000])
-    expect(taken).toBe(0)
-    expect(pttl).toBeGreaterThan(0)
-    expect(pttl).toBeLessThanOrEqual(5000)
+    expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 5000])).toBe(1)
+    const busy = await lockAcquire.run(redis, [keys.lock, keys.fence], ['b', 5000])
+    // Busy: −1 − pttl.
+    expect(-1 - busy).toBeGreaterThan(0)
+    expect(-1 - busy).toBeLessThanOrEqual(5000)
+    expect(await inspector.exists(keys.waiters)).toBe(0)
     expect(await lockInspect.run(redis, [keys.lock, keys.fence])).toEqual([expect.any(Number), 1])
   })
 
@@ -56,7 +61,7 @@ describe.each(targets())('lua scripts on $name', (target) => {
     expect(await lockInspect.run(redis, [missing.lock, missing.fence])).toEqual([-2, 0])
   })
 
-  it('lock-release deletes only our lock and publishes the key on the channel', async () => {
+  it('lock-release deletes only our lock and publishes the key only when a waiter announced itself', async () => {
     const keys = keysFor()
     const channel = `${target.prefix}:released`
     const messages: string[] = []
@@ -65,11 +70,34 @@ describe.each(targets())('lua scripts on $name', (target) => {
     })
     await subscriber.subscribe(channel)
     await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 5000])
-    expect(await lockRelease.run(redis, [keys.lock], ['b', channel])).toBe(0)
-    expect(await lockRelease.run(redis, [keys.lock], ['a', channel])).toBe(1)
-    expect(await lockRelease.run(redis, [keys.lock], ['a', channel])).toBe(0)
+    expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['b', channel])).toBe(0)
+    // Nobody waits: released, nothing published.
+    expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['a', channel])).toBe(1)
+    expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['a', channel])).toBe(0)
+    await lockAcquire.run(redis, [keys.lock, keys.fence], ['c', 5000])
+    expect(
+      await lockAcquireWaiting.run(redis, [keys.lock, keys.fence, keys.waiters], ['d', 5000]),
+    ).toBeLessThan(0)
+    expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['c', channel])).toBe(2)
+    expect(await inspector.exists(keys.lock, keys.waiters)).toBe(0)
     for (let i = 0; i < 100 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 50))
     expect(messages).toEqual([keys.lock])
+  })
+
+  it('lock-acquire-waiting takes a free lock, or announces the wait for as long as the holder lives', async () => {
+    const keys = keysFor()
+    expect(await lockAcquireWaiting.run(redis, [keys.lock, keys.fence, keys.waiters], ['a', 300])).toBe(1)
+    expect(await inspector.exists(keys.waiters)).toBe(0)
+    const busy = await lockAcquireWaiting.run(redis, [keys.lock, keys.fence, keys.waiters], ['b', 60_000])
+    expect(-1 - busy).toBeGreaterThan(0)
+    expect(-1 - busy).toBeLessThanOrEqual(300)
+    // The flag dies with the holder's lease: a waiter that crashed cannot keep it.
+    const flagTtl = await inspector.pttl(keys.waiters)
+    expect(flagTtl).toBeGreaterThan(0)
+    expect(flagTtl).toBeLessThanOrEqual(300)
+    await eventually(async () => (await inspector.exists(keys.lock, keys.waiters)) === 0)
+    expect(await lockAcquireWaiting.run(redis, [keys.lock, keys.fence, keys.waiters], ['b', 60_000])).toBe(2)
   })
 
   it('fence-sync raises a counter and never lowers it', async () => {
@@ -77,7 +105,7 @@ describe.each(targets())('lua scripts on $name', (target) => {
     await fenceSync.run(redis, [keys.fence], [7])
     await fenceSync.run(redis, [keys.fence], [3])
     expect(await lockInspect.run(redis, [keys.lock, keys.fence])).toEqual([-2, 7])
-    expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 1000])).toEqual([1, 8])
+    expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 1000])).toBe(8)
   })
 
   it('semaphore scripts grant up to the limit, extend and release by token, on the server clock', async () => {
@@ -114,8 +142,8 @@ describe.each(targets())('lua scripts on $name', (target) => {
     const [pttl, fence] = await lockInspect.run(redis, [keys.lock, keys.fence])
     expect(pttl).toBeLessThanOrEqual(5000)
     expect(fence).toBe(2)
-    expect(await lockRelease.run(redis, [keys.lock], ['a', 'nobody'])).toBe(0)
-    expect(await lockRelease.run(redis, [keys.lock], ['b', 'nobody'])).toBe(1)
+    expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['a', 'nobody'])).toBe(0)
+    expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['b', 'nobody'])).toBe(1)
     expect(await lockTransfer.run(redis, [keys.lock, keys.fence], ['b', 'c', 5000])).toBe(0)
   })
 
