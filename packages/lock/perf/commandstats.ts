@@ -7,6 +7,13 @@ import { startRedis } from '@x/testkit'
 import { Redis } from 'ioredis'
 import { createLock } from '../src/index.js'
 
+// Optional: a second copy of the package's src (e.g. `git archive <before> packages/lock/src` unpacked
+// under perf/.old) measured in the same rounds, so that machine load hits both alike.
+const beforeSrc = process.env.LOCK_BEFORE_SRC
+const createBefore: typeof createLock | undefined = beforeSrc
+  ? (await import(beforeSrc)).createLock
+  : undefined
+
 const require = createRequire(import.meta.url)
 const { Mutex } = require('/work/main/apps/bench/node_modules/redis-semaphore')
 
@@ -62,6 +69,11 @@ const ours = async (i: number) => {
   const lease = await lock.acquire(`r${i % 4096}:${i}`, { waitMs: 0 })
   await lease.release()
 }
+const before = createBefore?.({ redis, prefix: 'before', ttl: 30_000 })
+const previous = async (i: number) => {
+  const lease = await before!.acquire(`r${i % 4096}:${i}`, { waitMs: 0 })
+  await lease.release()
+}
 const theirs = async (i: number) => {
   const mutex = new Mutex(redis, `theirs:r${i % 4096}:${i}`, { lockTimeout: 30_000, acquireTimeout: 10_000 })
   await mutex.acquire()
@@ -69,10 +81,12 @@ const theirs = async (i: number) => {
 }
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, op] of [
+    const variants: Array<[string, (i: number) => Promise<unknown>]> = [
       ['@x/lock', ours],
       ['redis-semaphore', theirs],
-    ] as const) {
+    ]
+    if (before) variants.unshift(['@x/lock before', previous])
+    for (const [name, op] of variants) {
       const result = await measure(redis, op)
       console.log(
         `${name.padEnd(16)} commands/pair ${result.commands.toFixed(2)}  script µs/pair ${result.scriptUsPerPair.toFixed(2)}  client CPU µs/pair ${result.clientCpuUs.toFixed(1)}  [${result.detail}]`,
@@ -81,6 +95,7 @@ try {
   }
 } finally {
   await lock.close()
+  await before?.close()
   redis.disconnect()
   await server.stop()
 }
