@@ -29,11 +29,17 @@ async function loop(op: (i: number) => Promise<unknown>, calls: number) {
 async function measure(redis: Redis, name: string, op: (i: number) => Promise<unknown>) {
   await loop(op, 2000)
   await redis.config('RESETSTAT')
+  const serverCpu = async () => {
+    const info = (await redis.info('cpu')) as string
+    return Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_user:([\d.]+)/.exec(info)![1])
+  }
+  const serverBefore = await serverCpu()
   const cpu = process.cpuUsage()
   const t0 = performance.now()
   await loop(op, CALLS)
   const wall = performance.now() - t0
   const used = process.cpuUsage(cpu)
+  const serverUs = (((await serverCpu()) - serverBefore) * 1e6) / CALLS
   const stats = (await redis.info('commandstats')) as string
   if (process.env.STATS)
     console.log(
@@ -45,7 +51,7 @@ async function measure(redis: Redis, name: string, op: (i: number) => Promise<un
     )
   const evalsha = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(stats)
   const usec = evalsha ? Number(evalsha[2]) / CALLS : Number.NaN
-  return { name, ops: (CALLS / wall) * 1000, cpuUs: (used.user + used.system) / CALLS, luaUs: usec }
+  return { name, ops: (CALLS / wall) * 1000, cpuUs: (used.user + used.system) / CALLS, luaUs: usec, serverUs }
 }
 
 const server = await startRedis()
@@ -87,7 +93,7 @@ const d = new rlf.RateLimiterRedis({
   duration: 86400,
 })
 const union = new rlf.RateLimiterUnion(s, d)
-const rows: Record<string, Array<{ ops: number; cpuUs: number; luaUs: number }>> = {}
+const rows: Record<string, Array<{ ops: number; cpuUs: number; luaUs: number; serverUs: number }>> = {}
 const ratios: Record<string, number[]> = { one: [], two: [], base1: [], base2: [] }
 for (let r = 0; r < ROUNDS; r++) {
   const pairs: Array<[string, (i: number) => Promise<unknown>]> = [
@@ -119,6 +125,7 @@ for (const [name, list] of Object.entries(rows)) {
     `ops/s ${median(list.map((x) => x.ops)).toFixed(0)}`,
     `cpu ${median(list.map((x) => x.cpuUs)).toFixed(1)} µs`,
     `evalsha usec/call ${median(list.map((x) => x.luaUs)).toFixed(2)}`,
+    `redis cpu ${median(list.map((x) => x.serverUs)).toFixed(1)} µs`,
     `| cpu ${list.map((x) => x.cpuUs.toFixed(1)).join(' ')} | lua ${list.map((x) => x.luaUs.toFixed(1)).join(' ')}`,
   )
 }

@@ -12,7 +12,7 @@ import { BlockedCache, type BlockedCacheOptions } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
 import { monotonicMicros, ServerDeadline } from './clock.js'
 import { DeadlineQueue } from './deadline-queue.js'
-import { evalThen, evalWithTimeout } from './fast-call.js'
+import { evalThen, evalWithTimeout, writeCoalescer } from './fast-call.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
 import { gcraLimitScript } from './limit.lua.js'
 import type { FallbackLimiter } from './memory-limiter.js'
@@ -156,6 +156,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   // cost and deadline only (no mode) and answers like the generic script in limit mode.
   const limitScript = gcraLimitScript(compiled)
   const queue = new DeadlineQueue(timeoutMs)
+  const coalesce = writeCoalescer(redis)
   const keyCount = policies.length + 1
   const suffixes = policies.map(policySuffix)
 
@@ -193,6 +194,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const started = monotonicMicros()
     const args: Array<string | number> = keysOf(prefix, key, suffixes)
     args.push(mode, cost, clock.deadline(started, timeoutMs))
+    coalesce()
     return evalWithTimeout(redis, script, keyCount, args, timeoutMs, 'rate limit check').then((reply) => {
       if (reply[0] === 3) return again(script, args, started, reply)
       clock.observe(reply[1]!)
@@ -286,6 +288,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return result
     }
     const fail = (error: unknown) => failed(error, key, cost)
+    coalesce()
     return evalThen(
       redis,
       checkWith,
