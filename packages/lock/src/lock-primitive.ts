@@ -3,6 +3,7 @@ import { assertName, type Keyspace, type RedisClient } from '@x/redis-core'
 import { runScript } from './call.js'
 import { QuorumError } from './errors.js'
 import type { Attempt, Primitive, ReleaseResult } from './lease-manager.js'
+import { fenceRaise } from './scripts/fence-raise.lua.js'
 import { fenceSync } from './scripts/fence-sync.lua.js'
 import { lockAcquire } from './scripts/lock-acquire.lua.js'
 import { lockAcquireWaiting } from './scripts/lock-acquire-waiting.lua.js'
@@ -32,6 +33,8 @@ export interface LockKeys {
 
 export interface LockPrimitive extends Primitive<LockKeys> {
   inspect(keys: LockKeys): Promise<LockState>
+  /** Sets the fencing counter to max(counter, floor) (on a majority, for Redlock); the new counter. */
+  raiseFence(keys: LockKeys, floor: number): Promise<number>
 }
 
 export function lockKeys(keyspace: Keyspace, resource: string): LockKeys {
@@ -91,6 +94,9 @@ export function singleLock(
     async inspect(keys) {
       const [pttl, last] = await runScript(deadlines, lockInspect, server, keys.both, [])
       return toState(pttl, last)
+    },
+    async raiseFence(keys, floor) {
+      return Number(await runScript(deadlines, fenceRaise, server, [keys.both[1]], [floor]))
     },
   }
 }
@@ -215,6 +221,16 @@ export function quorumLock(
         .sort((a, b) => a - b)
       // The lock lives as long as a majority still has it: the quorum-th longest ttl.
       return { locked: true, ttlMs: ttls[locked.length - quorum] ?? null, fence: lastFence }
+    },
+    async raiseFence(keys, floor) {
+      // On every server, like the fence sync of an acquire: a majority at or above the floor shares
+      // a server with any later majority, whose highest INCR (the next fence) is then above it.
+      const results = await onAll(servers, (server) =>
+        runScript(deadlines, fenceRaise, server, [keys.both[1]], [floor]),
+      )
+      const raised = results.flatMap((result) => (result.ok ? [Number(result.value)] : []))
+      if (raised.length < quorum) throw quorumError('raise fence', raised.length, quorum, results)
+      return Math.max(...raised)
     },
   }
 }

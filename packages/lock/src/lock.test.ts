@@ -510,6 +510,68 @@ describe.each(targets())('lock on $name', (target) => {
     expect((await lock.inspect(name)).locked).toBe(false)
   })
 
+  it('raiseFence lifts a counter lost with the data above the floor, in one call, and never lowers it', async () => {
+    const name = resource()
+    for (let run = 0; run < 3; run++) await (await lock.acquire(name)).release()
+    // Redis lost its data while the protected resource still remembers fence 3.
+    await inspector.del(fenceKey(name))
+    const behind = await lock.acquire(name)
+    expect(behind.fence).toBe(1)
+    await behind.release()
+    // A floor of 0 changes nothing; it loads the script on this node, so the next call is one EVALSHA.
+    expect(await lock.raiseFence(name, 0)).toBe(1)
+    const counter = countCommands(redis)
+    try {
+      expect(await lock.raiseFence(name, 3)).toBe(3)
+      expect(counter.names()).toEqual(['evalsha'])
+    } finally {
+      counter.restore()
+    }
+    expect(await inspector.get(fenceKey(name))).toBe('3')
+    const lease = await lock.acquire(name)
+    expect(lease.fence).toBe(4)
+    await lease.release()
+    // A floor below the counter leaves it alone and returns the counter.
+    expect(await lock.raiseFence(name, 2)).toBe(4)
+    expect(await lock.raiseFence(name, 0)).toBe(4)
+    expect((await lock.inspect(name)).fence).toBe(4)
+    // Works while someone holds the lock, and on a resource that never had a lease.
+    const holder = await lock.acquire(name)
+    expect(await lock.raiseFence(name, 100)).toBe(100)
+    expect(holder.held).toBe(true)
+    await holder.release()
+    const next = await lock.acquire(name)
+    expect(next.fence).toBe(101)
+    await next.release()
+    const fresh = resource()
+    expect(await lock.raiseFence(fresh, 41)).toBe(41)
+    const first = await lock.tryAcquire(fresh)
+    expect(first?.fence).toBe(42)
+    await first?.release()
+  })
+
+  it('raiseFence rejects bad input with InvalidArgumentError before any Redis call', async () => {
+    const counter = countCommands(redis)
+    const bad: Array<[unknown, unknown]> = [
+      ['', 1],
+      [42, 1],
+      ['x\n', 1],
+      ['x', -1],
+      ['x', 1.5],
+      ['x', Number.NaN],
+      ['x', Number.POSITIVE_INFINITY],
+      ['x', 2 ** 53],
+      ['x', '7'],
+      ['x', undefined],
+    ]
+    for (const [name, floor] of bad) {
+      const error = await lock.raiseFence(name as string, floor as number).catch((caught: unknown) => caught)
+      expect(InvalidArgumentError.isInstance(error), `${String(name)} ${String(floor)}`).toBe(true)
+    }
+    counter.restore()
+    expect(counter.count()).toBe(0)
+  })
+
   it('shares one subscriber connection among all waiters of an instance', async () => {
     const name = resource()
     const counted = createLock({ redis: other, prefix: target.prefix })

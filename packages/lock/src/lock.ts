@@ -80,6 +80,14 @@ export interface Lock {
   ): Promise<T>
   /** Whether `resource` is locked and for how long, without the owner's token. */
   inspect(resource: string): Promise<LockState>
+  /**
+   * Raises the fencing counter of `resource` to at least `floor` (never lowers it), so the next
+   * lease's fence is above `floor`; returns the counter after the call. Call it when the protected
+   * resource rejects a fence lower than one it has seen because Redis lost the counter (a restart
+   * without persistence, a failover): pass the resource's highest accepted fence, then retry.
+   * On Redlock it raises every server and needs a majority to answer (QuorumError otherwise).
+   */
+  raiseFence(resource: string, floor: number): Promise<number>
   /** A counting semaphore sharing this instance's connection, subscriber and events. */
   createSemaphore(name: string, options: SemaphoreOptions): Semaphore
   /** A read-write lock (many readers or one writer) sharing this instance's connection and events. */
@@ -147,6 +155,10 @@ export function createLock(options: CreateLockOptions): Lock {
     async inspect(resource) {
       return primitive.inspect(primitive.keys(resource))
     },
+    async raiseFence(resource, floor) {
+      const keys = primitive.keys(resource)
+      return primitive.raiseFence(keys, assertFence('floor', floor))
+    },
     createSemaphore: (name, semaphoreOptions) =>
       createSemaphoreOn(
         { servers, keys, channel, deadlines, notifier, emitter, settings },
@@ -162,6 +174,14 @@ export function createLock(options: CreateLockOptions): Lock {
     on: emitter.on,
     close: () => notifier.close(),
   }
+}
+
+/** A fence the counter can hold exactly: the scripts and INCR work on integers, JS numbers are doubles. */
+function assertFence(name: string, value: unknown): number {
+  const fence = assertPositive(name, value, { allowZero: true, integer: true })
+  if (!Number.isSafeInteger(fence))
+    throw new InvalidArgumentError(`${name} must be a safe integer, got ${fence}`)
+  return fence
 }
 
 function resolveBackoff(backoff: BackoffOptions = {}): Required<BackoffOptions> {

@@ -150,6 +150,38 @@ describe('Redlock over 3 independent servers', () => {
     await expect(lease.release()).rejects.toSatisfy(LockNotHeldError.isInstance)
   })
 
+  it('raiseFence lifts every server above the floor after the counters were lost', async () => {
+    const name = resource()
+    const fenceKey = `redlock:{${name}}:fence`
+    for (let run = 0; run < 3; run++) await (await lock.acquire(name)).release()
+    for (const server of servers) expect(await server.client().get(fenceKey)).toBe('3')
+    // Two servers lost their data: a majority would now mint 1 again.
+    await servers[0]!.client().del(fenceKey)
+    await servers[1]!.client().del(fenceKey)
+    expect(await lock.raiseFence(name, 10)).toBe(10)
+    for (const server of servers) expect(await server.client().get(fenceKey)).toBe('10')
+    const lease = await lock.acquire(name)
+    expect(lease.fence).toBe(11)
+    await lease.release()
+    // Never lowers a counter; the result is the highest counter of the servers that answered.
+    await servers[2]!.client().set(fenceKey, '50')
+    expect(await lock.raiseFence(name, 20)).toBe(50)
+    expect(await servers[0]!.client().get(fenceKey)).toBe('20')
+    expect(await servers[2]!.client().get(fenceKey)).toBe('50')
+    await expect(lock.raiseFence(name, -1)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+  })
+
+  it('raiseFence needs a majority: one server down is fine, two is a QuorumError', async () => {
+    const name = resource()
+    const fenceKey = `redlock:{${name}}:fence`
+    await servers[2]!.kill()
+    expect(await lock.raiseFence(name, 5)).toBe(5)
+    expect(await servers[0]!.client().get(fenceKey)).toBe('5')
+    expect(await servers[1]!.client().get(fenceKey)).toBe('5')
+    await servers[1]!.kill()
+    await expect(lock.raiseFence(name, 9)).rejects.toSatisfy(QuorumError.isInstance)
+  })
+
   it('a semaphore and a read-write lock need one server, not a Redlock set', () => {
     expect(() => lock.createSemaphore('s', { limit: 2 })).toThrow(InvalidArgumentError)
     expect(() => lock.createReadWriteLock('rw')).toThrow(InvalidArgumentError)

@@ -1,6 +1,7 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fenceRaise } from './fence-raise.lua.js'
 import { fenceSync } from './fence-sync.lua.js'
 import { lockAcquire } from './lock-acquire.lua.js'
 import { lockAcquireWaiting } from './lock-acquire-waiting.lua.js'
@@ -106,6 +107,18 @@ describe.each(targets())('lua scripts on $name', (target) => {
     await fenceSync.run(redis, [keys.fence], [3])
     expect(await lockInspect.run(redis, [keys.lock, keys.fence])).toEqual([-2, 7])
     expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 1000])).toBe(8)
+  })
+
+  it('fence-raise sets the counter to max(counter, floor) and returns it', async () => {
+    const keys = keysFor()
+    expect(await fenceRaise.run(redis, [keys.fence], [0])).toBe('0')
+    expect(await inspector.exists(keys.fence)).toBe(0)
+    expect(await fenceRaise.run(redis, [keys.fence], [7])).toBe('7')
+    expect(await fenceRaise.run(redis, [keys.fence], [3])).toBe('7')
+    expect(await inspector.get(keys.fence)).toBe('7')
+    expect(await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 1000])).toBe(8)
+    expect(await fenceRaise.run(redis, [keys.fence], [9_007_199_254_740_991])).toBe('9007199254740991')
+    expect(await inspector.get(keys.fence)).toBe('9007199254740991')
   })
 
   it('semaphore scripts grant up to the limit, extend and release by token, on the server clock', async () => {
