@@ -37,8 +37,6 @@ export interface Services {
   /** Per signed-in user, two policies checked in one call (a minute and a day). */
   userLimiter: RateLimiter
   lock: Lock
-  /** The lock's key prefix (the fence floor in fence-floor.lua.ts needs it). */
-  lockPrefix: string
   pubsub: PubSub
   /** Publishes on the app's channel; resolves to the receiver count, or null when Redis failed (reported). */
   publishEvent(event: PlaygroundEvent): Promise<number | null>
@@ -110,10 +108,9 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     onRedisError: 'fail-open',
     onError: log('ratelimit'),
   })
-  const lockPrefix = `${prefix}:lock`
   const lock = createLock({
     redis,
-    prefix: lockPrefix,
+    prefix: `${prefix}:lock`,
     ttl: 5000,
     events: {
       error: ({ operation, resource, error }) => log('lock')(error, `${operation} ${resource ?? ''}`),
@@ -143,7 +140,6 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     ipLimiter,
     userLimiter,
     lock,
-    lockPrefix,
     pubsub,
     async publishEvent(event) {
       try {

@@ -2,7 +2,6 @@ import { LockLostError, LockTimeoutError } from '@x/lock'
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
 import { claimJob, finishRun, jobExists, lastFence, listRuns, startRun } from '../db/jobs.js'
-import { raiseFenceFloor } from '../fence-floor.lua.js'
 import { badRequest, problem } from '../http/json-body.js'
 
 const jobIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/
@@ -51,7 +50,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export function jobRoutes() {
   return new Hono<AppEnv>()
     .post('/jobs/:id/run', async (c) => {
-      const { db, lock, lockPrefix, redis, instanceId, publishEvent } = c.var.services
+      const { db, lock, instanceId, publishEvent } = c.var.services
       const jobId = c.req.param('id')
       if (!jobIdPattern.test(jobId)) throw badRequest('job id must be lowercase letters, digits and dashes')
       // How long to queue behind a running job (0: refuse at once) and how long the "work" takes.
@@ -68,10 +67,11 @@ export function jobRoutes() {
             if (!(await claimJob(db, jobId, lease.fence, instanceId))) {
               // Refused although we hold the lock: either our lease was lost already, or Redis lost
               // the fencing counter (restarted without persistence) and mints tokens the database
-              // has seen. In the second case, raise the counter above the database's and retry.
+              // has seen. In the second case, raise the lock's fence floor to the database's highest
+              // token (the next lease then gets a higher one) and retry.
               const accepted = (await lastFence(db, jobId)) ?? 0
               if (lease.held && accepted >= lease.fence) {
-                await raiseFenceFloor(redis, lockPrefix, resource, accepted)
+                await lock.raiseFence(resource, accepted)
                 throw new StaleFenceError(
                   `fencing counter was behind the database (${lease.fence} <= ${accepted})`,
                   true,
