@@ -49,7 +49,7 @@ export async function getOrSetMany<T>(
       })
   })
   if (missing.size === 0) return results
-  const missingKeys = [...missing.keys()]
+  const missingKeys = Array.from(missing, ([key]) => key)
   // As in getOrSet: fetch only after the tag versions are stamped.
   let stamp: string[] | undefined
   if (snapshot) {

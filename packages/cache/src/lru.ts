@@ -63,8 +63,11 @@ export class LocalCache {
     this.#entries.delete(key)
     this.#entries.set(key, { value, freshUntil: until, tags, stamp: ++this.#inserted })
     if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value
-      if (oldest !== undefined) this.#entries.delete(oldest)
+      // A Map iterates in insertion order, and set() re-inserts on every write: the first is the oldest.
+      for (const [oldest] of this.#entries) {
+        this.#entries.delete(oldest)
+        break
+      }
     }
   }
 
@@ -73,7 +76,7 @@ export class LocalCache {
   }
 
   deleteByPrefix(prefix: string): void {
-    for (const key of this.#entries.keys()) if (key.startsWith(prefix)) this.#entries.delete(key)
+    for (const [key] of this.#entries) if (key.startsWith(prefix)) this.#entries.delete(key)
   }
 
   deleteByTags(tags: readonly string[]): void {

@@ -22,7 +22,7 @@ export type ReleaseResult = false | 'notified' | 'silent'
  */
 export interface Primitive<K> {
   /** Validates the resource (InvalidArgumentError) and builds its keys. */
-  keys(resource: string): K
+  keysOf(resource: string): K
   /** The key releases are published with. */
   notifyKey(keys: K): string
   /** `waiting`: the caller stands in line and will wait, so a busy lock may record that it waits. */
@@ -200,7 +200,7 @@ export function createLeaseManager<K>(
 
   const acquire = async (resource: string, options: AcquireOptions = {}): Promise<Lease> => {
     const { ttl, waitMs } = checkAcquireOptions(options)
-    const keys = primitive.keys(resource)
+    const keys = primitive.keysOf(resource)
     const { signal } = options
     signal?.throwIfAborted()
     const token = randomUUID()
@@ -286,7 +286,7 @@ export function createLeaseManager<K>(
 
   const tryAcquire = async (resource: string, options: Pick<AcquireOptions, 'ttl'> = {}) => {
     const { ttl } = checkAcquireOptions({ ttl: options.ttl, waitMs: 0 })
-    const keys = primitive.keys(resource)
+    const keys = primitive.keysOf(resource)
     const result = await attemptOnce(resource, keys, randomUUID(), ttl, false)
     return result.lease ? acquired(result.lease, 0) : null
   }

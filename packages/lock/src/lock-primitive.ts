@@ -76,7 +76,7 @@ export function singleLock(
 ): LockPrimitive {
   return {
     exclusive: true,
-    keys: (resource) => lockKeys(keyspace, resource),
+    keysOf: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
     async attempt(keys, token, ttl, waiting): Promise<Attempt> {
       const reply = await acquireOn(deadlines, server, keys, token, ttl, waiting)
@@ -152,7 +152,7 @@ export function quorumLock(
 
   return {
     exclusive: true,
-    keys: (resource) => lockKeys(keyspace, resource),
+    keysOf: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
     async attempt(keys, token, ttl, waiting): Promise<Attempt> {
       const results = await onAll(servers, (server) =>

@@ -153,10 +153,10 @@ export function createLock(options: CreateLockOptions): Lock {
     tryAcquire: manager.tryAcquire,
     withLock: manager.withLease,
     async inspect(resource) {
-      return primitive.inspect(primitive.keys(resource))
+      return primitive.inspect(primitive.keysOf(resource))
     },
     async raiseFence(resource, floor) {
-      const keys = primitive.keys(resource)
+      const keys = primitive.keysOf(resource)
       return primitive.raiseFence(keys, assertFence('floor', floor))
     },
     createSemaphore: (name, semaphoreOptions) =>

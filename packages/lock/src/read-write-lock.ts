@@ -76,7 +76,7 @@ export function createReadWriteLockOn(
 
   const readSide: Primitive<undefined> = {
     exclusive: false,
-    keys: () => undefined,
+    keysOf: () => undefined,
     notifyKey: () => writer,
     async attempt(_keys, token, leaseTtl) {
       const [joined, value] = await runScript(deadlines, rwAcquireRead, server, all, [token, leaseTtl])
@@ -93,7 +93,7 @@ export function createReadWriteLockOn(
 
   const writeSide: Primitive<undefined> = {
     exclusive: false,
-    keys: () => undefined,
+    keysOf: () => undefined,
     notifyKey: () => writer,
     async attempt(_keys, token, leaseTtl) {
       const [taken, value] = await runScript(deadlines, rwAcquireWrite, server, all, [token, leaseTtl])

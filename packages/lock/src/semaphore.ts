@@ -85,7 +85,7 @@ export function createSemaphoreOn(
   const manager = createLeaseManager<undefined>(
     {
       exclusive: false,
-      keys: () => undefined,
+      keysOf: () => undefined,
       notifyKey: () => holders,
       async attempt(_keys, token, leaseTtl) {
         const [granted, value] = await runScript(deadlines, semaphoreAcquire, server, both, [

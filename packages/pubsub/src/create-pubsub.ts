@@ -142,7 +142,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
     channel: string,
     pattern: string | undefined,
   ) => {
-    for (const handler of handlers.keys()) {
+    for (const [handler] of handlers) {
       try {
         const result = (handler as MessageHandler<unknown>)(value, channel, pattern) as unknown
         if (result !== undefined && typeof (result as Promise<void>).then === 'function') {

@@ -46,7 +46,12 @@ export class BlockedCache {
     if (!(wait > 0) || !Number.isFinite(wait)) return
     this.entries.delete(key)
     // Map iteration order is insertion order: the first entry is the oldest.
-    while (this.entries.size >= this.maxKeys) this.entries.delete(this.entries.keys().next().value as string)
+    while (this.entries.size >= this.maxKeys) {
+      for (const [oldest] of this.entries) {
+        this.entries.delete(oldest)
+        break
+      }
+    }
     this.entries.set(key, { until: performance.now() + wait, cost, result })
   }
 

@@ -66,7 +66,7 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Memo
     if (!create) return undefined
     states = policies.map(() => ({ a: 0, b: 0, c: 0, log: [] }))
     keys.set(key, states)
-    if (keys.size > maxKeys) keys.delete(keys.keys().next().value as string)
+    if (keys.size > maxKeys) keys.delete(oldestKey(keys))
     return states
   }
 
@@ -226,4 +226,10 @@ function refundState(policy: Policy, state: State, cost: number, now: number): v
     case 'sliding-log':
       state.log.splice(Math.max(0, state.log.length - cost), cost)
   }
+}
+
+/** A Map iterates in insertion order: its first key is the oldest. */
+function oldestKey(map: Map<string, unknown>): string {
+  for (const [key] of map) return key
+  return ''
 }

@@ -88,7 +88,7 @@ export async function* scanKeys(client: RedisClient, options: ScanOptions): Asyn
 
 /**
  * Deletes every key matching `match` with SCAN + UNLINK in batches on every master: the
- * replacement for `redis.keys(pattern)` followed by `DEL`. Returns the number of keys removed.
+ * replacement for the KEYS command followed by `DEL`. Returns the number of keys removed.
  */
 export async function unlinkByPattern(client: RedisClient, options: ScanOptions): Promise<number> {
   const timeoutMs = options.timeoutMs ?? 2000
