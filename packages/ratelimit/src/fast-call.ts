@@ -1,5 +1,12 @@
-import { isCluster, type RedisClient, type Script, TimeoutError, toRedisError } from '@x/redis-core'
-import type { DeadlineQueue, TimedCall } from './deadline-queue.js'
+import {
+  type DeadlineQueue,
+  isCluster,
+  type RedisClient,
+  type Script,
+  type TimedCall,
+  TimeoutError,
+  toRedisError,
+} from '@x/redis-core'
 
 /**
  * One EVALSHA with a timeout, in one promise: the hot path of every check. It does what
@@ -73,7 +80,7 @@ export function evalThen<T, R>(
       }
     }
     const call: TimedCall = {
-      deadline: performance.now() + queue.timeoutMs,
+      deadline: 0,
       expire: () => settle(onError, new TimeoutError(`${what} did not finish within ${queue.timeoutMs} ms`)),
       previous: undefined,
       next: undefined,

@@ -1,5 +1,6 @@
 import {
   assertPositive,
+  createDeadlineQueue,
   InvalidArgumentError,
   keyspace,
   type RedisClient,
@@ -11,7 +12,6 @@ import { blockScript } from './block.lua.js'
 import { BlockedCache, type BlockedCacheOptions } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
 import { monotonicMicros, ServerDeadline } from './clock.js'
-import { DeadlineQueue } from './deadline-queue.js'
 import { evalThen, evalWithTimeout, writeCoalescer } from './fast-call.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
 import { gcraLimitScript } from './limit.lua.js'
@@ -155,7 +155,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   // limit() runs straight-line Lua generated for this configuration when there is one; it takes
   // cost and deadline only (no mode) and answers like the generic script in limit mode.
   const limitScript = gcraLimitScript(compiled)
-  const queue = new DeadlineQueue(timeoutMs)
+  const queue = createDeadlineQueue(timeoutMs)
   const coalesce = writeCoalescer(redis)
   const keyCount = policies.length + 1
   const suffixes = policies.map(policySuffix)

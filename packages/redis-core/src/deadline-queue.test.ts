@@ -32,3 +32,47 @@ describe('createDeadlineQueue', () => {
     queue.close()
   })
 })
+
+describe('createDeadlineQueue, low level', () => {
+  const timed = (expired: string[], name: string) => ({
+    deadline: 0,
+    expire: () => expired.push(name),
+    previous: undefined,
+    next: undefined,
+    queued: false,
+  })
+  const settled = (check: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const poll = () => (check() ? resolve() : setTimeout(poll, 10))
+      poll()
+    })
+
+  it('expires the calls still queued after the timeout, oldest first, and only once', async () => {
+    const queue = createDeadlineQueue(30)
+    const expired: string[] = []
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => timed(expired, name)) as [
+      ReturnType<typeof timed>,
+      ReturnType<typeof timed>,
+      ReturnType<typeof timed>,
+    ]
+    for (const call of [a, b, c]) queue.add(call)
+    expect(queue.settle(b)).toBe(true)
+    expect(queue.settle(b)).toBe(false)
+    await settled(() => expired.length === 2)
+    expect(expired).toEqual(['a', 'c'])
+    // An expired call is off the queue: its late answer is ignored.
+    expect(queue.settle(a)).toBe(false)
+    expect(queue.settle(c)).toBe(false)
+  })
+
+  it('settles from the middle, the head and the tail without losing the others', async () => {
+    const queue = createDeadlineQueue(30)
+    const expired: string[] = []
+    const calls = ['a', 'b', 'c', 'd', 'e'].map((name) => timed(expired, name))
+    for (const call of calls) queue.add(call)
+    for (const at of [2, 0, 4]) expect(queue.settle(calls[at]!)).toBe(true)
+    queue.add(timed(expired, 'f'))
+    await settled(() => expired.length === 3)
+    expect(expired).toEqual(['b', 'd', 'f'])
+  })
+})

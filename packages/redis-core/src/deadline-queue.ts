@@ -1,6 +1,18 @@
 import { TimeoutError } from './errors.js'
 import { toRedisError } from './redis-error.js'
 
+/**
+ * One call waiting for Redis, as an intrusive list node: `expire` runs once its deadline has passed
+ * while it is still queued. `deadline`, `previous`, `next` and `queued` belong to the queue.
+ */
+export interface TimedCall {
+  deadline: number
+  expire(): void
+  previous: TimedCall | undefined
+  next: TimedCall | undefined
+  queued: boolean
+}
+
 export interface DeadlineQueue {
   /** The timeout every call of this queue gets. */
   readonly timeoutMs: number
@@ -9,24 +21,23 @@ export interface DeadlineQueue {
    * errors become `RedisUnavailableError`. The losing promise's later result is ignored.
    */
   run<T>(promise: Promise<T>, what: string): Promise<T>
+  /** Low level, for hot paths that build their answer in one promise: queues `call` (deadline now + timeoutMs). */
+  add(call: TimedCall): void
+  /** Takes `call` off the queue; false when it had already expired (its answer is then to be ignored). */
+  settle(call: TimedCall): boolean
   /** Clears the timer; calls still pending keep waiting for their promise alone. */
   close(): void
 }
 
-interface Pending {
-  deadline: number
-  reject: (error: unknown) => void
-  what: string
-}
-
 /**
  * Per-call timeouts without a timer per call, for hot paths. Every call of one queue has the same
- * timeout, so deadlines arrive in insertion order: a Set (which iterates in insertion order) and one
- * unref'd timer armed for the oldest pending call serve them all. A call costs a Set add and delete
- * instead of a setTimeout/clearTimeout pair.
+ * timeout, so deadlines arrive in insertion order: an intrusive doubly linked list (O(1) add and
+ * removal, no hashing; a Set here let the garbage collector dominate under load with several queues
+ * in turn) and one unref'd timer armed for the oldest pending call serve them all.
  */
 export function createDeadlineQueue(timeoutMs: number): DeadlineQueue {
-  const pending = new Set<Pending>()
+  let head: TimedCall | undefined
+  let tail: TimedCall | undefined
   let timer: NodeJS.Timeout | undefined
 
   const arm = (ms: number) => {
@@ -34,32 +45,66 @@ export function createDeadlineQueue(timeoutMs: number): DeadlineQueue {
     timer.unref?.()
   }
 
+  const add = (call: TimedCall) => {
+    call.deadline = performance.now() + timeoutMs
+    call.previous = tail
+    call.next = undefined
+    call.queued = true
+    if (tail) tail.next = call
+    else head = call
+    tail = call
+    if (timer === undefined) arm(timeoutMs)
+  }
+
+  const settle = (call: TimedCall): boolean => {
+    if (!call.queued) return false
+    call.queued = false
+    const { previous, next } = call
+    if (previous) previous.next = next
+    else head = next
+    if (next) next.previous = previous
+    else tail = previous
+    call.previous = undefined
+    call.next = undefined
+    return true
+  }
+
   const sweep = () => {
     timer = undefined
     const now = performance.now()
-    for (const entry of pending) {
-      if (entry.deadline > now) {
-        arm(entry.deadline - now)
+    let call = head
+    while (call) {
+      if (call.deadline > now) {
+        arm(call.deadline - now)
         return
       }
-      pending.delete(entry)
-      entry.reject(new TimeoutError(`${entry.what} did not finish within ${timeoutMs} ms`))
+      settle(call)
+      // expire() settles a promise; a timer callback must never throw.
+      call.expire()
+      call = head
     }
   }
 
   return {
     timeoutMs,
+    add,
+    settle,
     run(promise, what) {
       return new Promise((resolve, reject) => {
-        const entry: Pending = { deadline: performance.now() + timeoutMs, reject, what }
-        pending.add(entry)
-        if (!timer) arm(timeoutMs)
+        const call: TimedCall = {
+          deadline: 0,
+          expire: () => reject(new TimeoutError(`${what} did not finish within ${timeoutMs} ms`)),
+          previous: undefined,
+          next: undefined,
+          queued: false,
+        }
+        add(call)
         promise.then(
           (value) => {
-            if (pending.delete(entry)) resolve(value)
+            if (settle(call)) resolve(value)
           },
           (error: unknown) => {
-            if (pending.delete(entry)) reject(toRedisError(error))
+            if (settle(call)) reject(toRedisError(error))
           },
         )
       })

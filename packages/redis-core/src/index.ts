@@ -16,7 +16,7 @@ export {
   resolveRedisConfig,
 } from './config.js'
 export { backoff, type CreateRedisOptions, createRedis, type RedisClient } from './create-redis.js'
-export { createDeadlineQueue, type DeadlineQueue } from './deadline-queue.js'
+export { createDeadlineQueue, type DeadlineQueue, type TimedCall } from './deadline-queue.js'
 export {
   defineScript,
   type Script,
