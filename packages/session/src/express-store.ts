@@ -193,20 +193,20 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
 
     clear: (callback) =>
       settle(callback, async () => {
-        await call('clear', unlinkByPattern(redis, { match: keys.pattern() }))
+        await call('clear', unlinkByPattern(redis, { match: keys.pattern(), timeoutMs: timeout }))
       }),
 
     length: (callback) =>
       settle(callback, async () => {
         let count = 0
-        for await (const batch of scanKeys(redis, { match: sessionPattern })) count += batch.length
+        for await (const batch of scanKeys(redis, { match: sessionPattern, timeoutMs: timeout })) count += batch.length
         return count
       }),
 
     ids: (callback) =>
       settle(callback, async () => {
         const ids: string[] = []
-        for await (const batch of scanKeys(redis, { match: sessionPattern })) {
+        for await (const batch of scanKeys(redis, { match: sessionPattern, timeoutMs: timeout })) {
           for (const key of batch) ids.push(key.slice(key.lastIndexOf('{') + 1, key.lastIndexOf('}')))
         }
         return ids
@@ -215,7 +215,7 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
     all: (callback) =>
       settle(callback, async () => {
         const sessions: ExpressSessionData[] = []
-        for await (const batch of scanKeys(redis, { match: sessionPattern })) {
+        for await (const batch of scanKeys(redis, { match: sessionPattern, timeoutMs: timeout })) {
           const values = await call('all', Promise.all(batch.map((key) => redis.get(key))))
           values.forEach((raw, position) => {
             if (raw === null) return

@@ -1,7 +1,9 @@
 import { createRedis, type RedisClient, RedisUnavailableError, TimeoutError } from '@x/redis-core'
 import { startRedis } from '@x/testkit'
 import { eventually } from '@x/testkit/vitest'
+import session from 'express-session'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createExpressSessionStore } from './express-store.js'
 import { createSessionStore, type SessionStore } from './session-store.js'
 
 const isTyped = (error: unknown) => RedisUnavailableError.isInstance(error) || TimeoutError.isInstance(error)
@@ -71,6 +73,34 @@ describe('session store when Redis is slow or away (private server)', () => {
       100,
     )
     expect(await store.get(token)).toBeNull()
+  })
+
+  it('express store: every operation, SCAN walks included, ends with the store timeout while paused', async () => {
+    const express = createExpressSessionStore(session, { redis, prefix: 'faults-express', timeout: 300 })
+    await express.set('sid-1', { cookie: { maxAge: 60_000 }, userId: 'u' })
+    server.pause()
+    try {
+      // The client waits 30 s; only the store's 300 ms can produce these errors while paused.
+      const results = await Promise.allSettled([
+        express.length(),
+        express.ids(),
+        express.all(),
+        express.clear(),
+        express.get('sid-1'),
+        express.set('sid-2', { cookie: { maxAge: 60_000 } }),
+        express.touch('sid-1', { cookie: { maxAge: 60_000 } }),
+        express.destroy('sid-1'),
+        express.destroyForUser('u'),
+      ])
+      for (const result of results) {
+        expect(result.status).toBe('rejected')
+        const reason = (result as PromiseRejectedResult).reason as Error
+        expect(TimeoutError.isInstance(reason)).toBe(true)
+        expect(reason.message).toContain('300 ms')
+      }
+    } finally {
+      server.resume()
+    }
   })
 
   it('relies on the client command timeout when it is the stricter one', async () => {
