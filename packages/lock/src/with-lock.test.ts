@@ -3,6 +3,7 @@ import { eventually, sleep, targets } from '@x/testkit/vitest'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
 import { createLock, type Lock } from './lock.js'
+import { lockExtend } from './scripts/lock-extend.lua.js'
 import type { LockEvents } from './types.js'
 
 const unhandled: unknown[] = []
@@ -138,6 +139,32 @@ describe.each(targets())('withLock on $name', (target) => {
     await lock.withLock(name, () => sleep(50), { ttl: 150 })
     await sleep(300)
     expect(await inspector.exists(lockKey(name))).toBe(0)
+  })
+
+  it('reports nothing when fn ends while a watchdog extension is in flight', async () => {
+    const name = resource()
+    const before = errors.length
+    // Resolves once the watchdog has sent an extension (an EVALSHA of the extend script).
+    let extensionSent!: () => void
+    const sent = new Promise<void>((resolve) => {
+      extensionSent = resolve
+    })
+    const original = redis.sendCommand.bind(redis)
+    const patched = (command: { name: string; args: unknown[] }, ...rest: unknown[]) => {
+      const result = (original as (...args: unknown[]) => unknown)(command, ...rest)
+      if (command.name === 'evalsha' && String(command.args[0]) === lockExtend.sha) extensionSent()
+      return result
+    }
+    ;(redis as unknown as { sendCommand: typeof patched }).sendCommand = patched
+    try {
+      // fn returns right after the extension went out: its reply arrives after release() started.
+      await lock.withLock(name, () => sent, { ttl: 3000, watchdogIntervalMs: 1 })
+    } finally {
+      ;(redis as unknown as { sendCommand: typeof original }).sendCommand = original
+    }
+    // The extension's reply came before the release's on the same connection; let its handlers run.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(errors.slice(before)).toEqual([])
   })
 
   it('gives fn the lease, whose fence matches inspect', async () => {
