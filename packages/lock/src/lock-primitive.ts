@@ -1,7 +1,8 @@
 import type { DeadlineQueue } from '@x/redis-core'
-import { assertName, type Keyspace, type RedisClient } from '@x/redis-core'
+import type { Keyspace, RedisClient } from '@x/redis-core'
 import { runScript } from './call.js'
 import { QuorumError } from './errors.js'
+import { assertLockName } from './names.js'
 import type { Attempt, Primitive, ReleaseResult } from './lease-manager.js'
 import { fenceRaise } from './scripts/fence-raise.lua.js'
 import { fenceSync } from './scripts/fence-sync.lua.js'
@@ -39,7 +40,7 @@ export interface LockPrimitive extends Primitive<LockKeys> {
 
 export function lockKeys(keyspace: Keyspace, resource: string): LockKeys {
   // keyspace() would accept a number as a key part; a resource name must be a string.
-  assertName('resource', resource, 1024)
+  assertLockName('resource', resource)
   const lock = keyspace.tagged(resource, 'lock')
   const fence = keyspace.tagged(resource, 'fence')
   const waiters = keyspace.tagged(resource, 'waiters')

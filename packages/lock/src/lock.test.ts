@@ -299,6 +299,31 @@ describe.each(targets())('lock on $name', (target) => {
     expect(() => createLock({ redis, retry: { jitter: 'some' as never } })).toThrow(InvalidArgumentError)
   })
 
+  it('accepts resource and semaphore names of up to 1024 bytes, whatever the prefix, and rejects 1025', async () => {
+    const longPrefix = `${target.prefix}-${'p'.repeat(200)}`
+    const wide = createLock({ redis, prefix: longPrefix })
+    try {
+      // 1024 bytes: ASCII, and two-byte characters counted in bytes, not characters.
+      for (const name of [`${resource()}-`.padEnd(1024, 'x'), 'é'.repeat(512)]) {
+        expect(Buffer.byteLength(name)).toBe(1024)
+        const lease = await wide.acquire(name, { ttl: 5000 })
+        expect(await inspector.get(`${longPrefix}:{${name}}:lock`)).toBe(lease.token)
+        await lease.release()
+        const permit = await wide.createSemaphore(name, { limit: 1 }).acquire({ ttl: 5000 })
+        await permit.release()
+        const reader = await wide.createReadWriteLock(name).read.acquire({ ttl: 5000 })
+        await reader.release()
+      }
+      for (const name of ['x'.repeat(1025), `${'é'.repeat(512)}x`]) {
+        await expect(wide.acquire(name)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+        expect(() => wide.createSemaphore(name, { limit: 1 })).toThrow(InvalidArgumentError)
+        expect(() => wide.createReadWriteLock(name)).toThrow(InvalidArgumentError)
+      }
+    } finally {
+      await wide.close()
+    }
+  })
+
   it('never hands out a lease whose validity (ttl − elapsed − drift) is not positive', async () => {
     // drift = ttl × 0.99 + 2 ms ≥ ttl for a 100 ms ttl: every acquisition is born invalid.
     const strict = createLock({ redis, prefix: target.prefix, driftFactor: 0.99 })

@@ -4,13 +4,13 @@ import {
   createEmitter,
   type Emitter,
   InvalidArgumentError,
-  keyspace,
   type RedisClient,
 } from '@x/redis-core'
 import type { BackoffOptions, Jitter } from './backoff.js'
 
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
 import { type LockState, quorumLock, singleLock } from './lock-primitive.js'
+import { lockKeyspace } from './names.js'
 import { createReadWriteLockOn, type ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js'
 import { createReleaseNotifier } from './release-notifier.js'
 import { createSemaphoreOn, type Semaphore, type SemaphoreOptions } from './semaphore.js'
@@ -112,7 +112,7 @@ export function createLock(options: CreateLockOptions): Lock {
   if (servers.length === 0 || servers.some((server) => typeof server?.evalsha !== 'function')) {
     throw new InvalidArgumentError('redis must be an ioredis client or a non-empty array of them')
   }
-  const keys = keyspace(options.prefix ?? 'lock')
+  const keys = lockKeyspace(options.prefix ?? 'lock')
   const channel = keys.key('released')
   const ttl = assertPositive('ttl', options.ttl ?? 30_000, { integer: true })
   const commandTimeoutMs = assertPositive('commandTimeoutMs', options.commandTimeoutMs ?? 2000)

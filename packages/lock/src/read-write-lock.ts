@@ -1,6 +1,7 @@
 import { assertPositive, InvalidArgumentError } from '@x/redis-core'
 import { runScript } from './call.js'
 import { createLeaseManager, type Primitive } from './lease-manager.js'
+import { assertLockName } from './names.js'
 import { lockExtend } from './scripts/lock-extend.lua.js'
 import { rwAcquireRead } from './scripts/rw-acquire-read.lua.js'
 import { rwAcquireWrite } from './scripts/rw-acquire-write.lua.js'
@@ -68,6 +69,7 @@ export function createReadWriteLockOn(
   if (typeof options !== 'object' || options === null)
     throw new InvalidArgumentError('options must be an object')
   const server = servers[0]!
+  assertLockName('read-write lock name', name)
   const ttl = assertPositive('ttl', options.ttl ?? context.settings.ttl, { integer: true })
   const writer = keys.tagged(name, 'rw-writer')
   const readers = keys.tagged(name, 'rw-readers')

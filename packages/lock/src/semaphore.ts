@@ -8,6 +8,7 @@ import {
 } from '@x/redis-core'
 import { runScript } from './call.js'
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
+import { assertLockName } from './names.js'
 import type { ReleaseNotifier } from './release-notifier.js'
 import { semaphoreAcquire } from './scripts/semaphore-acquire.lua.js'
 import { semaphoreExtend } from './scripts/semaphore-extend.lua.js'
@@ -73,6 +74,7 @@ export function createSemaphoreOn(
     throw new InvalidArgumentError('a semaphore needs one Redis server or one Cluster, not a Redlock set')
   }
   const server = servers[0]!
+  assertLockName('semaphore name', name)
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
   const limit = assertPositive('limit', options.limit, { integer: true })
   const ttl = assertPositive('ttl', options.ttl ?? context.settings.ttl, { integer: true })
