@@ -199,7 +199,8 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
     length: (callback) =>
       settle(callback, async () => {
         let count = 0
-        for await (const batch of scanKeys(redis, { match: sessionPattern, timeoutMs: timeout })) count += batch.length
+        for await (const batch of scanKeys(redis, { match: sessionPattern, timeoutMs: timeout }))
+          count += batch.length
         return count
       }),
 

@@ -25,13 +25,14 @@ if ARGV[1] == 'h' then
 elseif f[1] ~= ARGV[2] then
   return 0
 end
-local index = ARGV[5] .. f[4]
+-- A record without its user id (older layout, hand edit) is destroyed all the same.
+local index = f[4] and (ARGV[5] .. f[4])
 redis.call('UNLINK', KEYS[1])
-redis.call('ZREM', index, ARGV[3])
+if index then redis.call('ZREM', index, ARGV[3]) end
 for i = 2, 3 do
   if f[i] then
     redis.call('UNLINK', ARGV[4] .. f[i])
-    redis.call('ZREM', index, f[i])
+    if index then redis.call('ZREM', index, f[i]) end
   end
 end
 return 1

@@ -15,7 +15,8 @@ import { PRELUDE } from './lua-prelude.js'
  *         (the token carries the tag, not the user id, so the script names the index itself)
  * ARGV[1] digest of the secret
  *
- * Returns false (missing, wrong secret, expired) or one string, fields joined by \x1f (unit
+ * Returns false (missing, wrong secret, expired, or a record with a missing or non-numeric
+ * field, which is removed) or one string, fields joined by \x1f (unit
  * separator): userId, createdAt, lastAccess, absoluteExpiresAt, version, readOnly (1|0), data.
  * One bulk string parses measurably faster in the client than a 7-element array. Data comes
  * last, so it may contain the separator; user ids cannot (no control characters).
@@ -33,11 +34,14 @@ local idle, touch = ${idleTimeout}, ${touchInterval}
 local f = redis.call('HMGET', KEYS[1], 'h', 'a', 'x', 'd', 'u', 'c', 'v', 'r')
 if not same(f[1], ARGV[1]) then return false end
 local t = now()
-local a, x = tonumber(f[2]), tonumber(f[3])
-if t >= x or t >= a + idle then
-  local base, id = string.match(KEYS[1], '^(.*}:)s:([^:]*)$')
+local a, x = num(f[2]), num(f[3])
+-- A record missing a field or holding a non-number is dead like an expired one.
+if not (a and x and f[4] and f[5] and num(f[6]) and num(f[7])) or t >= x or t >= a + idle then
   redis.call('UNLINK', KEYS[1])
-  redis.call('ZREM', base .. 'u:' .. f[5], id)
+  if f[5] then
+    local base, id = string.match(KEYS[1], '^(.*}:)s:([^:]*)$')
+    redis.call('ZREM', base .. 'u:' .. f[5], id)
+  end
   return false
 end
 if f[8] then return table.concat({f[5], f[6], f[2], f[3], f[7], '1', f[4]}, '\\31') end

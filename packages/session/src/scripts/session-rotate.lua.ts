@@ -15,7 +15,7 @@ import { PRELUDE } from './lua-prelude.js'
  * ARGV[6] idle timeout ms
  * ARGV[7] index key prefix (prefix:{tag}:u:); the index is ARGV[7] .. userId, same slot
  *
- * Returns false (old token invalid, expired, already rotated) or
+ * Returns false (old token invalid, expired, already rotated, a broken record) or
  * {data, userId, createdAt, lastAccess, absoluteExpiresAt, version}.
  */
 export const sessionRotate = defineScript<[string, string, string, number, string, string] | null>({
@@ -27,10 +27,11 @@ local f = redis.call('HMGET', KEYS[1], 'h', 'a', 'x', 'r', 'u', 'd', 'c', 'v', '
 if not same(f[1], ARGV[1]) then return false end
 local t = now()
 local index = ARGV[7] .. (f[5] or '')
-local a, x, idle = tonumber(f[2]), tonumber(f[3]), tonumber(ARGV[6])
-if t >= x or t >= a + idle then
+local a, x, idle = num(f[2]), num(f[3]), tonumber(ARGV[6])
+-- A record missing a field or holding a non-number is dead like an expired one.
+if not (a and x and f[5] and f[6] and num(f[7]) and num(f[8])) or t >= x or t >= a + idle then
   redis.call('UNLINK', KEYS[1])
-  redis.call('ZREM', index, ARGV[3])
+  if f[5] then redis.call('ZREM', index, ARGV[3]) end
   return false
 end
 if f[4] or redis.call('EXISTS', KEYS[2]) == 1 then return false end

@@ -14,7 +14,7 @@ import { PRELUDE } from './lua-prelude.js'
  * ARGV[5] id (index member)
  * ARGV[6] index key prefix (prefix:{tag}:u:); the index is ARGV[6] .. userId, same slot
  *
- * Returns {1, version, lastAccess} written, {0} missing/expired, {2, currentVersion} conflict,
+ * Returns {1, version, lastAccess} written, {0} missing/expired/broken record (removed), {2, currentVersion} conflict,
  * {3} the token was rotated away (read-only during its grace period).
  */
 export const sessionUpdate = defineScript<[number, number?, number?]>({
@@ -25,15 +25,16 @@ ${PRELUDE}
 local f = redis.call('HMGET', KEYS[1], 'h', 'a', 'x', 'v', 'r', 'u')
 if not same(f[1], ARGV[1]) then return {0} end
 local t = now()
-local a, x, idle = tonumber(f[2]), tonumber(f[3]), tonumber(ARGV[4])
-if t >= x or t >= a + idle then
+local a, x, v, idle = num(f[2]), num(f[3]), num(f[4]), tonumber(ARGV[4])
+-- A record missing a field or holding a non-number is dead like an expired one.
+if not (a and x and v and f[6]) or t >= x or t >= a + idle then
   redis.call('UNLINK', KEYS[1])
-  redis.call('ZREM', ARGV[6] .. f[6], ARGV[5])
+  if f[6] then redis.call('ZREM', ARGV[6] .. f[6], ARGV[5]) end
   return {0}
 end
 if f[5] then return {3} end
-if f[4] ~= ARGV[2] then return {2, tonumber(f[4])} end
-local v = tonumber(f[4]) + 1
+if f[4] ~= ARGV[2] then return {2, v} end
+v = v + 1
 local e = math.min(t + idle, x)
 redis.call('HSET', KEYS[1], 'd', ARGV[3], 'v', v, 'a', t)
 redis.call('PEXPIREAT', KEYS[1], e)
