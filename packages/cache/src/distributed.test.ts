@@ -1,7 +1,41 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { sleep, targets } from '@x/testkit/vitest'
+import { createRedis, type RedisClient, slotOf } from '@x/redis-core'
+import { eventually, sleep, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCache } from './index.js'
+import { leaseKeyOf } from './lease-key.js'
+
+const leaseOf = (prefix: string, key: string) =>
+  leaseKeyOf({ valuePrefix: `${prefix}:#v:`, leasePrefix: `${prefix}:#l:` }, key)
+
+type Command = { name: string; promise: Promise<unknown> }
+
+/** Holds every command `client` sends after its first GET until `open()`. */
+function holdAfterFirstGet(client: RedisClient): { held(): number; open(): void } {
+  const original = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown
+  let seenGet = false
+  let held = 0
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const patched = (command: Command, ...rest: unknown[]) => {
+    if (!seenGet) {
+      seenGet = command.name === 'get'
+      return original(command, ...rest)
+    }
+    held++
+    void gate.then(() => original(command, ...rest))
+    return command.promise
+  }
+  ;(client as unknown as { sendCommand: typeof patched }).sendCommand = patched
+  return {
+    held: () => held,
+    open: () => {
+      release()
+      ;(client as unknown as { sendCommand: typeof original }).sendCommand = original
+    },
+  }
+}
 
 describe.each(targets())('$name', (target) => {
   const clients: RedisClient[] = []
@@ -65,7 +99,7 @@ describe.each(targets())('$name', (target) => {
       distributedSingleFlight: { leaseTtl: 300, pollInterval: 10 },
     })
     // A holder that crashed: its lease exists, its value never lands.
-    await target.client().set(`${prefix}:#l:k`, 'crashed-holder', 'PX', 300)
+    await target.client().set(leaseOf(prefix, 'k'), 'crashed-holder', 'PX', 300)
     let calls = 0
     const value = await cache.getOrSet('k', async () => {
       calls++
@@ -76,52 +110,60 @@ describe.each(targets())('$name', (target) => {
     expect(await cache.get('k')).toBe('fetched by waiter')
   })
 
-  it("a waiter whose poll saw no value yet but the lease already gone takes the holder's value", async () => {
+  it('a lease attempt after another instance filled the key and released its lease returns that value', async () => {
     const prefix = fresh()
-    // Its own connection: the waiter's GET and EXISTS are intercepted to force the interleaving.
+    const lease = { leaseTtl: 5000, pollInterval: 10 }
+    // Its own connection: every command after its first GET is held, to force the interleaving
+    // "read a miss, then the other instance fetches, fills and releases, then try the lease".
     const redis = createRedis(target.connection)
+    await redis.set(`${prefix}:warm`, '1')
+    const late = createCache({ redis, prefix, distributedSingleFlight: lease })
+    const first = createCache({ redis: clients[0]!, prefix, distributedSingleFlight: lease })
+    const hold = holdAfterFirstGet(redis)
+    try {
+      let fetches = 0
+      const fetcher = (from: string) => async () => {
+        fetches++
+        return from
+      }
+      const waiting = late.getOrSet('k', fetcher('late'))
+      await eventually(() => hold.held() > 0, 10_000)
+      expect(await first.getOrSet('k', fetcher('first'))).toBe('first')
+      await eventually(async () => (await target.client().exists(leaseOf(prefix, 'k'))) === 0, 10_000)
+      hold.open()
+      expect(await waiting).toBe('first')
+      expect(fetches).toBe(1)
+    } finally {
+      hold.open()
+      await late.close()
+      redis.disconnect()
+    }
+  })
+
+  it('a waiter takes the value its lease holder filled', async () => {
+    const prefix = fresh()
     const cache = createCache({
-      redis,
+      redis: clients[1]!,
       prefix,
       distributedSingleFlight: { leaseTtl: 5000, pollInterval: 10 },
     })
     const holder = createCache({ redis: clients[0]!, prefix })
-    await target.client().set(`${prefix}:#l:k`, 'holder', 'PX', 5000)
-    // The first poll's GET (the waiter's second GET, after its lookup) is served before the holder
-    // fills, its EXISTS after the holder releases.
-    let pollGet!: () => void
-    const getServed = new Promise<void>((resolve) => {
-      pollGet = resolve
+    await target.client().set(leaseOf(prefix, 'k'), 'holder', 'PX', 5000)
+    let calls = 0
+    const waiting = cache.getOrSet('k', async () => {
+      calls++
+      return 'fetched by waiter'
     })
-    let openGate!: () => void
-    const gate = new Promise<void>((resolve) => {
-      openGate = resolve
-    })
-    const get = redis.get.bind(redis)
-    const exists = redis.exists.bind(redis)
-    let gets = 0
-    redis.get = ((full: string) =>
-      get(full).then((raw) => {
-        if (++gets === 2) pollGet()
-        return raw
-      })) as typeof redis.get
-    redis.exists = ((...args: Parameters<typeof exists>) =>
-      gate.then(() => exists(...args))) as typeof redis.exists
-    try {
-      let calls = 0
-      const waiting = cache.getOrSet('k', async () => {
-        calls++
-        return 'fetched by waiter'
-      })
-      await getServed
-      await holder.set('k', 'from holder')
-      await target.client().del(`${prefix}:#l:k`)
-      openGate()
-      expect(await waiting).toBe('from holder')
-      expect(calls).toBe(0)
-    } finally {
-      await cache.close()
-      redis.disconnect()
+    await holder.set('k', 'from holder')
+    await target.client().del(leaseOf(prefix, 'k'))
+    expect(await waiting).toBe('from holder')
+    expect(calls).toBe(0)
+  })
+
+  it('keys whose slot no tag can name share a slot with their lease', () => {
+    for (const key of ['plain', 'user:{42}:profile', 'a}b', 'x{}y', 'a{b', '}{']) {
+      const valueKey = `p:#v:${key}`
+      expect(slotOf(leaseOf('p', key)), key).toBe(slotOf(valueKey))
     }
   })
 
@@ -131,9 +173,9 @@ describe.each(targets())('$name', (target) => {
     await cache.getOrSet('k', async () => 1)
     await cache.delete('k')
     const inspect = target.client()
-    for (let attempt = 0; attempt < 50 && (await inspect.exists(`${prefix}:#l:k`)) === 1; attempt++)
+    for (let attempt = 0; attempt < 50 && (await inspect.exists(leaseOf(prefix, 'k'))) === 1; attempt++)
       await sleep(20)
-    expect(await inspect.exists(`${prefix}:#l:k`)).toBe(0)
+    expect(await inspect.exists(leaseOf(prefix, 'k'))).toBe(0)
     expect(await cache.getOrSet('k', async () => 2)).toBe(2)
   })
 })

@@ -25,6 +25,8 @@ export interface FetchJob<T> {
   seq: number
   /** Set with distributed single-flight. */
   leaseKey: string | undefined
+  /** The entry as the read saw it (see entryHeader): the lease is only taken if it is unchanged. */
+  header: string
 }
 
 export interface Stale<T> {

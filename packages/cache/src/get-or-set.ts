@@ -2,8 +2,9 @@ import { EncodeError, InvalidArgumentError, toRedisError } from '@x/redis-core'
 import { fetchFailed, hit, l1Hit, miss, redisError, report, served } from './events.js'
 import { bypass, type FetchJob, fetchAndStore, type Stale } from './fetch-and-store.js'
 import { isHardTimeout, waitAtMost } from './fetch-timeouts.js'
-import { checkKey, checkTags } from './keys.js'
+import { checkKey, checkTags, entryHeader } from './keys.js'
 import { acquireOrWait, releaseLease, tryLease } from './lease.js'
+import { leaseKeyOf } from './lease-key.js'
 import { checkGetOrSetOptions } from './options.js'
 import { classify, isTagged, parse, readTagged, wrongType } from './read.js'
 import { getRaw, isWrongType } from './redis-calls.js'
@@ -94,7 +95,8 @@ async function lookup<T>(
     tags,
     snapshot,
     seq,
-    leaseKey: s.lease ? scope.leasePrefix + key : undefined,
+    leaseKey: s.lease ? leaseKeyOf(scope, key) : undefined,
+    header: entryHeader(raw),
   }
   if (read.state === 'stale' && s.staleWhileRevalidate) {
     served(s, key, 'revalidate')
@@ -110,12 +112,14 @@ async function lookup<T>(
 async function fetchForeground<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T> | undefined): Promise<T> {
   const { key, leaseKey } = job
   let token: string | undefined
+  let fill = job
   if (leaseKey !== undefined) {
-    const outcome = await acquireOrWait<T>(s, job.full, key, leaseKey)
+    const outcome = await acquireOrWait<T>(s, { full: job.full, key, leaseKey, header: job.header })
     if (outcome.found) return outcome.value
     token = outcome.token
+    if (outcome.generation !== undefined) fill = { ...job, generation: outcome.generation }
   }
-  const work = fetchAndStore(s, job, stale)
+  const work = fetchAndStore(s, fill, stale)
   if (token !== undefined) {
     const release = () => releaseLease(s, leaseKey!, token)
     work.then(release, release)
@@ -157,7 +161,7 @@ function refreshInBackground<T>(s: CacheState, job: FetchJob<T>): void {
     let token: string | undefined
     try {
       if (leaseKey !== undefined) {
-        token = await tryLease(s, leaseKey, key)
+        token = await tryLease(s, { full, key, leaseKey, header: job.header })
         // Another instance is refreshing this key; its result will land in Redis.
         if (token === undefined) return
       }

@@ -31,3 +31,14 @@ export const BRACES_OR_GLOB = /[{}*?[\]\\]/
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&')
 }
+
+/**
+ * What identifies an entry's state for the lease script: generation and times of a value, the whole
+ * tombstone, '' for absent or unreadable data. Mirrors the pattern in acquire-lease.lua.ts.
+ */
+export function entryHeader(raw: string | null): string {
+  if (raw === null) return ''
+  const value = /^(c1\|\d+\|\d+\|\d+\|)\d+\|/.exec(raw)
+  if (value !== null) return value[1]!
+  return /^c1\|\d+\|t$/.test(raw) ? raw : ''
+}

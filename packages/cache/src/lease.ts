@@ -1,28 +1,58 @@
 import { randomBytes } from 'node:crypto'
 import { toRedisError } from '@x/redis-core'
 import { redisError } from './events.js'
+import { entryHeader } from './keys.js'
 import { classify, isTagged, parse, type Read, readTagged } from './read.js'
-import { getRaw } from './redis-calls.js'
+import { acquireLeaseScript } from './scripts/acquire-lease.lua.js'
 import { releaseLeaseScript } from './scripts/lease.lua.js'
 import type { CacheState } from './state.js'
 
 // Distributed single-flight: on a miss, the instance holding a short lease fetches; the others poll.
+// Taking the lease and checking that the entry is still what the caller read are one script, so a
+// value filled between a read and a lease attempt is never fetched a second time.
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** SET NX PX under a new token: the token when taken, undefined when someone else holds the lease. */
-async function setLease(s: CacheState, leaseKey: string): Promise<string | undefined> {
-  const token = randomBytes(12).toString('base64url')
-  const reply = await s.deadlines.run(s.redis.set(leaseKey, token, 'PX', s.lease!.ttl, 'NX'), 'lease')
-  return reply === 'OK' ? token : undefined
+/** What the caller read: the entry key, its lease key and the entry's header (see entryHeader). */
+export interface LeaseTarget {
+  full: string
+  key: string
+  leaseKey: string
+  header: string
 }
 
-/** The lease's token, or undefined when someone else holds it (or Redis failed: reported). */
-export async function tryLease(s: CacheState, leaseKey: string, key: string): Promise<string | undefined> {
+export type LeaseOutcome<T> =
+  | { found: true; value: T }
+  /** `generation`: what the fill must find, when the entry changed since the caller's read. */
+  | { found: false; token: string | undefined; generation?: string }
+
+type Attempt<T> =
+  | { kind: 'taken'; token: string }
+  | { kind: 'held' }
+  | { kind: 'changed'; read: Read<T>; header: string }
+
+async function attempt<T>(s: CacheState, target: LeaseTarget, header: string): Promise<Attempt<T>> {
+  const token = randomBytes(12).toString('base64url')
+  const reply = await s.deadlines.run(
+    acquireLeaseScript.run(s.redis, [target.full, target.leaseKey], [header, token, s.lease!.ttl]),
+    'lease',
+  )
+  if (reply[0] === 1) return { kind: 'taken', token }
+  if (reply[0] === 0) return { kind: 'held' }
+  const raw = reply[1] ?? null
+  return { kind: 'changed', read: await readRaw<T>(s, target.key, raw), header: entryHeader(raw) }
+}
+
+/**
+ * Stale-while-revalidate across processes: the lease's token when this instance should refresh,
+ * undefined when another one is refreshing or already has (or Redis failed: reported).
+ */
+export async function tryLease(s: CacheState, target: LeaseTarget): Promise<string | undefined> {
   try {
-    return await setLease(s, leaseKey)
+    const outcome = await attempt(s, target, target.header)
+    return outcome.kind === 'taken' ? outcome.token : undefined
   } catch (error) {
-    redisError(s, 'lease', key, error)
+    redisError(s, 'lease', target.key, toRedisError(error))
     return undefined
   }
 }
@@ -32,7 +62,7 @@ export function releaseLease(s: CacheState, leaseKey: string, token: string): vo
     .run(releaseLeaseScript.run(s.redis, [leaseKey], [token]), 'release lease')
     .catch((error: unknown) => {
       // The lease expires by itself; waiters only wait a little longer.
-      redisError(s, 'release lease', undefined, error)
+      redisError(s, 'release lease', undefined, toRedisError(error))
     })
 }
 
@@ -44,48 +74,37 @@ function readRaw<T>(s: CacheState, key: string, raw: string | null): Read<T> | P
 }
 
 /**
- * Takes the lease (and the caller fetches), or polls for the holder's result. A waiter whose holder
- * disappears (lease gone, no value) tries to take the lease itself; after twice the lease time it
- * fetches without one, as it does when Redis fails.
+ * Takes the lease (and the caller fetches), or polls until the holder's value lands. A holder that
+ * disappears (lease gone, no value) frees the lease for the next attempt; after twice the lease time
+ * the caller fetches without one, as it does when Redis fails.
  */
-export async function acquireOrWait<T>(
-  s: CacheState,
-  full: string,
-  key: string,
-  leaseKey: string,
-): Promise<{ found: true; value: T } | { found: false; token: string | undefined }> {
+export async function acquireOrWait<T>(s: CacheState, target: LeaseTarget): Promise<LeaseOutcome<T>> {
   const lease = s.lease!
-  const deadline = Date.now() + lease.ttl * 2 + lease.pollInterval
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let token: string | undefined
+  const deadline = performance.now() + lease.ttl * 2 + lease.pollInterval
+  let header = target.header
+  let generation: string | undefined
+  for (;;) {
+    let outcome: Attempt<T>
     try {
-      token = await setLease(s, leaseKey)
+      outcome = await attempt<T>(s, target, header)
     } catch (error) {
-      redisError(s, 'lease', key, error)
-      return { found: false, token: undefined }
+      redisError(s, 'lease', target.key, toRedisError(error))
+      return { found: false, token: undefined, ...(generation === undefined ? {} : { generation }) }
     }
-    if (token !== undefined) return { found: false, token }
-    while (Date.now() < deadline) {
+    if (outcome.kind === 'taken') {
+      return { found: false, token: outcome.token, ...(generation === undefined ? {} : { generation }) }
+    }
+    if (outcome.kind === 'changed') {
+      if (outcome.read.state === 'fresh') return { found: true, value: outcome.read.value }
+      // Deleted, invalidated or expired since: compete for the lease on what is there now.
+      header = outcome.header
+      generation = outcome.read.generation
+    }
+    if (performance.now() >= deadline) {
+      return { found: false, token: undefined, ...(generation === undefined ? {} : { generation }) }
+    }
+    if (outcome.kind === 'held') {
       await sleep(lease.pollInterval + Math.floor(Math.random() * lease.pollInterval))
-      let raw: string | null
-      let held: number
-      try {
-        ;[raw, held] = await Promise.all([
-          getRaw(s, full),
-          s.deadlines.run(s.redis.exists(leaseKey), 'EXISTS'),
-        ])
-        // Run in parallel (on Cluster, on two nodes), the GET may have been served before the holder's
-        // fill and the EXISTS after its release; a GET sent now comes after both.
-        if (held === 0) raw = await getRaw(s, full)
-      } catch (error) {
-        redisError(s, 'lease wait', key, toRedisError(error))
-        return { found: false, token: undefined }
-      }
-      const read = await readRaw<T>(s, key, raw)
-      if (read.state === 'fresh') return { found: true, value: read.value }
-      if (held === 0) break
     }
-    if (Date.now() >= deadline) break
   }
-  return { found: false, token: undefined }
 }
