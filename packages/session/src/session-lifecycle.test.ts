@@ -133,11 +133,23 @@ describe.each(targets())('session updates, rotation and destroy on $name', (targ
   })
 
   describe('rotate', () => {
-    it('moves data and index entry to a new token; the old one dies at once', async () => {
+    it('keeps the old token readable for a short grace by default, so a request in flight still works', async () => {
+      const { token } = await store.create(user(), { role: 'user' })
+      const rotated = (await store.rotate(token))!
+      const old = await store.get(token)
+      expect(old!.rotated).toBe(true)
+      expect(old!.data).toEqual({ role: 'user' })
+      const pttl = await inspector.pttl(sessionKey(token))
+      expect(pttl).toBeGreaterThan(0)
+      expect(pttl).toBeLessThanOrEqual(10_000)
+      expect((await store.get(rotated.token))!.rotated).toBe(false)
+    })
+
+    it('moves data and index entry to a new token; with graceMs 0 the old one dies at once', async () => {
       const userId = user()
       const { token, session } = await store.create(userId, { role: 'user' }, { device: { label: 'phone' } })
       await store.update(token, { role: 'admin' })
-      const rotated = await store.rotate(token)
+      const rotated = await store.rotate(token, { graceMs: 0 })
       expect(rotated).not.toBeNull()
       expect(rotated!.token).not.toBe(token)
       expect(rotated!.session.id).not.toBe(session.id)

@@ -146,8 +146,9 @@ export interface CreateOptions {
 export interface RotateOptions {
   /**
    * Milliseconds during which the old token still reads the session (as of the rotation), for
-   * requests already in flight with the old cookie. 0: the old token dies at once.
-   * @default 0
+   * requests already in flight with the old cookie: they keep working instead of failing as
+   * logged out. The old token is read-only meanwhile. 0: the old token dies at once.
+   * @default 10_000
    */
   graceMs?: number
 }
@@ -191,6 +192,8 @@ export interface SessionStore<TData extends SessionData = SessionData> {
 }
 
 const DAY = 86_400_000
+// Long enough for requests already in flight with the old cookie, short enough to leave a stolen old token little use.
+const DEFAULT_ROTATE_GRACE_MS = 10_000
 const DEVICE_LIMITS = { userAgent: 512, ip: 64, label: 128 } as const
 
 /**
@@ -426,7 +429,7 @@ export function createSessionStore<TData extends SessionData = SessionData>(
     },
 
     async rotate(token, rotateOptions = {}) {
-      const graceMs = assertPositive('graceMs', rotateOptions.graceMs ?? 0, {
+      const graceMs = assertPositive('graceMs', rotateOptions.graceMs ?? DEFAULT_ROTATE_GRACE_MS, {
         allowZero: true,
         integer: true,
       })
