@@ -137,12 +137,12 @@ export function createPubSub(options: PubSubOptions): PubSub {
   }
 
   const runHandlers = (
-    handlers: Map<MessageHandler<never>, number>,
+    handlers: ReadonlyArray<MessageHandler<never>>,
     value: unknown,
     channel: string,
     pattern: string | undefined,
   ) => {
-    for (const [handler] of handlers) {
+    for (const handler of handlers) {
       try {
         const result = (handler as MessageHandler<unknown>)(value, channel, pattern) as unknown
         if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
@@ -158,7 +158,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
 
   const validated = (
     result: StandardSchemaV1.Result<unknown>,
-    handlers: Map<MessageHandler<never>, number>,
+    handlers: ReadonlyArray<MessageHandler<never>>,
     channel: string,
     raw: string | Buffer,
     pattern: string | undefined,
@@ -177,9 +177,9 @@ export function createPubSub(options: PubSubOptions): PubSub {
   }
 
   const deliver = (entry: Entry, channel: string, raw: string | Buffer, pattern: string | undefined) => {
+    // One snapshot for the whole delivery: handlers that (un)subscribe meanwhile change the next message's.
     const groups = entry.groups
-    for (let index = 0; index < groups.length; index++) {
-      const group = groups[index]!
+    for (const group of groups) {
       let value: unknown
       try {
         value = group.decoder.codec.decode(raw)
@@ -422,8 +422,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
           const pending: Array<Promise<void>> = []
           for (const table of [registry.channels, registry.patterns, registry.shards]) {
             for (const entry of table.values()) {
-              for (const group of entry.groups.splice(0)) group.handlers.clear()
-              entry.refs = 0
+              registry.clear(entry)
               pending.push(
                 registry
                   .sync(entry)

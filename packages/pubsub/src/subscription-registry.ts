@@ -5,17 +5,23 @@ import type { MessageHandler } from './types.js'
 
 export type SubscriptionKind = 'channel' | 'pattern' | 'shard'
 
-/** Handlers that share one decoder; the value is decoded once for all of them. */
+/**
+ * Handlers that share one decoder; the value is decoded once for all of them. Immutable: a change
+ * builds new groups, so a delivery that started with one snapshot finishes with it whatever its
+ * handlers subscribe or unsubscribe meanwhile.
+ */
 export interface HandlerGroup {
   readonly decoder: MessageDecoder
-  /** handler → number of live subscriptions of it, so subscribing the same function twice delivers once. */
-  readonly handlers: Map<MessageHandler<never>, number>
+  readonly handlers: ReadonlyArray<MessageHandler<never>>
 }
 
 export interface Entry {
   readonly kind: SubscriptionKind
   readonly name: string
-  readonly groups: HandlerGroup[]
+  /** The snapshot a message is delivered to: every subscription live when it arrived. */
+  groups: readonly HandlerGroup[]
+  /** decoder → handler → number of live subscriptions of it (the same function twice is delivered once). */
+  readonly counts: Map<MessageDecoder, Map<MessageHandler<never>, number>>
   /** Live subscriptions, all groups together. */
   refs: number
   /** What we believe the server has. After a failed or timed-out command we assume "subscribed" so a later sync cleans up. */
@@ -56,30 +62,50 @@ export class SubscriptionRegistry {
     const table = this.table(kind)
     let entry = table.get(name)
     if (entry === undefined) {
-      entry = { kind, name, groups: [], refs: 0, onServer: false, tail: Promise.resolve(), queued: 0 }
+      entry = {
+        kind,
+        name,
+        groups: [],
+        counts: new Map(),
+        refs: 0,
+        onServer: false,
+        tail: Promise.resolve(),
+        queued: 0,
+      }
       table.set(name, entry)
     }
-    let group = entry.groups.find((candidate) => candidate.decoder === decoder)
-    if (group === undefined) {
-      group = { decoder, handlers: new Map() }
-      entry.groups.push(group)
+    let handlers = entry.counts.get(decoder)
+    if (handlers === undefined) {
+      handlers = new Map()
+      entry.counts.set(decoder, handlers)
     }
-    group.handlers.set(handler, (group.handlers.get(handler) ?? 0) + 1)
+    const count = handlers.get(handler) ?? 0
+    handlers.set(handler, count + 1)
     entry.refs++
+    if (count === 0) rebuild(entry)
     return entry
   }
 
   /** Removes one subscription of a handler locally. */
   remove(entry: Entry, decoder: MessageDecoder, handler: MessageHandler<never>): void {
-    const index = entry.groups.findIndex((candidate) => candidate.decoder === decoder)
-    const group = entry.groups[index]
-    if (group === undefined) return
-    const count = group.handlers.get(handler)
-    if (count === undefined) return
-    if (count > 1) group.handlers.set(handler, count - 1)
-    else group.handlers.delete(handler)
-    if (group.handlers.size === 0) entry.groups.splice(index, 1)
+    const handlers = entry.counts.get(decoder)
+    const count = handlers?.get(handler)
+    if (handlers === undefined || count === undefined) return
     entry.refs--
+    if (count > 1) {
+      handlers.set(handler, count - 1)
+      return
+    }
+    handlers.delete(handler)
+    if (handlers.size === 0) entry.counts.delete(decoder)
+    rebuild(entry)
+  }
+
+  /** Removes every subscription of an entry locally (close() on a subscriber the app owns). */
+  clear(entry: Entry): void {
+    entry.counts.clear()
+    entry.refs = 0
+    rebuild(entry)
   }
 
   /** Queues a sync of `entry` behind the ones already queued for its name. */
@@ -131,4 +157,11 @@ export class SubscriptionRegistry {
       if (table.get(entry.name) === entry) table.delete(entry.name)
     }
   }
+}
+
+/** A new snapshot of the entry's groups, in the order their decoders were first subscribed. */
+function rebuild(entry: Entry): void {
+  const groups: HandlerGroup[] = []
+  for (const [decoder, handlers] of entry.counts) groups.push({ decoder, handlers: [...handlers.keys()] })
+  entry.groups = groups
 }
