@@ -3,6 +3,14 @@ export function monotonicMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000)
 }
 
+/**
+ * The deadline sent while the server clock has not been measured yet: a server time long past, so
+ * the script changes nothing and only answers its clock (status 3), and the caller sends the check
+ * again with a real deadline. Costs one extra round trip, once per limiter; without it a first check
+ * that met a paused server would be applied when the server resumes, long after it was answered.
+ */
+export const PROBE_DEADLINE = 1
+
 /** Offset samples are kept in two buckets of this length, so a stepped server clock is followed. */
 const BUCKET_US = 10_000_000
 

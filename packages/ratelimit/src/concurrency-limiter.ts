@@ -7,7 +7,7 @@ import {
   redisCall,
   TimeoutError,
 } from '@x/redis-core'
-import { monotonicMicros, ServerDeadline } from './clock.js'
+import { monotonicMicros, PROBE_DEADLINE, ServerDeadline } from './clock.js'
 import { type AcquireReply, acquireScript, countScript, extendScript } from './concurrency.lua.js'
 import { assertKey } from './key.js'
 
@@ -101,6 +101,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     throw new InvalidArgumentError("onRedisError must be 'fail-open', 'fail-closed' or 'throw'")
   }
   const clock = new ServerDeadline()
+  const deadlineOf = (started: number) => clock.deadline(started, timeoutMs) || PROBE_DEADLINE
   const redisKey = (key: string) => `${prefix}:{${assertKey(key)}}:c`
 
   const release = async (key: string, id: string): Promise<boolean> => {
@@ -147,19 +148,21 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       let reply: AcquireReply
       try {
         const started = monotonicMicros()
-        reply = await redisCall(
-          acquireScript.run(
-            redis,
-            [fullKey],
-            [id, limit, leaseMs * 1000, clock.deadline(started, timeoutMs)],
-          ),
-          timeoutMs,
-          'lease acquire',
-        )
+        const send = (deadline: number, budgetMs: number) =>
+          redisCall(
+            acquireScript.run(redis, [fullKey], [id, limit, leaseMs * 1000, deadline]),
+            budgetMs,
+            'lease acquire',
+          )
+        reply = await send(deadlineOf(started), timeoutMs)
         if (reply[0] === 3) {
+          // A probe (no measure of the server clock yet) or a wrong estimate: nothing was taken.
+          // Measure from this reply and try once more with a real deadline, within the budget left.
           clock.forget()
           clock.observe(reply[1])
-          throw new TimeoutError('lease acquire ran after its deadline; the clock offset was re-measured')
+          const left = timeoutMs - (monotonicMicros() - started) / 1000
+          if (left > 0) reply = await send(deadlineOf(started), left)
+          if (reply[0] === 3) throw new TimeoutError(`lease acquire did not finish within ${timeoutMs} ms`)
         }
         clock.observe(reply[3])
       } catch (error) {

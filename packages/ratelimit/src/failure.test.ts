@@ -141,6 +141,36 @@ describe('when Redis fails', () => {
       }
     })
 
+    it.each(['gcra', 'fixed-window'] as const)(
+      'a %s limiter whose very first checks time out changes nothing when the server resumes',
+      async (algorithm) => {
+        const client = connect(server.url)
+        client.on('error', () => {})
+        try {
+          const limiter = createRateLimiter({
+            redis: client,
+            prefix: prefix(),
+            algorithm,
+            limit: 10,
+            windowMs: 60_000,
+            timeoutMs: 300,
+          })
+          // Connected, but this limiter has never had a reply: it knows nothing of the server clock.
+          await client.ping()
+          server.pause()
+          expect((await limiter.limit('k')).reason).toBe('fail-open')
+          expect((await limiter.limit('k', { cost: 2 })).reason).toBe('fail-open')
+          server.resume()
+          // peek is answered after the late checks ran (one connection, in order).
+          await eventually(async () => (await limiter.peek('k').catch(() => undefined)) !== undefined)
+          expect((await limiter.peek('k')).remaining).toBe(10)
+          expect((await limiter.limit('k')).remaining).toBe(9)
+        } finally {
+          client.disconnect()
+        }
+      },
+    )
+
     it('a check that timed out is not replayed after a restart', async () => {
       const own = await startRedis()
       const client = connect(own.url)
@@ -193,6 +223,23 @@ describe('when Redis fails', () => {
       expect(errors).toHaveLength(1)
       // A fail-open lease was never recorded, so releasing it is a no-op.
       if (result.acquired) expect(await result.lease.release()).toBe(false)
+    })
+
+    it('the very first acquire of a limiter, timed out, takes no lease when the server resumes', async () => {
+      const limiter = createConcurrencyLimiter({
+        redis,
+        prefix: prefix(),
+        limit: 1,
+        timeoutMs: 300,
+        leaseMs: 60_000,
+      })
+      await redis.ping()
+      server.pause()
+      expect((await limiter.acquire('job')).reason).toBe('fail-open')
+      server.resume()
+      await eventually(async () => (await limiter.active('job').catch(() => -1)) >= 0)
+      expect(await limiter.active('job')).toBe(0)
+      expect((await limiter.acquire('job')).acquired).toBe(true)
     })
 
     it('an acquire that timed out takes no lease when the server resumes', async () => {

@@ -11,7 +11,7 @@ import {
 import { blockScript } from './block.lua.js'
 import { BlockedCache, type BlockedCacheOptions } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
-import { monotonicMicros, ServerDeadline } from './clock.js'
+import { monotonicMicros, PROBE_DEADLINE, ServerDeadline } from './clock.js'
 import { evalThen, evalWithTimeout, writeCoalescer } from './fast-call.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
 import { gcraLimitScript } from './limit.lua.js'
@@ -161,6 +161,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const suffixes = policies.map(policySuffix)
 
   const clock = new ServerDeadline()
+  const deadlineOf = (started: number) => clock.deadline(started, timeoutMs) || PROBE_DEADLINE
 
   const report = (error: unknown, operation: string, key: string) => {
     if (!options.onError) return
@@ -171,29 +172,39 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
   }
 
-  /** The budget left for a check that met a wrong deadline (status 3): one more try without one. */
+  /**
+   * A check whose reply says it ran past its deadline (status 3) changed nothing. Either it was a
+   * probe (the limiter had no measure of the server clock yet) or the estimate was wrong (the server
+   * clock stepped): the reply's server time is a fresh measure, so the check is sent once more with a
+   * deadline from it, within what is left of the budget. Never without a deadline: a late check must
+   * not change state, from the very first call on.
+   */
   const again = (
     checkWith: Script<CheckReply>,
     args: Array<string | number>,
     started: number,
     reply: CheckReply,
   ): Promise<CheckReply> => {
-    // We are still waiting, so the deadline was wrong (the server clock stepped forward): re-measure
-    // and try once more without a deadline, within what is left of the budget.
     clock.forget()
     clock.observe(reply[1]!)
     const left = timeoutMs - (monotonicMicros() - started) / 1000
     if (left <= 0) {
       return Promise.reject(new TimeoutError(`rate limit check did not finish within ${timeoutMs} ms`))
     }
-    args[args.length - 1] = 0
-    return evalWithTimeout(redis, checkWith, keyCount, args, left, 'rate limit check')
+    args[args.length - 1] = deadlineOf(started)
+    return evalWithTimeout(redis, checkWith, keyCount, args, left, 'rate limit check').then((second) => {
+      if (second[0] === 3) {
+        throw new TimeoutError(`rate limit check did not finish within ${timeoutMs} ms`)
+      }
+      clock.observe(second[1]!)
+      return second
+    })
   }
 
   const call = (key: string, mode: number, cost: number): Promise<CheckReply> => {
     const started = monotonicMicros()
     const args: Array<string | number> = keysOf(prefix, key, suffixes)
-    args.push(mode, cost, clock.deadline(started, timeoutMs))
+    args.push(mode, cost, deadlineOf(started))
     coalesce()
     return evalWithTimeout(redis, script, keyCount, args, timeoutMs, 'rate limit check').then((reply) => {
       if (reply[0] === 3) return again(script, args, started, reply)
@@ -279,7 +290,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const started = monotonicMicros()
     const args: Array<string | number> = keysOf(prefix, key, suffixes)
     if (limitScript === undefined) args.push(MODE_LIMIT)
-    args.push(cost, clock.deadline(started, timeoutMs))
+    args.push(cost, deadlineOf(started))
     const checkWith = limitScript ?? script
     const answer = (reply: CheckReply): RateLimitResult => {
       const result = decode(reply)
