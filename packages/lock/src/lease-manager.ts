@@ -76,7 +76,7 @@ export function createLeaseManager<K>(
    * Exclusive primitives: the lease this instance holds per key. Its waiters need not poll while it
    * lives: it will hand off, or release (which wakes them here), or expire (their sleep ends then).
    */
-  const localHolders = new Map<string, Lease>()
+  const localHolders = new Map<string, LeaseImpl<K>>()
 
   const forgetHolder = (key: string, token: string) => {
     if (localHolders.get(key)?.token === token) localHolders.delete(key)
@@ -110,7 +110,7 @@ export function createLeaseManager<K>(
       const claim =
         count < settings.handoffLimit && notifier.waiting(key) > 0 ? notifier.claim(key) : undefined
       if (claim) {
-        const grant: Grant = { fence: 0, started: performance.now(), wallStart: Date.now() }
+        const grant: Grant = { fence: 0, started: performance.now() }
         try {
           grant.fence = await primitive.transfer(keys, token, claim.token, claim.ttl)
         } catch (error) {
@@ -149,14 +149,13 @@ export function createLeaseManager<K>(
     ttl: number,
     fence: number,
     started: number,
-    wallStart: number,
   ): Promise<Lease | undefined> => {
     const validity = ttl - (performance.now() - started) - drift(ttl)
     if (validity <= 0) {
       await cleanup(keys, token, resource, false)
       return undefined
     }
-    const granted = new LeaseImpl(resource, token, fence, ttl, wallStart + ttl - drift(ttl), keys, operations)
+    const granted = new LeaseImpl(resource, token, fence, ttl, started + ttl - drift(ttl), keys, operations)
     if (primitive.exclusive) {
       const key = primitive.notifyKey(keys)
       // Only worth remembering while someone here waits for it (the map stays small).
@@ -173,10 +172,9 @@ export function createLeaseManager<K>(
     waiting: boolean,
   ): Promise<{ lease: Lease | undefined; retryInMs: number }> => {
     const started = performance.now()
-    const wallStart = Date.now()
     const result = await primitive.attempt(keys, token, ttl, waiting)
     if (!result.ok) return { lease: undefined, retryInMs: result.retryInMs }
-    return { lease: await lease(resource, keys, token, ttl, result.fence, started, wallStart), retryInMs: 0 }
+    return { lease: await lease(resource, keys, token, ttl, result.fence, started), retryInMs: 0 }
   }
 
   const checkAcquireOptions = (options: AcquireOptions) => {
@@ -248,7 +246,7 @@ export function createLeaseManager<K>(
           const delay = Math.min(
             remaining,
             holder
-              ? Math.min(holder.expiresAt - Date.now() + 1, settings.backoff.maxMs)
+              ? Math.min(holder.remainingMs + 1, settings.backoff.maxMs)
               : retryDelay(poll, settings.backoff, settings.jitter),
             hint > 0 ? hint + 1 : Number.POSITIVE_INFINITY,
           )
@@ -261,7 +259,6 @@ export function createLeaseManager<K>(
               ttl,
               grant.fence,
               grant.started,
-              grant.wallStart,
             )
             if (handed) return acquired(handed, performance.now() - started)
             continue

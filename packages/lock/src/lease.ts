@@ -17,10 +17,13 @@ type State = 'held' | 'released' | 'lost'
 
 /**
  * The lease object. Its AbortController and expiry timer are created on first access of `signal`,
- * so the uncontended acquire/release path allocates no timer.
+ * so the uncontended acquire/release path allocates no timer. Validity is kept on the monotonic
+ * clock (`performance.now()`): the wall clock can step (NTP, a resumed VM) and must not keep a lost
+ * lease alive or end a valid one.
  */
 export class LeaseImpl<K> implements Lease {
-  #expiresAt: number
+  /** performance.now() at which the lease stops being valid. */
+  #validUntil: number
   #state: State = 'held'
   #lostReason: LockLostError | undefined
   #controller: AbortController | undefined
@@ -31,19 +34,25 @@ export class LeaseImpl<K> implements Lease {
     readonly token: string,
     readonly fence: number,
     private readonly ttl: number,
-    expiresAt: number,
+    validUntil: number,
     private readonly keys: K,
     private readonly operations: LeaseOperations<K>,
   ) {
-    this.#expiresAt = expiresAt
+    this.#validUntil = validUntil
+  }
+
+  /** Milliseconds of validity left (≤ 0 once it has run out), on the monotonic clock. */
+  get remainingMs(): number {
+    return this.#validUntil - performance.now()
   }
 
   get expiresAt(): number {
-    return this.#expiresAt
+    // Derived on each read, so a step of the wall clock moves the estimate, not the validity.
+    return Date.now() + this.remainingMs
   }
 
   get held(): boolean {
-    return this.#state === 'held' && Date.now() < this.#expiresAt
+    return this.#state === 'held' && this.remainingMs > 0
   }
 
   get signal(): AbortSignal {
@@ -72,11 +81,11 @@ export class LeaseImpl<K> implements Lease {
     const state = this.#state as State
     if (state === 'lost') throw this.#lostReason!
     if (state === 'released') throw new LockNotHeldError(`lease on "${this.resource}" was released`)
-    this.#expiresAt = Date.now() + ttl - (performance.now() - started) - this.operations.drift(ttl)
+    this.#validUntil = started + ttl - this.operations.drift(ttl)
     this.#schedule()
     const { emitter } = this.operations
     if (emitter.has('extended'))
-      emitter.emit('extended', { resource: this.resource, expiresAt: this.#expiresAt })
+      emitter.emit('extended', { resource: this.resource, expiresAt: this.expiresAt })
   }
 
   async release(): Promise<void> {
@@ -121,13 +130,13 @@ export class LeaseImpl<K> implements Lease {
   #schedule(): void {
     clearTimeout(this.#timer)
     if (!this.#controller || this.#state !== 'held') return
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, this.#expiresAt - Date.now()))
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, this.remainingMs))
     this.#timer.unref?.()
   }
 
   #onTimer(): void {
     if (this.#state !== 'held') return
-    if (Date.now() >= this.#expiresAt) {
+    if (this.remainingMs <= 0) {
       this.#markLost(
         new LockLostError(`lease on "${this.resource}" expired before it was extended or released`),
       )

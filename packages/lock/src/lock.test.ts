@@ -1,6 +1,6 @@
 import { createRedis, InvalidArgumentError, type RedisClient, slotOf } from '@x/redis-core'
 import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
 import { createLock, type Lock } from './lock.js'
 import { lockTransfer } from './scripts/lock-transfer.lua.js'
@@ -179,6 +179,49 @@ describe.each(targets())('lock on $name', (target) => {
     await eventually(() => signal.aborted)
     expect(LockLostError.isInstance(signal.reason)).toBe(true)
     expect(lease.held).toBe(false)
+  })
+
+  it('lease validity ignores the wall clock: stepped back it does not keep a lost lease held', async () => {
+    const name = resource()
+    const lease = await lock.acquire(name, { ttl: 300 })
+    const realNow = Date.now.bind(Date)
+    // The system clock steps back 60 s right after the acquire (an NTP correction, a VM resume).
+    const stepped = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 60_000)
+    try {
+      const otherLock = createLock({ redis: other, prefix: target.prefix })
+      let taken: Lease | null = null
+      await eventually(async () => {
+        taken = await otherLock.tryAcquire(name, { ttl: 30_000 })
+        return taken !== null
+      }, 10_000)
+      // Another client holds the lock now: ours must not claim to be held.
+      expect(lease.held).toBe(false)
+      await eventually(() => lease.signal.aborted, 10_000)
+      expect(LockLostError.isInstance(lease.signal.reason)).toBe(true)
+      await taken!.release()
+      await otherLock.close()
+    } finally {
+      stepped.mockRestore()
+    }
+  })
+
+  it('lease validity ignores the wall clock: stepped forward it does not lose a valid lease', async () => {
+    const name = resource()
+    const lease = await lock.acquire(name, { ttl: 30_000 })
+    const realNow = Date.now.bind(Date)
+    const stepped = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 60_000)
+    try {
+      expect(lease.held).toBe(true)
+      expect(lease.signal.aborted).toBe(false)
+      await lease.extend(30_000)
+      expect(lease.held).toBe(true)
+      // The remaining validity is measured on the monotonic clock, not against the stepped one.
+      expect(lease.expiresAt - Date.now()).toBeGreaterThan(0)
+      expect(lease.expiresAt - Date.now()).toBeLessThanOrEqual(30_000)
+    } finally {
+      stepped.mockRestore()
+    }
+    await lease.release()
   })
 
   it('inspect tells whether a resource is locked, for how long and the last fence, but not the token', async () => {

@@ -5,8 +5,6 @@ export interface Grant {
   fence: number
   /** performance.now() when the transfer call was sent. */
   started: number
-  /** Date.now() when the transfer call was sent. */
-  wallStart: number
 }
 
 /** One waiter's place in line for a key. */

@@ -12,8 +12,9 @@ export interface Lease extends AsyncDisposable {
    */
   readonly fence: number
   /**
-   * Local wall-clock time (ms) until which the lease is valid: the ttl minus the time the acquire
-   * took minus the clock drift allowance. Updated by `extend()`.
+   * Estimated wall-clock time (ms since the epoch) until which the lease is valid: the ttl minus the
+   * time the acquire took minus the clock drift allowance. Updated by `extend()`. Validity itself is
+   * kept on the monotonic clock, so a step of the system clock moves this estimate, never `held`.
    */
   readonly expiresAt: number
   /** Aborts with `LockLostError` when the lease is lost: expired, or an extension found it gone. */
