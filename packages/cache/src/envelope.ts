@@ -22,6 +22,12 @@ export type Entry =
     }
   | { kind: 'tombstone'; generation: string }
 
+/** A payload as stored: the codec's string, or its Buffer in base64. */
+export interface Stored {
+  binary: boolean
+  payload: string
+}
+
 /** Parses a stored string; throws DecodeError on anything this package did not write. */
 export function parseEntry(raw: string): Entry {
   if (!raw.startsWith(ENVELOPE_MAGIC)) throw new DecodeError('stored value is not a cache envelope')
@@ -71,7 +77,7 @@ export function parseEntry(raw: string): Entry {
 }
 
 /** Decodes the payload with the codec; DecodeError when the codec refuses it. */
-export function decodePayload<T>(entry: Entry & { kind: 'value' }, codec: Codec): T {
+export function decodePayload<T>(entry: Stored, codec: Codec): T {
   try {
     return codec.decode(entry.binary ? Buffer.from(entry.payload, 'base64') : entry.payload) as T
   } catch (error) {

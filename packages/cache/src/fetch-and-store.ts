@@ -3,6 +3,7 @@ import { buildBody, encodePayload } from './envelope.js'
 import { fetchFailed, redisError, refused } from './events.js'
 import { withHardTimeout } from './fetch-timeouts.js'
 import { checkTags } from './keys.js'
+import { keepInL1, storedOf } from './l1-fill.js'
 import { learnClock } from './redis-calls.js'
 import { fillScript } from './scripts/fill.lua.js'
 import type { CacheState } from './state.js'
@@ -146,9 +147,7 @@ export function fetchAndStore<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T
       )
       learnClock(s, now)
       if (written !== 1) refused(s, key)
-      else if (s.l1 !== undefined && job.seq === s.invalidationSeq) {
-        s.l1.set(full, value, Date.now() + entryTtl, writeTags, Date.now())
-      }
+      else keepInL1(s, full, storedOf(payload), Date.now() + entryTtl, writeTags, job.seq)
     } catch (error) {
       // The caller still gets the value; the cache just was not filled.
       redisError(s, 'fill', key, error)

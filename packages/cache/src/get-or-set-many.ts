@@ -3,6 +3,7 @@ import { buildBody, encodePayload } from './envelope.js'
 import { redisError, refused, served } from './events.js'
 import type { Stale } from './fetch-and-store.js'
 import { checkKeys, checkTags } from './keys.js'
+import { keepInL1, storedOf } from './l1-fill.js'
 import { checkWriteOptions } from './options.js'
 import { readMany } from './read-many.js'
 import { learnClock, runMany } from './redis-calls.js'
@@ -122,9 +123,7 @@ export async function getOrSetMany<T>(
     }
     learnClock(s, reply[1])
     if (reply[0] !== 1) refused(s, write.key)
-    else if (s.l1 !== undefined && seq === s.invalidationSeq) {
-      s.l1.set(write.full, write.value, Date.now() + ttls[index]!, tags, Date.now())
-    }
+    else keepInL1(s, write.full, storedOf(write.payload), Date.now() + ttls[index]!, tags, seq)
   })
   return results
 }

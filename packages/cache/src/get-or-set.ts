@@ -3,6 +3,7 @@ import { fetchFailed, hit, l1Hit, miss, redisError, report, served } from './eve
 import { bypass, type FetchJob, fetchAndStore, type Stale } from './fetch-and-store.js'
 import { isHardTimeout, waitAtMost } from './fetch-timeouts.js'
 import { checkKey, checkTags, entryHeader } from './keys.js'
+import { keepInL1 } from './l1-fill.js'
 import { acquireOrWait, releaseLease, tryLease } from './lease.js'
 import { leaseKeyOf } from './lease-key.js'
 import { checkGetOrSetOptions } from './options.js'
@@ -81,9 +82,7 @@ async function lookup<T>(
     : classify<T>(s, key, entry, undefined)
   if (read.state === 'fresh') {
     hit(s, key)
-    if (s.l1 !== undefined && seq === s.invalidationSeq) {
-      s.l1.set(full, read.value, read.freshUntil - s.clockOffset, tagNames(read.tags), Date.now())
-    }
+    keepInL1(s, full, read.stored!, read.freshUntil - s.clockOffset, tagNames(read.tags), seq)
     return read.value
   }
   const job: FetchJob<T> = {

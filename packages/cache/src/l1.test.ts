@@ -4,6 +4,24 @@ import { countCommands, eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from './index.js'
 
+type Command = { name: string; args: unknown[] }
+
+/** Runs `action` right after `client` sends a command whose arguments match. */
+function afterCommand(client: RedisClient, match: (args: string[]) => boolean, action: () => void) {
+  const original = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown
+  const patched = (command: Command, ...rest: unknown[]) => {
+    const sent = original(command, ...rest)
+    if (match(command.args.map(String))) action()
+    return sent
+  }
+  ;(client as unknown as { sendCommand: typeof patched }).sendCommand = patched
+  return {
+    restore: () => {
+      ;(client as unknown as { sendCommand: typeof original }).sendCommand = original
+    },
+  }
+}
+
 describe.each(targets())('$name', (target) => {
   let redisA: RedisClient
   let redisB: RedisClient
@@ -46,6 +64,64 @@ describe.each(targets())('$name', (target) => {
     }
     expect(a.stats().l1Hits).toBe(11)
     expect(layers.every((layer) => layer === 'l1')).toBe(true)
+  })
+
+  it('a set racing a delete leaves L1 agreeing with Redis', async () => {
+    const { a } = await pair()
+    const plain = createCache({ redis: redisB, prefix: a.prefix })
+    for (let round = 0; round < 5; round++) {
+      const key = `k${round}`
+      await Promise.all([a.set(key, 'v1'), a.delete(key)])
+      expect(await a.get(key), key).toEqual(await plain.get(key))
+    }
+  })
+
+  it('an update whose commit is answered after a delete was sent keeps the value out of L1', async () => {
+    const { a } = await pair()
+    const plain = createCache({ redis: redisB, prefix: a.prefix })
+    let deleting: Promise<boolean> | undefined
+    const hook = afterCommand(redisA, (args) => args.includes('commit'), () => {
+      deleting = a.delete('k')
+    })
+    try {
+      expect(await a.update('k', async () => 'v1')).toBe('v1')
+    } finally {
+      hook.restore()
+    }
+    expect(deleting).toBeDefined()
+    await deleting
+    expect(await plain.get('k')).toBeUndefined()
+    expect(await a.get('k')).toBeUndefined()
+  })
+
+  it('a caller cannot change what the next caller reads from L1', async () => {
+    type Doc = { list: number[]; nested: { n: number } }
+    const { a, b } = await pair()
+    const mine: Doc = { list: [1], nested: { n: 1 } }
+    await a.set('set', mine)
+    // The object passed to set() stays the caller's own, mutable and not shared.
+    mine.nested.n = 99
+    const fetched: Doc = { list: [1], nested: { n: 1 } }
+    await a.getOrSet('fetched', async () => fetched)
+    fetched.list.push(99)
+    await a.set('read', { list: [1], nested: { n: 1 } })
+    // Read until b serves it from memory (a fill that overlaps the set's own bus message is skipped).
+    await eventually(async () => {
+      await b.get('read')
+      return b.stats().l1Hits > 0
+    })
+    for (const [cache, key] of [
+      [a, 'set'],
+      [a, 'fetched'],
+      [b, 'read'],
+    ] as const) {
+      const served = (await cache.get<Doc>(key))!
+      expect(() => {
+        served.nested.n = 2
+      }, key).toThrow(TypeError)
+      expect(() => served.list.push(2), key).toThrow(TypeError)
+      expect(await cache.get(key), key).toEqual({ list: [1], nested: { n: 1 } })
+    }
   })
 
   it('a delete on one instance evicts the key from the other instance L1 through the bus', async () => {

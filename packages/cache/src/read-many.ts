@@ -46,7 +46,14 @@ export async function readMany<T>(
       return
     }
     l1Hit(s, keys[index]!)
-    out[index] = { state: 'fresh', value: local.value as T, generation: '', freshUntil: 0, tags: undefined }
+    out[index] = {
+      state: 'fresh',
+      value: local.value as T,
+      generation: '',
+      freshUntil: 0,
+      tags: undefined,
+      stored: undefined,
+    }
   })
   await Promise.all(
     groupBySlot(s.redis, remote, (index) => fulls[index]!).map(async (group) => {

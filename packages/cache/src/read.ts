@@ -1,14 +1,25 @@
 import { DecodeError, toRedisError } from '@x/redis-core'
-import { decodePayload, type Entry, parseEntry } from './envelope.js'
+import { decodePayload, type Entry, parseEntry, type Stored } from './envelope.js'
 import { corrupt, hit, l1Hit, miss, redisError } from './events.js'
 import { checkKey } from './keys.js'
+import { keepInL1 } from './l1-fill.js'
 import { getRaw, isWrongType } from './redis-calls.js'
 import type { CacheState, Scope } from './state.js'
 import { tagNames, versionsOf } from './tags.js'
 
-/** A classified entry. `generation` is what a fill must find to write ('0' when absent). */
+/**
+ * A classified entry. `generation` is what a fill must find to write ('0' when absent); `stored` is
+ * the payload as read from Redis (undefined when the value came from L1).
+ */
 export type Read<T> =
-  | { state: 'fresh' | 'stale'; value: T; generation: string; freshUntil: number; tags: string[] | undefined }
+  | {
+      state: 'fresh' | 'stale'
+      value: T
+      generation: string
+      freshUntil: number
+      tags: string[] | undefined
+      stored: Stored | undefined
+    }
   | { state: 'miss'; generation: string }
 
 export type TaggedEntry = Entry & { kind: 'value'; tags: string[] }
@@ -61,10 +72,24 @@ export function classify<T>(
   }
   const now = Date.now() + s.clockOffset
   if (entry.freshUntil > now) {
-    return { state: 'fresh', value, generation: entry.generation, freshUntil: entry.freshUntil, tags }
+    return {
+      state: 'fresh',
+      value,
+      generation: entry.generation,
+      freshUntil: entry.freshUntil,
+      tags,
+      stored: entry,
+    }
   }
   if (entry.hardUntil > now) {
-    return { state: 'stale', value, generation: entry.generation, freshUntil: entry.freshUntil, tags }
+    return {
+      state: 'stale',
+      value,
+      generation: entry.generation,
+      freshUntil: entry.freshUntil,
+      tags,
+      stored: entry,
+    }
   }
   return { state: 'miss', generation: entry.generation }
 }
@@ -92,8 +117,8 @@ export async function readTagged<T>(
 export function countRead<T>(s: CacheState, key: string, read: Read<T>, full: string, seq: number): void {
   if (read.state === 'fresh') {
     hit(s, key)
-    if (s.l1 !== undefined && seq === s.invalidationSeq && read.freshUntil > 0) {
-      s.l1.set(full, read.value, read.freshUntil - s.clockOffset, tagNames(read.tags), Date.now())
+    if (read.stored !== undefined) {
+      keepInL1(s, full, read.stored, read.freshUntil - s.clockOffset, tagNames(read.tags), seq)
     }
   } else miss(s, key)
 }
@@ -105,7 +130,14 @@ export async function readOne<T>(scope: Scope, key: string, operation: string): 
   const local = s.l1?.get(full, Date.now())
   if (local !== undefined) {
     l1Hit(s, key)
-    return { state: 'fresh', value: local.value as T, generation: '', freshUntil: 0, tags: undefined }
+    return {
+      state: 'fresh',
+      value: local.value as T,
+      generation: '',
+      freshUntil: 0,
+      tags: undefined,
+      stored: undefined,
+    }
   }
   const seq = s.invalidationSeq
   let raw: string | null

@@ -3,6 +3,7 @@ import { buildBody, encodePayload } from './envelope.js'
 import { invalidated, refused } from './events.js'
 import { publish } from './invalidation.js'
 import { checkKey, checkTags } from './keys.js'
+import { keepInL1, storedOf } from './l1-fill.js'
 import { checkWriteOptions } from './options.js'
 import { learnClock, runMany } from './redis-calls.js'
 import { deleteScript } from './scripts/delete.lua.js'
@@ -30,7 +31,6 @@ export async function setMany<T>(scope: Scope, entries: ReadonlyArray<SetManyEnt
     return {
       key,
       full: scope.valuePrefix + key,
-      value: entry.value,
       payload: encodePayload(entry.value, s.codec),
       tags: checkTags(entry.tags),
       ttl: jittered(s, entry.ttl ?? s.ttl),
@@ -45,7 +45,8 @@ export async function setMany<T>(scope: Scope, entries: ReadonlyArray<SetManyEnt
     const list = await tagVersions(s, allTags, longest)
     versions = new Map(allTags.map((tag, index) => [tag, list[index]!]))
   }
-  s.invalidationSeq++
+  // This write is the newest this instance has seen: anything seen after it keeps it out of L1.
+  const seq = ++s.invalidationSeq
   const replies = await runMany(
     s,
     writeScript,
@@ -74,7 +75,7 @@ export async function setMany<T>(scope: Scope, entries: ReadonlyArray<SetManyEnt
       return
     }
     learnClock(s, reply[1])
-    s.l1?.set(entry.full, entry.value, Date.now() + entry.ttl, entry.tags, Date.now())
+    keepInL1(s, entry.full, storedOf(entry.payload), Date.now() + entry.ttl, entry.tags, seq)
   })
   // Published even after a partial failure: the failed keys may or may not have been written.
   await publish(s, { keys: prepared.map((entry) => entry.full) })
@@ -122,7 +123,7 @@ export async function update<T>(
   if (value === undefined) return value
   const payload = encodePayload(value, s.codec)
   const pairs = tags && versions ? pairUp(tags, versions) : undefined
-  s.invalidationSeq++
+  const seq = ++s.invalidationSeq
   const [stored, now] = await s.deadlines.run(
     writeScript.run(
       s.redis,
@@ -132,7 +133,7 @@ export async function update<T>(
     'update',
   )
   learnClock(s, now)
-  if (stored === 1) s.l1?.set(full, value, Date.now() + ttl, tags, Date.now())
+  if (stored === 1) keepInL1(s, full, storedOf(payload), Date.now() + ttl, tags, seq)
   else refused(s, key)
   await publish(s, { keys: [full] })
   return value
