@@ -80,9 +80,13 @@ describe.each(targets())('$name', (target) => {
     const { a } = await pair()
     const plain = createCache({ redis: redisB, prefix: a.prefix })
     let deleting: Promise<boolean> | undefined
-    const hook = afterCommand(redisA, (args) => args.includes('commit'), () => {
-      deleting = a.delete('k')
-    })
+    const hook = afterCommand(
+      redisA,
+      (args) => args.includes('commit'),
+      () => {
+        deleting = a.delete('k')
+      },
+    )
     try {
       expect(await a.update('k', async () => 'v1')).toBe('v1')
     } finally {
