@@ -29,7 +29,7 @@ export {
 } from './middleware/fastify.js'
 export { type HonoLikeContext, type HonoRateLimitOptions, honoRateLimit } from './middleware/hono.js'
 export { type LimiterLike, type MiddlewareOptions, problemDetails } from './middleware/shared.js'
-export type { Algorithm, Policy, PolicyOptions } from './policy.js'
+export { type Algorithm, MAX_FIXED_WINDOW_LIMIT, type Policy, type PolicyOptions } from './policy.js'
 export {
   createRateLimiter,
   type LimitOptions,

@@ -1,6 +1,7 @@
 import { createRedis, type RedisClient, slotOf } from '@x/redis-core'
 import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_FIXED_WINDOW_LIMIT } from './policy.js'
 import { createRateLimiter } from './rate-limiter.js'
 
 describe.each(targets())('$name', (target) => {
@@ -190,6 +191,24 @@ describe.each(targets())('$name', (target) => {
       expect(bytes).toBeGreaterThan(0)
       expect(bytes).toBeLessThanOrEqual(100)
     })
+  })
+
+  it('a fixed-window limit is exact up to its largest accepted value, and a larger one is refused', async () => {
+    const max = MAX_FIXED_WINDOW_LIMIT
+    const limiter = createRateLimiter({
+      redis,
+      prefix: prefix(),
+      algorithm: 'fixed-window',
+      limit: max,
+      windowMs: 3_600_000,
+    })
+    expect((await limiter.limit('k', { cost: max - 10 })).remaining).toBe(10)
+    const admitted = []
+    for (let i = 0; i < 30; i++) admitted.push((await limiter.limit('k')).allowed)
+    expect(admitted.filter(Boolean)).toHaveLength(10)
+    expect(() =>
+      createRateLimiter({ redis, algorithm: 'fixed-window', limit: 10_000_000_000_000, windowMs: 1000 }),
+    ).toThrow(/fixed-window limit is at most 8796093022207/)
   })
 
   it('the sliding log never holds more entries than the limit', async () => {

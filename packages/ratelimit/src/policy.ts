@@ -49,6 +49,13 @@ export const ALGORITHM_CODE = {
 /** Largest sliding-window limit: both counts and a window tag are packed into one integer below 2^53. */
 export const MAX_SLIDING_WINDOW_LIMIT = 2 ** 24 - 1
 
+/**
+ * Largest fixed-window limit: the count and a window tag share one integer (count × 1024 + tag)
+ * that must stay below 2^53 to be exact; above it the tag is lost to rounding and every request
+ * would look like the first of a new window.
+ */
+export const MAX_FIXED_WINDOW_LIMIT = 2 ** 43 - 1
+
 const NAME = /^[A-Za-z0-9_-]{1,32}$/
 
 /** Upper bound on a window: 10 years keeps every microsecond timestamp exact in a double. */
@@ -75,6 +82,11 @@ export function normalizePolicy(options: PolicyOptions, fallbackName: string): P
     // Both window counts are packed into one integer so the key stays small.
     throw new InvalidArgumentError(
       `policy "${name}": a sliding-window limit is at most ${MAX_SLIDING_WINDOW_LIMIT}`,
+    )
+  }
+  if (algorithm === 'fixed-window' && limit > MAX_FIXED_WINDOW_LIMIT) {
+    throw new InvalidArgumentError(
+      `policy "${name}": a fixed-window limit is at most ${MAX_FIXED_WINDOW_LIMIT}, got ${limit}`,
     )
   }
   if (algorithm === 'gcra' && limit > windowMs * 1000) {
