@@ -80,10 +80,57 @@ describe.each(targets())('stream scripts on $name', (target) => {
     await strand(keys[0]!, 1)
     const entries = (await redis.xrange(keys[0]!, '-', '+')) as Array<[string, string[]]>
     const id = entries[0]![0]
-    const args = ['g', id, 3, 'max-deliveries', 'Error: nope', 100, 'd', '0']
+    const args = ['g', id, 3, 'max-deliveries', 'Error: nope', 100]
     expect(await deadLetterScript.run(redis, keys, args)).toBe(1)
     expect(await deadLetterScript.run(redis, keys, args)).toBe(0)
-    expect(await redis.xlen(keys[1]!)).toBe(1)
+    const letters = (await redis.xrange(keys[1]!, '-', '+')) as Array<[string, string[]]>
+    expect(letters).toHaveLength(1)
+    expect(letters[0]![1]).toEqual(expect.arrayContaining(['x-id', id, 'x-error', 'Error: nope', 'd', '0']))
     expect(await pendingCount(keys[0]!)).toBe(0)
+  })
+
+  /** XADD of one entry with `pairs` fields besides `d`, read by consumer "gone" and never acknowledged. */
+  const strandHuge = async (key: string, pairs: number) => {
+    const fields: string[] = ['d', '"huge"']
+    for (let n = 0; n < pairs; n++) fields.push(`f${n}`, String(n))
+    const id = String(await redis.xadd(key, '*', ...fields))
+    await redis.xreadgroup('GROUP', 'g', 'gone', 'STREAMS', key, '>')
+    return id
+  }
+
+  it('dead-letter moves an entry of 5,000 fields (beyond what Lua can unpack) and keeps its message', async () => {
+    const keys = keysFor()
+    await redis.xgroup('CREATE', keys[0]!, 'g', '0', 'MKSTREAM')
+    const id = await strandHuge(keys[0]!, 5000)
+    expect(await deadLetterScript.run(redis, keys, ['g', id, 1, 'invalid', 'Error: too big', 100])).toBe(1)
+    const letters = (await redis.xrange(keys[1]!, '-', '+')) as Array<[string, string[]]>
+    expect(letters[0]![1]).toEqual(expect.arrayContaining(['x-id', id, 'x-fields', '5001', 'd', '"huge"']))
+    expect(await pendingCount(keys[0]!)).toBe(0)
+  })
+
+  it('dead-letter copies every field of an entry of 1,000 fields', async () => {
+    const keys = keysFor()
+    await redis.xgroup('CREATE', keys[0]!, 'g', '0', 'MKSTREAM')
+    const id = await strandHuge(keys[0]!, 999)
+    expect(await deadLetterScript.run(redis, keys, ['g', id, 1, 'invalid', 'Error: no', 100])).toBe(1)
+    const letters = (await redis.xrange(keys[1]!, '-', '+')) as Array<[string, string[]]>
+    expect(letters[0]![1]).toEqual(expect.arrayContaining(['d', '"huge"', 'f0', '0', 'f998', '998']))
+    expect(letters[0]![1]).not.toContain('x-fields')
+  })
+
+  it('reclaim dead-letters an entry of 5,000 fields and still hands out the entries beside it', async () => {
+    const keys = keysFor()
+    await redis.xgroup('CREATE', keys[0]!, 'g', '0', 'MKSTREAM')
+    const huge = await strandHuge(keys[0]!, 5000)
+    await redis.xadd(keys[0]!, '*', 'd', 'normal')
+    await redis.xreadgroup('GROUP', 'g', 'gone', 'STREAMS', keys[0]!, '>')
+    // The huge entry has been delivered once more than the normal one.
+    await redis.xclaim(keys[0]!, 'g', 'gone', 0, huge)
+    await sleep(20)
+    const [, entries, dead] = await reclaimScript.run(redis, keys, ['g', 'me', 5, '0-0', 10, 2, 100])
+    expect(dead).toBe(1)
+    expect(entries.map(([, fields]) => fields)).toEqual([['d', 'normal']])
+    const letters = (await redis.xrange(keys[1]!, '-', '+')) as Array<[string, string[]]>
+    expect(letters[0]![1]).toEqual(expect.arrayContaining(['x-id', huge, 'x-fields', '5001', 'd', '"huge"']))
   })
 })

@@ -192,6 +192,51 @@ describe.each(targets())('createStream on $name', (target) => {
     await consumer.stop()
   })
 
+  /** One entry of 5,000 field pairs besides `data`, written by XADD directly (more than Lua can unpack). */
+  const hugeEntry = (data: string[]) => {
+    const fields = [...data]
+    for (let n = 0; n < 5000; n++) fields.push(`f${n}`, String(n))
+    return fields
+  }
+
+  it('an entry of 5,000 fields that keeps failing is dead-lettered and never stalls the group', async () => {
+    const stream = make({ maxDeliveries: 2, claimIdleMs: 50, claimIntervalMs: 25, blockMs: 100 })
+    await inspect.xadd(stream.key, '*', ...hugeEntry(['d', '"huge"']))
+    await stream.publish('flaky')
+    const handled: unknown[] = []
+    const failures = new Map<unknown, number>()
+    const consumer = stream.consume((message) => {
+      const failed = failures.get(message) ?? 0
+      if (message === 'huge' || failed === 0) {
+        failures.set(message, failed + 1)
+        throw new Error(`cannot handle ${String(message)}`)
+      }
+      handled.push(message)
+    })
+    await eventually(() => handled.length === 1 && consumer.stats.deadLettered === 1, 15_000)
+    expect(handled).toEqual(['flaky'])
+    expect(failures.get('flaky')).toBe(1)
+    const dead = await stream.deadLetters()
+    expect(dead).toHaveLength(1)
+    expect(dead[0]).toMatchObject({ reason: 'max-deliveries', raw: '"huge"', deliveries: 2 })
+    await eventually(
+      async () => Number(((await inspect.xpending(stream.key, 'default')) as [number])[0]) === 0,
+    )
+    await consumer.stop()
+  })
+
+  it('an undecodable entry of 5,000 fields is dead-lettered as invalid; the next message is handled', async () => {
+    const stream = make({ blockMs: 100 })
+    await inspect.xadd(stream.key, '*', ...hugeEntry([]))
+    await stream.publish('after')
+    const seen: unknown[] = []
+    const consumer = stream.consume((message) => void seen.push(message))
+    await eventually(() => seen.length === 1 && consumer.stats.deadLettered === 1, 15_000)
+    expect(seen).toEqual(['after'])
+    expect((await stream.deadLetters())[0]).toMatchObject({ reason: 'invalid', raw: undefined })
+    await consumer.stop()
+  })
+
   it('the stream stays under maxLen with exact trimming', async () => {
     const stream = make({ maxLen: 50, exactTrim: true })
     for (let n = 0; n < 300; n++) await stream.publish(n)

@@ -269,7 +269,6 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
 
       const deadLetter = async (
         id: string,
-        fields: string[],
         deliveries: number,
         reason: string,
         error: unknown,
@@ -283,7 +282,6 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
             reason,
             text.slice(0, 1000),
             maxLen,
-            ...fields,
           ])
           if (Number(moved) === 1) stats.deadLettered++
         } catch (scriptError) {
@@ -295,7 +293,7 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
         const decoded = await decode(fields)
         if ('error' in decoded) {
           report(decoded.error, { source: 'invalid', id })
-          await deadLetter(id, fields, deliveries, 'invalid', decoded.error)
+          await deadLetter(id, deliveries, 'invalid', decoded.error)
           return
         }
         try {
@@ -304,7 +302,7 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
           stats.failed++
           report(error, { source: 'handler', id })
           // Left pending, it is redelivered after claimIdleMs; on its last allowed delivery it goes to the dead letters now.
-          if (deliveries >= maxDeliveries) await deadLetter(id, fields, deliveries, 'max-deliveries', error)
+          if (deliveries >= maxDeliveries) await deadLetter(id, deliveries, 'max-deliveries', error)
           return
         }
         try {
