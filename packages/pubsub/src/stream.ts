@@ -267,12 +267,7 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
       let nextClaimAt = 0
       let wake: (() => void) | undefined
 
-      const deadLetter = async (
-        id: string,
-        deliveries: number,
-        reason: string,
-        error: unknown,
-      ) => {
+      const deadLetter = async (id: string, deliveries: number, reason: string, error: unknown) => {
         const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
         try {
           const moved = await deadLetterScript.run(redis, keys, [
