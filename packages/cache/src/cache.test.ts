@@ -65,6 +65,14 @@ describe.each(targets())('$name', (target) => {
         InvalidArgumentError.isInstance,
       )
       await expect(cache.invalidateTags([''])).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      // Every async API rejects, never throws synchronously.
+      for (const bad of ['', 'x'.repeat(2000)]) {
+        let pending: Promise<unknown> | undefined
+        expect(() => {
+          pending = cache.getOrSet(bad, async () => 1)
+        }).not.toThrow()
+        await expect(pending).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      }
       expect(counted.count()).toBe(0)
     } finally {
       counted.restore()
@@ -72,6 +80,25 @@ describe.each(targets())('$name', (target) => {
     expect(() => createCache({ redis, prefix: 'a{b}' })).toThrow(/prefix/)
     expect(() => createCache({ redis, prefix: 'p', jitter: 1 })).toThrow(/jitter/)
     expect(() => cache.namespace('#v')).toThrow(/namespace/)
+  })
+
+  it('rejects invalid tags and options for a key that is in L1, as for one that is not', async () => {
+    const cache = createCache({ redis, prefix: fresh(), l1: {} })
+    await cache.getOrSet('k', async () => 1)
+    expect(await cache.getOrSet('k', async () => 2)).toBe(1)
+    expect(cache.stats().l1Hits).toBe(1)
+    for (const key of ['k', 'not-cached']) {
+      await expect(
+        cache.getOrSet(key, async () => 2, { tags: [''] }),
+        key,
+      ).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(
+        cache.getOrSet(key, async () => 2, { tags: 'a' as never }),
+        key,
+      ).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(cache.getOrSet(key, 'no' as never), key).rejects.toSatisfy(InvalidArgumentError.isInstance)
+    }
+    await cache.close()
   })
 
   it('get / set / has / delete round-trip', async () => {

@@ -1,4 +1,4 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
+import { createRedis, type RedisClient, TimeoutError } from '@x/redis-core'
 import { type RedisServer, startRedis } from '@x/testkit'
 import { eventually } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -45,6 +45,20 @@ describe('Redis down or paused', () => {
     }
     expect(cache.stats().redisErrors).toBeGreaterThanOrEqual(2)
     await eventually(async () => (await cache.get('warm')) === 1, 10_000)
+  })
+
+  it("deleteByPrefix gives up after the cache's Redis timeout, not the client's", async () => {
+    const cache = createCache({ redis, prefix: 'paused-prefix', timeouts: { redis: 100 } })
+    await createCache({ redis, prefix: 'paused-prefix', timeouts: { redis: 10_000 } }).set('a:1', 1)
+    // The client waits 10 s and core's SCAN default is 2 s; the server answers again after 1.5 s.
+    // Only a call bounded by the cache's 100 ms rejects: any longer bound sees the answer.
+    server.pause(1500)
+    try {
+      await expect(cache.deleteByPrefix('a:')).rejects.toSatisfy(TimeoutError.isInstance)
+    } finally {
+      server.resume()
+    }
+    await eventually(async () => (await cache.deleteByPrefix('a:').catch(() => -1)) >= 0, 10_000)
   })
 
   it('down: getOrSet bypasses the cache; getMany and getOrSetMany do too', async () => {

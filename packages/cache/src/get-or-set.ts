@@ -21,15 +21,16 @@ export function getOrSet<T>(
   options: GetOrSetOptions | undefined,
 ): Promise<T> {
   const s = scope.state
-  const full = scope.valuePrefix + checkKey(key)
-  if (typeof fetcher !== 'function')
-    return Promise.reject(new InvalidArgumentError('fetcher must be a function'))
-  if (options !== undefined) {
-    try {
-      checkGetOrSetOptions(options)
-    } catch (error) {
-      return Promise.reject(error)
-    }
+  // All input is checked before any lookup, and a bad one rejects: an L1 hit must not hide it.
+  let full: string
+  let tags: string[] | undefined
+  try {
+    full = scope.valuePrefix + checkKey(key)
+    if (typeof fetcher !== 'function') throw new InvalidArgumentError('fetcher must be a function')
+    if (options !== undefined) checkGetOrSetOptions(options)
+    tags = checkTags(options?.tags)
+  } catch (error) {
+    return Promise.reject(error)
   }
   if (s.l1 !== undefined) {
     const local = s.l1.get(full, Date.now())
@@ -37,12 +38,6 @@ export function getOrSet<T>(
       l1Hit(s, key)
       return Promise.resolve(local.value as T)
     }
-  }
-  let tags: string[] | undefined
-  try {
-    tags = checkTags(options?.tags)
-  } catch (error) {
-    return Promise.reject(error)
   }
   return lookup(scope, full, key, fetcher, options, tags)
 }

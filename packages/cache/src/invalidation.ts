@@ -67,7 +67,10 @@ export async function deleteByPrefix(scope: Scope, prefix: string): Promise<numb
   const start = scope.valuePrefix + checkKey(prefix, 'prefix')
   s.invalidationSeq++
   s.l1?.deleteByPrefix(start)
-  const removed = await unlinkByPattern(s.redis, { match: `${escapeGlob(start)}*` })
+  const removed = await unlinkByPattern(s.redis, {
+    match: `${escapeGlob(start)}*`,
+    timeoutMs: s.deadlines.timeoutMs,
+  })
   // Again after the scan: reads that raced it may have put entries back into L1.
   s.l1?.deleteByPrefix(start)
   invalidated(s, { prefix })
