@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { startRedis } from '@x/testkit'
@@ -6,8 +7,8 @@ import { evaluateGoals } from './goals.js'
 import { jsonRows, markdown, writeResults } from './harness/report.js'
 import { runScenario, type ScenarioResult } from './harness/runner.js'
 import { HELP, parseSettings } from './harness/settings.js'
-import type { BenchContext } from './harness/types.js'
-import { getBaseline } from './workloads/baseline.js'
+import type { BenchContext, Row } from './harness/types.js'
+import { references } from './workloads/baseline.js'
 import { scenarios } from './workloads/index.js'
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url))
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       if (settings.only.length > 0 && !settings.only.includes(scenario.workload)) continue
       context.log(`${scenario.workload} / ${scenario.scenario}`)
-      results.push(await runScenario(scenario, context, getBaseline))
+      results.push(await runScenario(scenario, context, references))
     }
   } finally {
     for (const client of clients) client.disconnect()
@@ -60,19 +61,29 @@ async function main(): Promise<void> {
   const loadAfter = loadavg()
   const cpu = cpus()
   const goals = evaluateGoals(results)
-  const report = markdown(results, goals, {
-    startedAt,
-    finishedAt,
-    mode: settings.quick ? 'Quick (smoke)' : 'Full',
-    machine:
-      `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}; load average ${loadBefore[0]!.toFixed(2)} ` +
-      `before, ${loadAfter[0]!.toFixed(2)} after (other processes share these cores)`,
-    redisVersion,
-    nodeVersion: process.versions.node,
-    settingsLine:
-      `${settings.rounds} round(s) × ${settings.durationMs} ms per cell after ${settings.warmupMs} ms warm-up, ` +
-      `concurrency ${settings.concurrencies.join(' and ')} on one connection`,
-  })
+  // The committed full run is what "c=1 must not get slower" compares with.
+  const previousFile = `${RESULTS}latest.json`
+  const previous = existsSync(previousFile)
+    ? (JSON.parse(readFileSync(previousFile, 'utf8')) as { rows: Row[] }).rows
+    : []
+  const report = markdown(
+    results,
+    goals,
+    {
+      startedAt,
+      finishedAt,
+      mode: settings.quick ? 'Quick (smoke)' : 'Full',
+      machine:
+        `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}; load average ${loadBefore[0]!.toFixed(2)} ` +
+        `before, ${loadAfter[0]!.toFixed(2)} after (other processes share these cores)`,
+      redisVersion,
+      nodeVersion: process.versions.node,
+      settingsLine:
+        `${settings.rounds} round(s) × ${settings.durationMs} ms per cell after ${settings.warmupMs} ms warm-up, ` +
+        `concurrency ${settings.concurrencies.join(' and ')} on one connection`,
+    },
+    previous,
+  )
   // A smoke run must not overwrite the committed figures of the last full run.
   const name = settings.quick ? 'quick' : 'latest'
   writeResults(RESULTS, {

@@ -17,6 +17,9 @@ export const SCENARIO = {
 
 export const IMPLEMENTATION = {
   get: 'ioredis GET',
+  /** Reference columns: what one connection can do when writes are coalesced (the real ceiling). */
+  nodeRedisGet: 'node-redis GET',
+  autoPipelinedGet: 'ioredis GET (auto-pipelined)',
   xRateLimit: '@x/ratelimit',
   rateLimiterFlexible: 'rate-limiter-flexible',
   xLock: '@x/lock',

@@ -1,8 +1,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { GoalOutcome } from '../goals.js'
+import { IMPLEMENTATION } from '../scenario-names.js'
 import { formatCommands } from './diagnose.js'
-import { DIAGNOSE_CONCURRENCY, type ScenarioResult } from './runner.js'
+import { DIAGNOSE_CONCURRENCY, type ScenarioResult, seriesKey } from './runner.js'
 import { round } from './stats.js'
 import type { Row } from './types.js'
 
@@ -51,6 +52,7 @@ export function markdown(
   results: readonly ScenarioResult[],
   goals: readonly GoalOutcome[],
   info: RunInfo,
+  previous: readonly Row[] = [],
 ): string {
   const lines: string[] = []
   lines.push('# @x bench: latest run', '')
@@ -61,7 +63,8 @@ export function markdown(
     `- machine: ${info.machine}`,
     `- Node ${info.nodeVersion}, redis-server ${info.redisVersion} (started by the bench, loopback)`,
     `- ${info.settingsLine}`,
-    '- each cell: ops/s (× raw GET in the same round, same concurrency) · p50 / p99 latency; medians over rounds',
+    '- each cell: ops/s (× raw ioredis GET in the same round, same concurrency; the range of that ratio over the rounds) · p50 / p99 latency; medians over rounds',
+    `- reference columns in every round: ${IMPLEMENTATION.nodeRedisGet} and ${IMPLEMENTATION.autoPipelinedGet} (each on its own connection) show what one connection can do when writes are coalesced`,
     '',
     '## Goals',
     '',
@@ -78,6 +81,7 @@ export function markdown(
       'follows the total CPU per call, so the last column is the noise-robust reading of a ratio.',
     '',
   )
+  lines.push(...againstPrevious(results, previous))
   let workload = ''
   for (const result of results) {
     if (result.workload !== workload) {
@@ -109,13 +113,64 @@ function throughputTable(result: ScenarioResult): string[] {
         (candidate) => candidate.implementation === implementation && candidate.concurrency === concurrency,
       )
       if (!row) return '–'
+      const [low, high] = ratioRange(result, implementation, concurrency)
+      const range = Number.isFinite(low) && high > low ? `, ${low.toFixed(2)}–${high.toFixed(2)}` : ''
       return (
-        `${formatOps(row.opsPerSec)}/s (${row.ratioToGet.toFixed(2)}×) · ` +
+        `${formatOps(row.opsPerSec)}/s (${row.ratioToGet.toFixed(2)}×${range}) · ` +
         `${formatUs(row.p50Us)} / ${formatUs(row.p99Us)}`
       )
     })
     lines.push(`| ${concurrency} | ${cells.join(' | ')} |`)
   }
+  return lines
+}
+
+/** The smallest and largest in-round ratio to raw GET: the noise beside a median. */
+function ratioRange(result: ScenarioResult, implementation: string, concurrency: number): [number, number] {
+  const mine = result.series.get(seriesKey(implementation, concurrency))
+  const get = result.series.get(seriesKey(IMPLEMENTATION.get, concurrency))
+  if (!mine || !get) return [Number.NaN, Number.NaN]
+  const ratios = mine.map((value, round) => value / (get[round] ?? Number.NaN)).filter(Number.isFinite)
+  return ratios.length ? [Math.min(...ratios), Math.max(...ratios)] : [Number.NaN, Number.NaN]
+}
+
+/**
+ * c=1 must not get slower: each @x row's ratio to GET at c=1 beside the previous full run's. A drop
+ * counts as a regression only when it is larger than this run's own spread for that row (or 10 %).
+ */
+function againstPrevious(results: readonly ScenarioResult[], previous: readonly Row[]): string[] {
+  if (previous.length === 0) return []
+  const lines = [
+    '## c=1 against the previous full run',
+    '',
+    '| scenario | implementation | previous × GET | now × GET (range) | verdict |',
+    '|---|---|---|---|---|',
+  ]
+  for (const result of results) {
+    for (const row of result.rows) {
+      if (row.concurrency !== 1 || !row.implementation.startsWith('@x/')) continue
+      const before = previous.find(
+        (candidate) =>
+          candidate.scenario === row.scenario &&
+          candidate.implementation === row.implementation &&
+          candidate.concurrency === 1,
+      )
+      if (!before) continue
+      const [low, high] = ratioRange(result, row.implementation, 1)
+      const noise = Math.max(0.1, Number.isFinite(low) ? (high - low) / Math.max(row.ratioToGet, 1e-9) : 0)
+      const verdict =
+        row.ratioToGet < before.ratioToGet * (1 - noise)
+          ? '**slower**'
+          : row.ratioToGet > before.ratioToGet * (1 + noise)
+            ? 'faster'
+            : 'within noise'
+      lines.push(
+        `| ${row.scenario} | ${row.implementation} | ${before.ratioToGet.toFixed(2)}× | ` +
+          `${row.ratioToGet.toFixed(2)}× (${Number.isFinite(low) ? `${low.toFixed(2)}–${high.toFixed(2)}` : 'one round'}) | ${verdict} |`,
+      )
+    }
+  }
+  lines.push('')
   return lines
 }
 

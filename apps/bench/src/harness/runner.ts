@@ -39,12 +39,13 @@ export function seriesKey(implementation: string, concurrency: number): string {
  * Runs one scenario. Throughput scenarios: at each concurrency, `rounds` rounds; in each round every
  * contender and raw GET run once, in alternating order (forward, then reversed), so drift of a noisy
  * machine hits everyone alike. ratioToGet compares with the GET of the same round; the reported
- * figures are the medians over rounds.
+ * figures are the medians over rounds. `references` (raw GET first, then the coalescing clients that
+ * show the real ceiling of one connection) run in every round beside the contenders.
  */
 export async function runScenario(
   scenario: Scenario,
   context: BenchContext,
-  getBaseline: ContenderFactory,
+  references: readonly ContenderFactory[],
 ): Promise<ScenarioResult> {
   if (scenario.kind === 'custom') {
     let result: CustomResult
@@ -65,19 +66,19 @@ export async function runScenario(
       diagnoses: new Map(),
     }
   }
-  return runThroughput(scenario, context, getBaseline)
+  return runThroughput(scenario, context, references)
 }
 
 async function runThroughput(
   scenario: ThroughputScenario,
   context: BenchContext,
-  getBaseline: ContenderFactory,
+  references: readonly ContenderFactory[],
 ): Promise<ScenarioResult> {
   const { settings } = context
   await scenario.prepare?.(context)
   const contenders: Contender[] = []
   const unavailable: ScenarioResult['unavailable'] = []
-  for (const factory of [getBaseline, ...scenario.contenders]) {
+  for (const factory of [...references, ...scenario.contenders]) {
     try {
       const built = await factory(context)
       if (isUnavailable(built))

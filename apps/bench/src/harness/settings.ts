@@ -4,8 +4,8 @@ const HELP = `Usage: pnpm bench [--quick] [--only workload,workload] [--rounds N
 
   --quick          smoke run of a few seconds (short cells, one round)
   --only LIST      run only these workloads: baseline, ratelimit, lock, cache, session, pubsub, memory
-  --rounds N       rounds per scenario and concurrency (default 4)
-  --duration MS    measured time per cell (default 700)
+  --rounds N       rounds per scenario and concurrency (default 6)
+  --duration MS    measured time per cell (default 600)
 `
 
 /** Presets: a full run stays under 10 minutes on a shared 2-core machine; --quick takes seconds. */
@@ -27,8 +27,8 @@ export function parseSettings(argv: readonly string[]): Settings | 'help' {
       }
     : {
         quick,
-        rounds: 4,
-        durationMs: 700,
+        rounds: 6,
+        durationMs: 600,
         warmupMs: 150,
         concurrencies: [1, 64],
         contendedMs: 3000,
