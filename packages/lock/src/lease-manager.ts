@@ -224,7 +224,10 @@ export function createLeaseManager<K>(
         if (waitMs === 0) throw timeout(resource, waitMs)
         hint = first.retryInMs
         if (!ticket) {
-          await notifier.ready(Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())))
+          await notifier.ready(
+            Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())),
+            signal,
+          )
           ticket = notifier.join(key)
           // Joined late: a release may have happened while we subscribed, so retry once at once.
           retryNow = true

@@ -150,6 +150,15 @@ export function quorumLock(
     for (const result of results) if (!result.ok) report(keys.lock[0], result.error)
   }
 
+  /**
+   * The clean-up before a QuorumError runs in the background: on hung servers it takes a whole
+   * call timeout, and the caller has its answer already. Its releases are sent now, so they still
+   * precede any later call on the same connections.
+   */
+  const releaseInBackground = (keys: LockKeys, token: string) => {
+    void releaseEverywhere(keys, token)
+  }
+
   return {
     exclusive: true,
     keysOf: (resource) => lockKeys(keyspace, resource),
@@ -179,11 +188,15 @@ export function quorumLock(
         )
         const confirmed = synced.filter((result) => result.ok).length
         if (confirmed >= quorum) return { ok: true, fence: max }
-        await releaseEverywhere(keys, token)
+        releaseInBackground(keys, token)
         throw quorumError('fence sync', confirmed, quorum, synced)
       }
+      if (taken.length + busy < quorum) {
+        releaseInBackground(keys, token)
+        throw quorumError('acquire', taken.length + busy, quorum, results)
+      }
+      // Busy on a majority: the caller retries with the same token, so the clean-up finishes first.
       if (taken.length > 0 || busy + taken.length < servers.length) await releaseEverywhere(keys, token)
-      if (taken.length + busy < quorum) throw quorumError('acquire', taken.length + busy, quorum, results)
       return { ok: false, retryInMs: Number.isFinite(retryInMs) ? retryInMs : 0 }
     },
     async extend(keys, token, ttl) {

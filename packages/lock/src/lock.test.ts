@@ -296,6 +296,54 @@ describe.each(targets())('lock on $name', (target) => {
     expect((await lock.inspect(name)).locked).toBe(false)
   })
 
+  it('an abort while the first wait is still subscribing rejects at once, before the subscription completes', async () => {
+    const name = resource()
+    const holder = await lock.acquire(name, { ttl: 30_000 })
+    // Hold the waiter's SUBSCRIBE back until the end of the test, and observe when it is sent.
+    let openGate!: () => void
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve
+    })
+    let subscribing!: () => void
+    const subscribeSent = new Promise<void>((resolve) => {
+      subscribing = resolve
+    })
+    const duplicate = other.duplicate.bind(other) as (...args: unknown[]) => RedisClient
+    const spy = vi.spyOn(other, 'duplicate').mockImplementation(((...args: unknown[]) => {
+      const copy = duplicate(...args)
+      const subscribe = copy.subscribe.bind(copy) as (...channels: string[]) => Promise<unknown>
+      ;(copy as unknown as { subscribe: typeof subscribe }).subscribe = (...channels) => {
+        subscribing()
+        return gate.then(() => subscribe(...channels))
+      }
+      return copy
+    }) as never)
+    const waiter = createLock({ redis: other, prefix: target.prefix })
+    try {
+      const controller = new AbortController()
+      let settled = false
+      const outcome = waiter.acquire(name, { waitMs: 20_000, signal: controller.signal }).then(
+        (lease) => lease,
+        (error: unknown) => error,
+      )
+      void outcome.then(() => {
+        settled = true
+      })
+      await subscribeSent
+      const reason = new Error('user went away')
+      controller.abort(reason)
+      // Only promise callbacks stand between the abort and the rejection: no timer, no Redis reply.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(settled).toBe(true)
+      expect(await outcome).toBe(reason)
+    } finally {
+      openGate()
+      spy.mockRestore()
+      await waiter.close()
+      await holder.release()
+    }
+  })
+
   it('an already aborted signal rejects without calling Redis', async () => {
     const counter = countCommands(redis)
     try {

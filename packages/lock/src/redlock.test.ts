@@ -1,9 +1,10 @@
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
+import { createRedis, InvalidArgumentError, type RedisClient, TimeoutError } from '@x/redis-core'
 import { type RedisServer, startServers, stopAll } from '@x/testkit'
 import { eventually, sleep } from '@x/testkit/vitest'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LockNotHeldError, LockTimeoutError, QuorumError } from './errors.js'
 import { createLock, type Lock } from './lock.js'
+import type { LockEvents } from './types.js'
 
 describe('Redlock over 3 independent servers', () => {
   let servers: RedisServer[]
@@ -61,6 +62,37 @@ describe('Redlock over 3 independent servers', () => {
     expect(await servers[0]!.client().exists(lockKey(name))).toBe(0)
   }, 30_000)
 
+  it('fails with QuorumError as soon as the acquire has no majority, cleaning up the hung servers in the background', async () => {
+    const name = resource()
+    const reports: Array<LockEvents['error']> = []
+    const hung = createLock({
+      redis: clients,
+      prefix: 'redlock',
+      commandTimeoutMs: 500,
+      events: { error: (event) => reports.push(event) },
+    })
+    // Paused, not down: their calls time out instead of failing at once.
+    servers[1]!.pause()
+    servers[2]!.pause()
+    try {
+      const error = await hung.tryAcquire(name).catch((caught: unknown) => caught)
+      expect(QuorumError.isInstance(error)).toBe(true)
+      // The clean-up release on the hung servers is still pending (it reports when it times out).
+      expect(reports).toEqual([])
+      await eventually(() => reports.length === 2, 10_000)
+      for (const report of reports) {
+        expect(report.operation).toBe('cleanup')
+        expect(TimeoutError.isInstance(report.error)).toBe(true)
+      }
+      // The live server was cleaned up.
+      expect(await servers[0]!.client().exists(lockKey(name))).toBe(0)
+    } finally {
+      servers[1]!.resume()
+      servers[2]!.resume()
+      await hung.close()
+    }
+  })
+
   it('releases partial acquisitions when it cannot reach a majority', async () => {
     const name = resource()
     await servers[1]!.client().set(lockKey(name), 'someone-else', 'PX', 30_000)
@@ -79,7 +111,8 @@ describe('Redlock over 3 independent servers', () => {
     const lease = await lock.acquire(name, { ttl: 10_000 })
     // drift = 1% of the ttl + 2 ms, taken off the validity counted from the start of the acquire
     expect(lease.expiresAt).toBeLessThanOrEqual(Date.now() + 10_000 - 102)
-    expect(lease.expiresAt).toBeGreaterThanOrEqual(before + 10_000 - 102)
+    // expiresAt is the wall clock (whole ms) plus the monotonic validity left: 1 ms of rounding.
+    expect(lease.expiresAt).toBeGreaterThanOrEqual(before + 10_000 - 102 - 1)
     await lease.release()
     const strict = createLock({ redis: clients, prefix: 'redlock', driftFactor: 0.99 })
     expect(await strict.tryAcquire(name, { ttl: 100 })).toBeNull()

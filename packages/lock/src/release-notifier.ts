@@ -38,9 +38,10 @@ export interface ReleaseNotifier {
   readonly active: boolean
   /**
    * Subscribes (once per instance) and resolves when at least one server confirmed the
-   * subscription, or false after `timeoutMs`: waiters then rely on polling alone.
+   * subscription, or false after `timeoutMs`: waiters then rely on polling alone. Rejects with
+   * `signal.reason` as soon as `signal` aborts.
    */
-  ready(timeoutMs: number): Promise<boolean>
+  ready(timeoutMs: number, signal?: AbortSignal): Promise<boolean>
   /** Joins the line of waiters for `key`. */
   join(key: string): Ticket
   /** Reserves the head of the line for `key` if it sleeps and accepts a hand-off. */
@@ -134,14 +135,27 @@ export function createReleaseNotifier(
     get active() {
       return active && !closed
     },
-    ready(timeoutMs) {
+    ready(timeoutMs, signal) {
       if (closed) return Promise.resolve(false)
+      if (signal?.aborted) return Promise.reject(signal.reason)
       subscribed ??= subscribe()
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeoutMs)
-        timer.unref?.()
-        void subscribed!.then((ok) => {
+      return new Promise((resolve, reject) => {
+        const finish = () => {
           clearTimeout(timer)
+          signal?.removeEventListener('abort', onAbort)
+        }
+        const onAbort = () => {
+          finish()
+          reject(signal!.reason)
+        }
+        const timer = setTimeout(() => {
+          finish()
+          resolve(false)
+        }, timeoutMs)
+        timer.unref?.()
+        signal?.addEventListener('abort', onAbort, { once: true })
+        void subscribed!.then((ok) => {
+          finish()
           resolve(ok)
         })
       })
