@@ -224,10 +224,7 @@ export function createLeaseManager<K>(
         if (waitMs === 0) throw timeout(resource, waitMs)
         hint = first.retryInMs
         if (!ticket) {
-          await notifier.ready(
-            Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())),
-            signal,
-          )
+          await notifier.ready(Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())), signal)
           ticket = notifier.join(key)
           // Joined late: a release may have happened while we subscribed, so retry once at once.
           retryNow = true
@@ -255,14 +252,7 @@ export function createLeaseManager<K>(
           )
           const grant = await ticket!.sleep(delay, signal)
           if (grant) {
-            const handed = await lease(
-              resource,
-              keys,
-              token,
-              ttl,
-              grant.fence,
-              grant.started,
-            )
+            const handed = await lease(resource, keys, token, ttl, grant.fence, grant.started)
             if (handed) return acquired(handed, performance.now() - started)
             continue
           }
