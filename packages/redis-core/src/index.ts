@@ -42,5 +42,14 @@ export { waitForReady } from './ready.js'
 export { isRedisUnavailable, toRedisError } from './redis-error.js'
 export { ping, serverTime } from './server-time.js'
 export { sharedRedis } from './shared-redis.js'
+export {
+  createSubscriber,
+  type Subscriber,
+  type SubscriberEvents,
+  type SubscriberListener,
+  type SubscriberOptions,
+  type SubscriberUnsubscribe,
+  type SubscriptionKind,
+} from './subscriber.js'
 export { redisCall, withTimeout } from './timeout.js'
 export { assertName, assertPositive } from './validate.js'
