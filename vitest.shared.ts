@@ -6,7 +6,9 @@ const published = ['redis-core', 'cache', 'session', 'ratelimit', 'lock', 'pubsu
 
 /**
  * The test settings every package shares: the @x packages resolve to their sources (no rebuild
- * between edits), and one standalone server plus one cluster are shared across files.
+ * between edits), one standalone server plus one cluster are shared across files, an unhandled
+ * rejection or uncaught exception fails the test it happened in, and `*.test-d.ts` type tests are
+ * checked by tsc as part of the same `vitest run`.
  */
 export function sharedTestConfig(packageDir: string): UserWorkspaceConfig {
   return {
@@ -20,6 +22,13 @@ export function sharedTestConfig(packageDir: string): UserWorkspaceConfig {
       root: packageDir,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       globalSetup: [resolve(root, 'packages/testkit/src/global-setup.ts')],
+      setupFiles: [resolve(root, 'packages/testkit/src/unhandled-trap.ts')],
+      typecheck: {
+        enabled: true,
+        checker: 'tsc',
+        include: ['src/**/*.test-d.ts', 'test/**/*.test-d.ts'],
+        tsconfig: resolve(packageDir, 'tsconfig.json'),
+      },
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: 'forks',

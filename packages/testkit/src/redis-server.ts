@@ -10,7 +10,9 @@ import { processDir, track, untrack } from './reaper.js'
 export interface StartRedisOptions {
   /** Port to listen on. @default a free random port (never 6379) */
   port?: number
-  /** Extra redis-server arguments, e.g. ['--requirepass', 'secret']. */
+  /** Require this password (`--requirepass`); `url` and `client()` then carry it. */
+  password?: string
+  /** Extra redis-server arguments, e.g. ['--maxmemory', '10mb']. */
   args?: string[]
   /** Start as a cluster node (cluster-enabled yes). */
   clusterEnabled?: boolean
@@ -75,9 +77,10 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
           '2000',
         ]
       : []),
+    ...(options.password === undefined ? [] : ['--requirepass', options.password]),
     ...(options.args ?? []),
   ]
-  const password = passwordOf(options.args)
+  const password = options.password ?? passwordOf(options.args)
   const clients = new Set<Redis>()
   let child: ChildProcess | undefined
   let exited: Promise<void> = Promise.resolve()

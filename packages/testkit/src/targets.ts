@@ -69,32 +69,3 @@ export async function eventually(
     await sleep(stepMs)
   }
 }
-
-/**
- * Counts the commands a client sends (from ioredis's sendCommand), for "one round trip" assertions.
- * Returns a reader and a restore function.
- */
-export function countCommands(client: Redis | Cluster): {
-  count(): number
-  names(): string[]
-  reset(): void
-  restore(): void
-} {
-  const names: string[] = []
-  const original = client.sendCommand.bind(client)
-  const patched = (command: { name: string }, ...rest: unknown[]) => {
-    names.push(command.name)
-    return (original as (...args: unknown[]) => unknown)(command, ...rest)
-  }
-  ;(client as unknown as { sendCommand: typeof patched }).sendCommand = patched
-  return {
-    count: () => names.length,
-    names: () => names.slice(),
-    reset: () => {
-      names.length = 0
-    },
-    restore: () => {
-      ;(client as unknown as { sendCommand: typeof original }).sendCommand = original
-    },
-  }
-}

@@ -68,6 +68,15 @@ describe('startRedis', () => {
     expect(await server.client().ping()).toBe('PONG')
     await server.stop()
   })
+
+  it('starts servers with the password option and refuses clients without it', async () => {
+    const server = await startRedis({ password: 'other secret' })
+    expect(server.url).toContain(encodeURIComponent('other secret'))
+    expect(await server.client().ping()).toBe('PONG')
+    const anonymous = server.client({ password: undefined, maxRetriesPerRequest: 0 })
+    await expect(anonymous.ping()).rejects.toThrow(/NOAUTH/)
+    await server.stop()
+  })
 })
 
 describe('startServers', () => {

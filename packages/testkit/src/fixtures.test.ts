@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Cluster, Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
+import { countCommands } from './count-commands.js'
+import { targets } from './targets.js'
+import { uniqueName } from './unique-name.js'
+import { useRedis } from './use-redis.js'
+
+const run = promisify(execFile)
+
+describe.each(targets())('fixtures on the shared $name', (target) => {
+  const redis = useRedis(target)
+  const other = useRedis(target)
+
+  it('useRedis gives a plain client of the target kind', async () => {
+    expect(redis instanceof Cluster).toBe(target.name === 'cluster')
+    expect(redis instanceof Redis).toBe(target.name === 'server')
+    expect(await redis.ping()).toBe('PONG')
+  })
+
+  it("countCommands counts exactly this client's commands, not another client's", async () => {
+    const key = `${target.prefix}:${uniqueName('count')}`
+    const { result, commands, byName, names } = await countCommands(redis, async () => {
+      // Another client busy at the same time on the same server must not be counted.
+      await Promise.all([redis.set(key, '1'), other.set(`${key}:other`, '1'), other.get(key)])
+      await redis.incr(key)
+      return redis.get(key)
+    })
+    expect(result).toBe('2')
+    expect(names).toEqual(['set', 'incr', 'get'])
+    expect(commands).toBe(3)
+    expect(byName).toEqual({ set: 1, incr: 1, get: 1 })
+    expect(names).toEqual(['set', 'incr', 'get'])
+  })
+
+  it('countCommands sees what reached the server: a NOSCRIPT reply and its EVAL, not the commands inside Lua', async () => {
+    const key = `${target.prefix}:${uniqueName('lua')}`
+    // A script no server has seen, so EVALSHA is answered NOSCRIPT.
+    const lua = `redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1]) -- ${uniqueName('fresh')}`
+    const sha = createHash('sha1').update(lua).digest('hex')
+    const { result, names } = await countCommands(redis, async () => {
+      const missing = await redis.evalsha(sha, 1, key, 'v').catch((error: Error) => error.message)
+      expect(String(missing)).toMatch(/NOSCRIPT/)
+      return redis.eval(lua, 1, key, 'v')
+    })
+    expect(result).toBe('v')
+    expect(names).toEqual(['evalsha', 'eval'])
+  })
+})
+
+describe('uniqueName', () => {
+  it('never repeats within a run and keeps the label', () => {
+    const names = new Set(Array.from({ length: 1000 }, () => uniqueName('k')))
+    expect(names.size).toBe(1000)
+    for (const name of names) expect(name.startsWith('k-')).toBe(true)
+  })
+})
+
+describe('the unhandled-rejection trap', () => {
+  it('fails a run whose test left a rejection unhandled, naming it', async () => {
+    const config = join(import.meta.dirname, '__fixtures__/unhandled.config.ts')
+    const outcome = await run('pnpm', ['exec', 'vitest', 'run', '--config', config], {
+      cwd: join(import.meta.dirname, '..'),
+      env: { ...process.env, CI: '1', NO_COLOR: '1' },
+    }).then(
+      ({ stdout }) => ({ code: 0, output: stdout }),
+      (error: { code: number; stdout: string; stderr: string }) => ({
+        code: error.code,
+        output: `${error.stdout}\n${error.stderr}`,
+      }),
+    )
+    expect(outcome.code).not.toBe(0)
+    expect(outcome.output).toMatch(/unhandled rejection/)
+    expect(outcome.output).toMatch(/nobody handled me/)
+  }, 120_000)
+})
