@@ -7,6 +7,7 @@ export {
   type Lease,
 } from './concurrency-limiter.js'
 export { type HeadersOptions, headers } from './headers.js'
+export { type IpKeyOptions, ipKey } from './ip-key.js'
 export { MAX_KEY_BYTES } from './key.js'
 export {
   createMemoryRateLimiter,
@@ -14,6 +15,7 @@ export {
   type MemoryRateLimiter,
   type MemoryRateLimiterOptions,
 } from './memory-limiter.js'
+export { UNKNOWN_CLIENT_KEY } from './middleware/client-key.js'
 export {
   type ExpressLikeRequest,
   type ExpressLikeResponse,

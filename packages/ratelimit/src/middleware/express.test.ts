@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { targets } from '@x/testkit/vitest'
 import express from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createRateLimiter } from '../rate-limiter.js'
 import { expressRateLimit } from './express.js'
 
@@ -83,6 +83,114 @@ describe.each(targets())('$name', (target) => {
     const anonymous = await fetch(url)
     expect(anonymous.status).toBe(200)
     expect(anonymous.headers.get('ratelimit')).toBeNull()
+  })
+
+  it('groups IPv6 clients by a /56: a walk through one /64 is limited (or not, with ipv6Subnet: false)', async () => {
+    const walk = async (ipv6Subnet?: false) => {
+      const limiter = createRateLimiter({
+        redis,
+        prefix: `${target.prefix}:e${n++}`,
+        limit: 3,
+        windowMs: 60_000,
+      })
+      const app = express()
+      // The addresses come from X-Forwarded-For, which Express reads once a proxy is trusted.
+      app.set('trust proxy', true)
+      app.use(expressRateLimit({ limiter, ...(ipv6Subnet === undefined ? {} : { ipv6Subnet }) }))
+      app.get('/', (_request, response) => {
+        response.send('ok')
+      })
+      const url = await start(app)
+      const statuses: number[] = []
+      for (let i = 1; i <= 8; i++) {
+        const address = `2001:db8:7:42:${i.toString(16)}:${(i * 7).toString(16)}::${i}`
+        statuses.push((await fetch(url, { headers: { 'x-forwarded-for': address } })).status)
+      }
+      return { statuses, limiter }
+    }
+    const grouped = await walk()
+    expect(grouped.statuses).toEqual([200, 200, 200, 429, 429, 429, 429, 429])
+    expect((await grouped.limiter.peek('2001:db8:7::/56')).remaining).toBe(0)
+    expect((await walk(false)).statuses).toEqual(Array(8).fill(200))
+  })
+
+  it('keys an IPv4 client of a dual-stack server on its IPv4 address, not ::ffff:…', async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: `${target.prefix}:e${n++}`,
+      limit: 2,
+      windowMs: 60_000,
+    })
+    const app = express()
+    app.use(expressRateLimit({ limiter }))
+    app.get('/', (request, response) => {
+      response.send(request.socket.remoteAddress)
+    })
+    const server = app.listen(0, '::')
+    servers.push(server)
+    await new Promise((resolve) => server.once('listening', resolve))
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+    expect(await response.text()).toBe('::ffff:127.0.0.1')
+    expect((await limiter.peek('127.0.0.1')).remaining).toBe(1)
+  })
+
+  it('warns once when requests carry X-Forwarded-For or Forwarded while no proxy is trusted', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const limiter = createRateLimiter({
+        redis,
+        prefix: `${target.prefix}:e${n++}`,
+        limit: 100,
+        windowMs: 60_000,
+      })
+      const app = express()
+      app.use(expressRateLimit({ limiter }))
+      app.get('/', (_request, response) => {
+        response.send('ok')
+      })
+      const url = await start(app)
+      await fetch(url)
+      expect(warn).not.toHaveBeenCalled()
+      for (const header of ['x-forwarded-for', 'forwarded', 'x-forwarded-for']) {
+        expect(
+          (
+            await fetch(url, {
+              headers: { [header]: header === 'forwarded' ? 'for=192.0.2.60' : '192.0.2.60' },
+            })
+          ).status,
+        ).toBe(200)
+      }
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(String(warn.mock.calls[0]![0])).toMatch(/trust proxy/)
+      // Every request was keyed on the socket address (the header was not believed).
+      expect((await limiter.peek('127.0.0.1')).remaining).toBe(96)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('does not warn when Express trusts the proxy', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const limiter = createRateLimiter({
+        redis,
+        prefix: `${target.prefix}:e${n++}`,
+        limit: 100,
+        windowMs: 60_000,
+      })
+      const app = express()
+      app.set('trust proxy', 'loopback')
+      app.use(expressRateLimit({ limiter }))
+      app.get('/', (_request, response) => {
+        response.send('ok')
+      })
+      const url = await start(app)
+      await fetch(url, { headers: { 'x-forwarded-for': '192.0.2.60' } })
+      expect(warn).not.toHaveBeenCalled()
+      expect((await limiter.peek('192.0.2.60')).remaining).toBe(99)
+    } finally {
+      warn.mockRestore()
+    }
   })
 
   it('a limiter error goes to the Express error handler', async () => {

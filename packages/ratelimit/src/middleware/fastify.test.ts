@@ -1,7 +1,7 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { targets } from '@x/testkit/vitest'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createRateLimiter } from '../rate-limiter.js'
 import type { RateLimitResult } from '../result.js'
 import { fastifyRateLimit } from './fastify.js'
@@ -72,5 +72,36 @@ describe.each(targets())('$name', (target) => {
     expect(limited.status).toBe(429)
     expect(((await limited.json()) as { error: string }).error).toBe('slow down')
     expect((await fetch(url, { headers: { 'x-user': 'u2' } })).status).toBe(200)
+  })
+
+  it('groups IPv6 clients by a /56 behind a trusted proxy, and warns once when no proxy is trusted', async () => {
+    const walk = async (trustProxy: boolean) => {
+      const limiter = createRateLimiter({
+        redis,
+        prefix: `${target.prefix}:f${n++}`,
+        limit: 3,
+        windowMs: 60_000,
+      })
+      const app = Fastify({ trustProxy })
+      await app.register(fastifyRateLimit, { limiter })
+      app.get('/', async () => 'ok')
+      const url = await start(app)
+      const statuses: number[] = []
+      for (let i = 1; i <= 6; i++) {
+        const address = `2001:db8:9:1:${i.toString(16)}::${(i * 3).toString(16)}`
+        statuses.push((await fetch(url, { headers: { 'x-forwarded-for': address } })).status)
+      }
+      return statuses
+    }
+    expect(await walk(true)).toEqual([200, 200, 200, 429, 429, 429])
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      // Not trusted: every request is the socket's 127.0.0.1, and the operator is told once.
+      expect(await walk(false)).toEqual([200, 200, 200, 429, 429, 429])
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(String(warn.mock.calls[0]![0])).toMatch(/trustProxy/)
+    } finally {
+      warn.mockRestore()
+    }
   })
 })

@@ -1,3 +1,4 @@
+import { clientKey, forwardingIgnored } from './client-key.js'
 import {
   assertMiddlewareOptions,
   decide,
@@ -10,6 +11,9 @@ import {
 export interface FastifyLikeRequest {
   /** Fastify's client address (honours `trustProxy`). */
   ip: string
+  /** Set by Fastify only when `trustProxy` is configured. */
+  ips?: string[] | undefined
+  headers?: Record<string, string | string[] | undefined>
 }
 
 /** The parts of a Fastify reply the plugin writes. */
@@ -33,15 +37,23 @@ export type FastifyRateLimitOptions<Request extends FastifyLikeRequest = Fastify
 /**
  * Fastify plugin: `app.register(fastifyRateLimit, { limiter })`. It adds an `onRequest` hook to
  * the instance it is registered on (not encapsulated, like fastify-plugin would). The default key is
- * `request.ip`. No runtime import of Fastify.
+ * `ipKey(request.ip)`. No runtime import of Fastify.
  */
 export async function fastifyRateLimit<Request extends FastifyLikeRequest = FastifyLikeRequest>(
   fastify: FastifyLikeInstance,
   options: FastifyRateLimitOptions<Request>,
 ): Promise<void> {
   assertMiddlewareOptions(options)
+  const defaultKey = clientKey<Request>(
+    {
+      address: (req) => req.ip,
+      ignoredForwarding: (req) => forwardingIgnored(req.headers, req.ips !== undefined),
+      proxyAdvice: 'pass `trustProxy` to Fastify() with your proxy hops or addresses.',
+    },
+    options.ipv6Subnet,
+  )
   const hook = async (request: Request, reply: FastifyLikeReply): Promise<unknown> => {
-    const { result, headers } = await decide(options, request, (req) => req.ip)
+    const { result, headers } = await decide(options, request, defaultKey)
     for (const name in headers) reply.header(name, headers[name]!)
     if (!result || result.allowed) return undefined
     reply.code(429)

@@ -3,8 +3,10 @@ import { serve } from '@hono/node-server'
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { targets } from '@x/testkit/vitest'
 import { Hono } from 'hono'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { ipKey } from '../ip-key.js'
 import { createRateLimiter } from '../rate-limiter.js'
+import { UNKNOWN_CLIENT_KEY } from './client-key.js'
 import { honoRateLimit } from './hono.js'
 
 describe.each(targets())('$name', (target) => {
@@ -83,5 +85,63 @@ describe.each(targets())('$name', (target) => {
     expect((await fetch(`${url}/api/item`, { method: 'POST', headers: { authorization: 'b' } })).status).toBe(
       201,
     )
+  })
+
+  it('without a socket address (app.request) every request shares one limited bucket instead of failing', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const limiter = createRateLimiter({
+        redis,
+        prefix: `${target.prefix}:h${n++}`,
+        limit: 2,
+        windowMs: 60_000,
+      })
+      const app = new Hono()
+      app.use(honoRateLimit({ limiter }))
+      app.get('/', (c) => c.text('ok'))
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) statuses.push((await app.request('/')).status)
+      expect(statuses).toEqual([200, 200, 429, 429])
+      expect((await limiter.peek(UNKNOWN_CLIENT_KEY)).remaining).toBe(0)
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(String(warn.mock.calls[0]![0])).toMatch(/no client address/)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('a custom key through ipKey groups an IPv6 walk; a forwarding header without one is warned about once', async () => {
+    const limiter = createRateLimiter({
+      redis,
+      prefix: `${target.prefix}:h${n++}`,
+      limit: 2,
+      windowMs: 60_000,
+    })
+    const app = new Hono()
+    app.use(
+      '/proxied',
+      honoRateLimit({
+        limiter,
+        key: (c) => ipKey(c.req.header('x-real-ip') ?? 'unknown', { ipv6Subnet: 64 }),
+      }),
+    )
+    app.use('/direct', honoRateLimit({ limiter }))
+    app.get('/*', (c) => c.text('ok'))
+    const url = await start(app)
+    const statuses: number[] = []
+    for (let i = 1; i <= 4; i++) {
+      const headers = { 'x-real-ip': `2001:db8:5:6:${i}:${i}:${i}:${i}` }
+      statuses.push((await fetch(`${url}/proxied`, { headers })).status)
+    }
+    expect(statuses).toEqual([200, 200, 429, 429])
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      for (let i = 0; i < 2; i++)
+        await fetch(`${url}/direct`, { headers: { 'x-forwarded-for': '192.0.2.1' } })
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(String(warn.mock.calls[0]![0])).toMatch(/X-Forwarded-For/)
+    } finally {
+      warn.mockRestore()
+    }
   })
 })

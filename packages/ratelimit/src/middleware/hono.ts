@@ -1,3 +1,4 @@
+import { clientKey } from './client-key.js'
 import {
   assertMiddlewareOptions,
   decide,
@@ -18,7 +19,7 @@ export type HonoRateLimitOptions<Context extends HonoLikeContext = HonoLikeConte
 
 /**
  * The socket address on @hono/node-server (`c.env.incoming`), Bun (`c.env.requestIP`) and Deno
- * (`c.env.remoteAddr`). Forwarded-for headers are not trusted by default: pass `key` behind a proxy.
+ * (`c.env.remoteAddr`). Forwarding headers are never read: behind a proxy, pass `key`.
  */
 function clientAddress(context: HonoLikeContext): string | undefined {
   const env = context.env as
@@ -44,8 +45,20 @@ export function honoRateLimit<Context extends HonoLikeContext = HonoLikeContext>
   options: HonoRateLimitOptions<Context>,
 ): (context: Context, next: () => Promise<void>) => Promise<Response | undefined> {
   assertMiddlewareOptions(options)
+  const defaultKey = clientKey<Context>(
+    {
+      address: clientAddress,
+      // Hono has no proxy setting: the default key is always the socket address.
+      ignoredForwarding: (c) =>
+        c.req.header('x-forwarded-for') !== undefined || c.req.header('forwarded') !== undefined,
+      proxyAdvice:
+        'pass a key() that reads the client address your own proxy sets (e.g. the entry it appends to ' +
+        'X-Forwarded-For) and returns ipKey(address).',
+    },
+    options.ipv6Subnet,
+  )
   return async (context, next) => {
-    const { result, headers } = await decide(options, context, clientAddress)
+    const { result, headers } = await decide(options, context, defaultKey)
     if (result && !result.allowed) {
       return new Response(
         JSON.stringify(options.body ? options.body(result, context) : problemDetails(result)),

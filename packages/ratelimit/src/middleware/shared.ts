@@ -11,10 +11,17 @@ export interface LimiterLike {
 export interface MiddlewareOptions<Request> {
   limiter: LimiterLike
   /**
-   * The limited key. Return `undefined` to skip limiting this request.
-   * @default the client IP address (see each adapter)
+   * The limited key. Return `undefined` to skip limiting this request. To key on an address of your
+   * own (a proxy header you trust), pass it through `ipKey()` so IPv6 clients are grouped.
+   * @default the client address as the framework sees it, through `ipKey()`; `'unknown-client'` when there is none
    */
   key?: (request: Request) => string | undefined | Promise<string | undefined>
+  /**
+   * Prefix length that groups IPv6 client addresses of the default key into one bucket; `false`
+   * keys on the full address. Ignored when `key` is given.
+   * @default 56
+   */
+  ipv6Subnet?: number | false
   /**
    * Units this request costs.
    * @default 1
@@ -59,15 +66,10 @@ export interface Decision {
 export async function decide<Request>(
   options: MiddlewareOptions<Request>,
   request: Request,
-  defaultKey: (request: Request) => string | undefined,
+  defaultKey: (request: Request) => string,
 ): Promise<Decision> {
   const key = options.key ? await options.key(request) : defaultKey(request)
-  if (key === undefined) {
-    if (options.key) return { result: undefined, headers: {} }
-    throw new InvalidArgumentError(
-      'the client address is unknown (no socket address): pass a key() option to the rate-limit middleware',
-    )
-  }
+  if (key === undefined) return { result: undefined, headers: {} }
   const cost = options.cost ? await options.cost(request) : 1
   const result = await options.limiter.limit(key, { cost })
   let fields: Record<string, string>
