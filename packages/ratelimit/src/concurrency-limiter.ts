@@ -178,7 +178,8 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
             lease: makeLease(key, id, Date.now() + leaseMs, false),
             limit,
             active: 0,
-            remaining: limit,
+            // Unknown while Redis is unavailable: never advertise free slots.
+            remaining: 0,
             retryAfterMs: 0,
             reason: 'fail-open',
           }

@@ -4,6 +4,7 @@ import { eventually, sleep } from '@x/testkit/vitest'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createConcurrencyLimiter } from './concurrency-limiter.js'
+import { headers } from './headers.js'
 import { createMemoryRateLimiter } from './memory-limiter.js'
 import { createRateLimiter, type RedisErrorPolicy } from './rate-limiter.js'
 
@@ -53,6 +54,10 @@ describe('when Redis fails', () => {
     for (const result of results) {
       expect(result.allowed).toBe(true)
       expect(result.reason).toBe('fail-open')
+      // Nothing is known of the budget: never a full quota.
+      expect(result.remaining).toBe(0)
+      expect(result.policies[0]!.remaining).toBe(0)
+      expect(headers(result).RateLimit).toBeUndefined()
     }
     expect(errors).toHaveLength(2)
     expect(TimeoutError.isInstance(errors[0])).toBe(true)
@@ -220,6 +225,7 @@ describe('when Redis fails', () => {
       const result = await limiter.acquire('job')
       expect(result.reason).toBe(onRedisError)
       expect(result.acquired).toBe(onRedisError === 'fail-open')
+      expect(result.remaining).toBe(0)
       expect(errors).toHaveLength(1)
       // A fail-open lease was never recorded, so releasing it is a no-op.
       if (result.acquired) expect(await result.lease.release()).toBe(false)

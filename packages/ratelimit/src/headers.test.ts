@@ -24,6 +24,11 @@ describe('headers', () => {
     })
   })
 
+  it('a fail-open result advertises no remaining budget: no RateLimit or X-RateLimit-* fields, only the policy', () => {
+    const result = summarize(true, [policy({ remaining: 0, resetMs: 0 })], at, 'fail-open')
+    expect(headers(result, { legacy: true })).toEqual({ 'RateLimit-Policy': '"default";q=10;w=1' })
+  })
+
   it('several named policies, rejected: each listed, Retry-After rounded up', () => {
     const result = summarize(
       false,

@@ -260,7 +260,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         algorithm: policy.algorithm,
         limit: policy.limit,
         windowMs: policy.windowMs,
-        remaining: open ? policy.limit : 0,
+        // Unknown while Redis is unavailable: never advertise a full budget (see headers()).
+        remaining: 0,
         resetMs: 0,
         retryAfterMs: open ? 0 : failClosedRetryAfterMs,
       }))
