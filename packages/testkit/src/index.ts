@@ -2,4 +2,11 @@ export { redisBinaries } from './binaries.js'
 export { type RedisCluster, type StartClusterOptions, startCluster } from './cluster.js'
 export { freePort } from './free-port.js'
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js'
+export {
+  type FailoverMode,
+  type ReplicatedCluster,
+  type Shard,
+  type StartReplicatedClusterOptions,
+  startReplicatedCluster,
+} from './replicated-cluster.js'
 export { startServers, stopAll } from './servers.js'
