@@ -27,6 +27,46 @@ describe('jsonCodec', () => {
     expect(() => jsonCodec.encode(value)).toThrow(EncodeError)
   })
 
+  class Point {
+    constructor(
+      readonly x: number,
+      readonly y: number,
+    ) {}
+  }
+  class Money {
+    constructor(readonly cents: number) {}
+    toJSON() {
+      return { cents: this.cents }
+    }
+  }
+
+  it.each([
+    ['a Map', new Map([['a', 1]]), /a Map cannot be encoded as JSON \(at \$\)/],
+    ['a nested Set', { tags: new Set(['a']) }, /a Set cannot be encoded as JSON \(at \$\.tags\)/],
+    [
+      'a class instance',
+      [new Point(1, 2)],
+      /instance of Point without toJSON\(\) cannot be encoded as JSON \(at \$\[0\]\)/,
+    ],
+    ['a typed array', { bytes: new Uint8Array([1]) }, /binary data \(Uint8Array\).*\$\.bytes/],
+    ['a Buffer (whose toJSON does not round-trip)', { raw: Buffer.from('x') }, /a Buffer.*\$\.raw/],
+    ['an ArrayBuffer', new ArrayBuffer(2), /binary data \(ArrayBuffer\)/],
+    ['a RegExp', { re: /x/ }, /instance of RegExp.*\$\.re/],
+  ])('refuses %s (JSON would store {} or lose its type) with the path', (_, value, message) => {
+    expect(() => jsonCodec.encode(value)).toThrow(EncodeError)
+    expect(() => jsonCodec.encode(value)).toThrow(message)
+  })
+
+  it('accepts objects without a prototype and class instances that define toJSON', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })
+    expect(jsonCodec.decode(jsonCodec.encode(bare))).toEqual({ a: 1 })
+    expect(jsonCodec.decode(jsonCodec.encode({ price: new Money(150) }))).toEqual({ price: { cents: 150 } })
+  })
+
+  it('drops properties whose value is undefined (JSON for "absent")', () => {
+    expect(jsonCodec.decode(jsonCodec.encode({ a: 1, b: undefined }))).toEqual({ a: 1 })
+  })
+
   it('refuses cycles with EncodeError and the path', () => {
     const value: Record<string, unknown> = { a: {} }
     ;(value.a as Record<string, unknown>).self = value

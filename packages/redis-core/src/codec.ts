@@ -13,8 +13,18 @@ export interface Codec<T = unknown> {
 }
 
 /**
- * JSON, strict: refuses `undefined`, BigInt, functions, symbols and cycles instead of silently
- * turning them into `null`, `{}` or nothing, so a value read back is the value written.
+ * JSON, strict: what is encoded is what `decode` gives back, or `encode` throws `EncodeError`
+ * naming the path (`$.user.tags`) instead of silently storing `null`, `{}` or nothing.
+ *
+ * Round-trips: strings, finite numbers, booleans, `null`, arrays of these, and plain objects
+ * (`{}` literals, `Object.create(null)`); properties whose value is `undefined` are left out, as
+ * JSON means "absent". A value with a `toJSON()` method is stored as what that returns and reads
+ * back as that: a `Date` becomes its ISO string.
+ *
+ * Refused: `undefined` at the top or in an array, `NaN`/`Infinity`, BigInt, functions, symbols,
+ * cycles, `Map`, `Set`, typed arrays, `Buffer`, `ArrayBuffer`, and instances of classes without
+ * `toJSON()` (their prototype would be lost). Convert them first (`Object.fromEntries(map)`,
+ * `[...set]`) or plug in a codec that knows them (superjson, msgpackr).
  */
 export const jsonCodec: Codec<unknown> = {
   name: 'json',
@@ -50,11 +60,12 @@ function isJsonSafe(value: unknown): boolean {
     case 'number':
       return Number.isFinite(value)
     case 'object': {
-      if (value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return true
+      if (value === null) return true
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) if (!isJsonSafe(value[i])) return false
         return true
       }
+      if (!isPlainObject(value)) return hasOwnJson(value)
       for (const key in value) {
         if (!Object.hasOwn(value, key)) continue
         const item = (value as Record<string, unknown>)[key]
@@ -68,6 +79,17 @@ function isJsonSafe(value: unknown): boolean {
   }
 }
 
+/** `{}` literals and `Object.create(null)`, also from another realm (whose Object.prototype differs). */
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === null || Object.getPrototypeOf(prototype) === null
+}
+
+/** A `toJSON()` is the author's chosen JSON form (Date), except on binary data, which it mangles. */
+function hasOwnJson(value: object): boolean {
+  return typeof (value as { toJSON?: unknown }).toJSON === 'function' && !ArrayBuffer.isView(value)
+}
+
 function describeUnsafe(value: unknown, path: string): string {
   switch (typeof value) {
     case 'undefined':
@@ -78,6 +100,9 @@ function describeUnsafe(value: unknown, path: string): string {
     case 'number':
       return `${value} cannot be encoded as JSON (at ${path})`
     case 'object': {
+      if (value !== null && !Array.isArray(value) && !isPlainObject(value) && !hasOwnJson(value)) {
+        return `${kindOf(value)} cannot be encoded as JSON (at ${path}): convert it to plain data first, or use a codec that knows it`
+      }
       const entries = Array.isArray(value)
         ? value.map((item, index) => [`${path}[${index}]`, item] as const)
         : Object.entries(value ?? {})
@@ -91,4 +116,16 @@ function describeUnsafe(value: unknown, path: string): string {
     default:
       return `value cannot be encoded (at ${path})`
   }
+}
+
+function kindOf(value: object): string {
+  if (value instanceof Map) return 'a Map'
+  if (value instanceof Set) return 'a Set'
+  if (Buffer.isBuffer(value)) return 'a Buffer'
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
+    return `binary data (${value.constructor.name})`
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name
+  return typeof name === 'string' && name !== ''
+    ? `an instance of ${name} without toJSON()`
+    : 'an object with a prototype'
 }

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls'
 import { InvalidArgumentError } from './errors.js'
+import { redact } from './redact.js'
 
 export interface HostAndPort {
   host: string
@@ -98,8 +99,12 @@ function parseUrl(url: string | undefined) {
   let parsed: URL
   try {
     parsed = new URL(url)
-  } catch (error) {
-    throw new InvalidArgumentError('REDIS_URL is not a valid URL', { cause: error })
+  } catch {
+    // Node's error keeps the whole input (password included) in its message and `input` field:
+    // it must not travel as the cause, and the URL is never repeated.
+    throw new InvalidArgumentError(
+      `REDIS_URL is not a valid URL (expected redis://[user:password@]host[:port][/db], ${url.length} characters given)`,
+    )
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new InvalidArgumentError(
@@ -127,7 +132,7 @@ function parseNodes(value: string | undefined, name: string): HostAndPort[] | un
   return text.split(',').map((entry) => {
     const trimmed = entry.trim()
     const match = /^(.+):(\d+)$/.exec(trimmed)
-    if (!match) throw new InvalidArgumentError(`${name} entries must be host:port, got "${trimmed}"`)
+    if (!match) throw new InvalidArgumentError(`${name} entries must be host:port, got "${redact(trimmed)}"`)
     return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) }
   })
 }

@@ -1,0 +1,47 @@
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]*)@/gi
+// AUTH and HELLO … AUTH take a username and/or a password: hide the (up to) two tokens after the
+// keyword, whether they appear as `AUTH user pw`, `"AUTH" "user" "pw"` or `'AUTH', 'user', 'pw'`.
+const AUTH_ARGUMENTS = /(\bAUTH\b['"]?)((?:[\s,]+(?:'[^']*'|"[^"]*"|[^\s,'"\])}]+)){1,2})/gi
+// Server settings that hold a secret (`requirepass x`, `CONFIG SET masterauth x`) and key=value text
+// (`password=x`, `"password": "x"`); a bare "password" in prose is left alone.
+const SECRET_SETTING = /\b(requirepass|masterauth)(['"]?[\s,:=]+['"]?)([^\s'",})\]]+)/gi
+const SECRET_PAIR = /\b(pass(?:word)?|secret)(['"]?\s*[:=]\s*['"]?)([^\s'",&})\]]+)/gi
+
+/**
+ * Removes what must never reach a log: the password (and user) of a `scheme://user:password@host`
+ * URL, the arguments of AUTH and HELLO … AUTH, and `requirepass`/`masterauth`/`password=` values.
+ * It errs on the side of hiding too much; it runs on error paths only.
+ */
+export function redact(text: string): string {
+  if (text === '') return text
+  return text
+    .replace(URL_USERINFO, (_match, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(':')
+      return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`
+    })
+    .replace(AUTH_ARGUMENTS, '$1 ***')
+    .replace(SECRET_SETTING, '$1$2***')
+    .replace(SECRET_PAIR, '$1$2***')
+}
+
+const REDACTED = Symbol('redacted')
+
+/**
+ * Scrubs an error in place (once), with its `cause` and, for a Cluster's summary error, its
+ * `lastNodeError`: the message and stack go through `redact`, and the arguments ioredis attaches as
+ * `error.command.args` (AUTH passwords, values) are dropped, keeping the command's name. In place,
+ * so that every holder of the error (other 'error' listeners, a rejected command) sees it clean.
+ */
+export function redactError(error: Error): Error {
+  const record = error as Error & { command?: { name?: unknown }; [REDACTED]?: true }
+  if (record[REDACTED]) return error
+  Object.defineProperty(record, REDACTED, { value: true })
+  const message = redact(error.message)
+  if (message !== error.message) error.message = message
+  if (typeof error.stack === 'string') error.stack = redact(error.stack)
+  if (record.command && typeof record.command === 'object') record.command = { name: record.command.name }
+  if (error.cause instanceof Error) redactError(error.cause)
+  const nodeError = (error as { lastNodeError?: unknown }).lastNodeError
+  if (nodeError instanceof Error) redactError(nodeError)
+  return error
+}
