@@ -64,12 +64,12 @@ async function measure(redis: Redis, op: (i: number) => Promise<unknown>) {
 
 const server = await startRedis()
 const redis = new Redis(server.url)
-const lock = createLock({ redis, prefix: 'ours', ttl: 30_000 })
+const lock = createLock({ redis, prefix: 'ours', ttlMs: 30_000 })
 const ours = async (i: number) => {
   const lease = await lock.acquire(`r${i % 4096}:${i}`, { waitMs: 0 })
   await lease.release()
 }
-const before = createBefore?.({ redis, prefix: 'before', ttl: 30_000 })
+const before = createBefore?.({ redis, prefix: 'before', ttlMs: 30_000 })
 const previous = async (i: number) => {
   const lease = await before!.acquire(`r${i % 4096}:${i}`, { waitMs: 0 })
   await lease.release()

@@ -9,10 +9,12 @@ export interface BackoffOptions {
    * @default 1000
    */
   maxMs?: number
+  /**
+   * `'full'`: a delay uniformly drawn in [0, bound] (AWS "full jitter"); `'none'`: always the bound.
+   * @default 'full'
+   */
+  jitter?: 'full' | 'none'
 }
-
-/** `'full'`: a delay uniformly drawn in [0, bound] (AWS "full jitter"); `'none'`: always the bound. */
-export type Jitter = 'full' | 'none'
 
 /**
  * Delay before poll number `attempt` (0-based). Full jitter spreads the polls of many waiters so
@@ -22,9 +24,8 @@ export type Jitter = 'full' | 'none'
 export function retryDelay(
   attempt: number,
   backoff: Required<BackoffOptions>,
-  jitter: Jitter,
   random: () => number = Math.random,
 ): number {
   const bound = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(attempt, 30))
-  return jitter === 'full' ? random() * bound : bound
+  return backoff.jitter === 'full' ? random() * bound : bound
 }

@@ -1,4 +1,4 @@
-export { type BackoffOptions, type Jitter, retryDelay } from './backoff.js'
+export type { BackoffOptions } from './backoff.js'
 export {
   InvalidArgumentError,
   LockLostError,
@@ -12,11 +12,5 @@ export { type CreateLockOptions, createLock, type Lock } from './lock.js'
 export type { LockState } from './lock-primitive.js'
 export type { LockSide, ReadWriteLock, ReadWriteLockOptions, ReadWriteState } from './read-write-lock.js'
 export type { Semaphore, SemaphoreOptions, SemaphoreState } from './semaphore.js'
-export type {
-  AcquireOptions,
-  Lease,
-  LockEventHandlers,
-  LockEvents,
-  RetryOptions,
-  WithLockOptions,
-} from './types.js'
+export type { LockStats } from './stats.js'
+export type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { assertPositive, type Emitter, InvalidArgumentError } from '@x/redis-core'
-import { type BackoffOptions, type Jitter, retryDelay } from './backoff.js'
+import { type BackoffOptions, retryDelay } from './backoff.js'
 import { LockLostError, LockTimeoutError } from './errors.js'
 import { LeaseImpl, type LeaseOperations } from './lease.js'
 import type { Grant, ReleaseNotifier } from './release-notifier.js'
+import type { LockCounters } from './stats.js'
+import { assertTtl } from './ttl.js'
 import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
 import { startWatchdog } from './watchdog.js'
 
@@ -39,17 +41,24 @@ export interface Primitive<K> {
 }
 
 export interface ManagerSettings {
-  ttl: number
-  deadline: number
+  ttlMs: number
+  waitMs: number
   backoff: Required<BackoffOptions>
-  jitter: Jitter
   driftFactor: number
   handoffLimit: number
 }
 
+/** What every lease manager of one instance shares. */
+export interface ManagerContext {
+  notifier: ReleaseNotifier
+  emitter: Emitter<LockEvents>
+  settings: ManagerSettings
+  counters: LockCounters
+}
+
 export interface LeaseManager {
   acquire(resource: string, options?: AcquireOptions): Promise<Lease>
-  tryAcquire(resource: string, options?: Pick<AcquireOptions, 'ttl'>): Promise<Lease | null>
+  tryAcquire(resource: string, options?: Pick<AcquireOptions, 'ttlMs'>): Promise<Lease | null>
   withLease<T>(
     resource: string,
     fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
@@ -57,18 +66,11 @@ export interface LeaseManager {
   ): Promise<T>
 }
 
-/** Longest ttl a timer can represent (setTimeout overflows above 2^31 - 1 ms). */
-const MAX_TTL = 2 ** 31 - 1
-
 /** How long a first contended wait may spend subscribing before it falls back to polling alone. */
 const SUBSCRIBE_WAIT_MS = 1000
 
-export function createLeaseManager<K>(
-  primitive: Primitive<K>,
-  notifier: ReleaseNotifier,
-  emitter: Emitter<LockEvents>,
-  settings: ManagerSettings,
-): LeaseManager {
+export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerContext): LeaseManager {
+  const { notifier, emitter, settings, counters } = context
   const drift = (ttl: number) => Math.floor(ttl * settings.driftFactor) + 2
   /** Consecutive local hand-offs per key, bounded so other processes get their turn. */
   const handoffs = new Map<string, number>()
@@ -98,7 +100,7 @@ export function createLeaseManager<K>(
 
   const cleanup = (keys: K, token: string, resource: string, wakeLocal: boolean) =>
     releaseInRedis(keys, token, wakeLocal).catch((error: unknown) => {
-      emitter.emit('error', { operation: 'cleanup', resource, error })
+      emitter.emit('error', { operation: 'cleanup', error, key: resource })
       return false
     })
 
@@ -122,6 +124,7 @@ export function createLeaseManager<K>(
           return false
         }
         handoffs.set(key, count + 1)
+        counters.handoffs += 1
         // The waiter gave up while the transfer was in flight: give the lock back to everyone.
         if (!claim.deliver(grant)) await cleanup(keys, claim.token, key, true)
         return true
@@ -136,6 +139,7 @@ export function createLeaseManager<K>(
     release,
     drift,
     emitter,
+    counters,
   }
 
   /**
@@ -178,11 +182,10 @@ export function createLeaseManager<K>(
   }
 
   const checkAcquireOptions = (options: AcquireOptions) => {
-    const ttl = options.ttl ?? settings.ttl
-    assertPositive('ttl', ttl, { integer: true })
-    if (ttl > MAX_TTL) throw new InvalidArgumentError(`ttl must be at most ${MAX_TTL} ms`)
-    const waitMs = options.waitMs ?? settings.deadline
-    assertPositive('waitMs', waitMs, { allowZero: true })
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidArgumentError('options must be an object')
+    const ttl = assertTtl('ttlMs', options.ttlMs ?? settings.ttlMs)
+    const waitMs = assertPositive('waitMs', options.waitMs ?? settings.waitMs, { allowZero: true })
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
       throw new InvalidArgumentError('signal must be an AbortSignal')
     }
@@ -190,6 +193,7 @@ export function createLeaseManager<K>(
   }
 
   const acquired = (lease: Lease, waitedMs: number) => {
+    counters.acquisitions += 1
     if (emitter.has('acquired')) {
       emitter.emit('acquired', { resource: lease.resource, fence: lease.fence, waitedMs })
     }
@@ -221,7 +225,7 @@ export function createLeaseManager<K>(
           return acquired(first.lease, 0)
         }
         signal?.throwIfAborted()
-        if (waitMs === 0) throw timeout(resource, waitMs)
+        if (waitMs === 0) throw timeout(resource, performance.now() - started)
         hint = first.retryInMs
         if (!ticket) {
           await notifier.ready(Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())), signal)
@@ -234,7 +238,7 @@ export function createLeaseManager<K>(
       for (let poll = 0; ; poll++) {
         if (!retryNow && !ticket!.notified) {
           const remaining = deadline - performance.now()
-          if (remaining <= 0) throw timeout(resource, waitMs)
+          if (remaining <= 0) throw timeout(resource, performance.now() - started)
           // A local holder hands off or releases (which notifies): poll only at the slowest pace,
           // as a safety net for a lost notification. Otherwise back off with jitter; and since an
           // expired holder publishes nothing, never sleep past its remaining ttl.
@@ -247,7 +251,7 @@ export function createLeaseManager<K>(
             remaining,
             holder
               ? Math.min(holder.remainingMs + 1, settings.backoff.maxMs)
-              : retryDelay(poll, settings.backoff, settings.jitter),
+              : retryDelay(poll, settings.backoff),
             hint > 0 ? hint + 1 : Number.POSITIVE_INFINITY,
           )
           const grant = await ticket!.sleep(delay, signal)
@@ -274,8 +278,8 @@ export function createLeaseManager<K>(
     }
   }
 
-  const tryAcquire = async (resource: string, options: Pick<AcquireOptions, 'ttl'> = {}) => {
-    const { ttl } = checkAcquireOptions({ ttl: options.ttl, waitMs: 0 })
+  const tryAcquire = async (resource: string, options: Pick<AcquireOptions, 'ttlMs'> = {}) => {
+    const { ttl } = checkAcquireOptions({ ttlMs: options?.ttlMs, waitMs: 0 })
     const keys = primitive.keysOf(resource)
     const result = await attemptOnce(resource, keys, randomUUID(), ttl, false)
     return result.lease ? acquired(result.lease, 0) : null
@@ -287,12 +291,13 @@ export function createLeaseManager<K>(
     options: WithLockOptions = {},
   ): Promise<T> => {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn must be a function')
-    const ttl = options.ttl ?? settings.ttl
+    const ttl = options.ttlMs ?? settings.ttlMs
     const intervalMs = options.watchdogIntervalMs ?? Math.max(1, Math.floor(ttl / 3))
     assertPositive('watchdogIntervalMs', intervalMs)
     const lease = await acquire(resource, options)
     const watchdog = startWatchdog(lease, { ttl, intervalMs }, (error) => {
-      if (!LockLostError.isInstance(error)) emitter.emit('error', { operation: 'extend', resource, error })
+      if (!LockLostError.isInstance(error))
+        emitter.emit('error', { operation: 'extend', error, key: resource })
     })
     try {
       return await fn(lease.signal, lease)
@@ -301,14 +306,17 @@ export function createLeaseManager<K>(
       try {
         await lease.release()
       } catch (error) {
-        emitter.emit('error', { operation: 'release', resource, error })
+        emitter.emit('error', { operation: 'release', error, key: resource })
       }
     }
   }
 
-  return { acquire, tryAcquire, withLease }
-}
+  const timeout = (resource: string, waitedMs: number): LockTimeoutError => {
+    counters.timeouts += 1
+    return new LockTimeoutError(
+      `"${resource}" stayed locked for the whole wait of ${Math.round(waitedMs)} ms`,
+    )
+  }
 
-function timeout(resource: string, waitMs: number): LockTimeoutError {
-  return new LockTimeoutError(`"${resource}" stayed locked for the whole wait of ${waitMs} ms`)
+  return { acquire, tryAcquire, withLease }
 }

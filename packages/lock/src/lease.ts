@@ -1,5 +1,7 @@
-import { assertPositive, type Emitter } from '@x/redis-core'
+import type { Emitter } from '@x/redis-core'
 import { LockLostError, LockNotHeldError } from './errors.js'
+import type { LockCounters } from './stats.js'
+import { assertTtl } from './ttl.js'
 import type { Lease, LockEvents } from './types.js'
 
 /** Shared by every lease of one manager (no per-lease closures on the hot path). */
@@ -11,6 +13,7 @@ export interface LeaseOperations<K> {
   /** The drift allowance for a ttl, in ms. */
   drift(ttl: number): number
   emitter: Emitter<LockEvents>
+  counters: LockCounters
 }
 
 type State = 'held' | 'released' | 'lost'
@@ -64,8 +67,8 @@ export class LeaseImpl<K> implements Lease {
     return this.#controller.signal
   }
 
-  async extend(ttl: number = this.ttl): Promise<void> {
-    assertPositive('ttl', ttl, { integer: true })
+  async extend(ttlMs: number = this.ttl): Promise<void> {
+    const ttl = assertTtl('ttlMs', ttlMs)
     if (this.#state === 'released') {
       throw new LockNotHeldError(`lease on "${this.resource}" was already released`)
     }
@@ -103,10 +106,12 @@ export class LeaseImpl<K> implements Lease {
         const lost = new LockLostError(error.message, { cause: error })
         this.#lostReason = lost
         this.#controller?.abort(lost)
+        this.operations.counters.losses += 1
         emitter.emit('lost', { resource: this.resource, error: lost })
       }
       throw error
     }
+    this.operations.counters.releases += 1
     if (emitter.has('released')) emitter.emit('released', { resource: this.resource })
   }
 
@@ -114,7 +119,7 @@ export class LeaseImpl<K> implements Lease {
     try {
       await this.release()
     } catch (error) {
-      this.operations.emitter.emit('error', { operation: 'release', resource: this.resource, error })
+      this.operations.emitter.emit('error', { operation: 'release', error, key: this.resource })
     }
   }
 
@@ -124,6 +129,7 @@ export class LeaseImpl<K> implements Lease {
     this.#lostReason = error
     clearTimeout(this.#timer)
     this.#controller?.abort(error)
+    this.operations.counters.losses += 1
     this.operations.emitter.emit('lost', { resource: this.resource, error })
   }
 

@@ -1,5 +1,5 @@
-import type { DeadlineQueue, Keyspace, RedisClient } from '@x/redis-core'
-import { runScript } from './call.js'
+import type { Keyspace, RedisClient } from '@x/redis-core'
+import type { ScriptCaller } from './call.js'
 import { QuorumError } from './errors.js'
 import type { Attempt, Primitive, ReleaseResult } from './lease-manager.js'
 import { assertLockName } from './names.js'
@@ -48,7 +48,7 @@ export function lockKeys(keyspace: Keyspace, resource: string): LockKeys {
 
 /** One script call: the plain acquire, or the one that also announces a wait when busy. */
 function acquireOn(
-  deadlines: DeadlineQueue,
+  call: ScriptCaller,
   server: RedisClient,
   keys: LockKeys,
   token: string,
@@ -56,8 +56,8 @@ function acquireOn(
   waiting: boolean,
 ) {
   return waiting
-    ? runScript(deadlines, lockAcquireWaiting, server, keys.waiting, [token, ttl])
-    : runScript(deadlines, lockAcquire, server, keys.both, [token, ttl])
+    ? call(server, lockAcquireWaiting, keys.waiting, [token, ttl])
+    : call(server, lockAcquire, keys.both, [token, ttl])
 }
 
 /** The scripts' busy reply is −1 − pttl: back to the pttl (−1 when the holder has no expiry). */
@@ -72,31 +72,31 @@ export function singleLock(
   server: RedisClient,
   keyspace: Keyspace,
   channel: string,
-  deadlines: DeadlineQueue,
+  call: ScriptCaller,
 ): LockPrimitive {
   return {
     exclusive: true,
     keysOf: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
     async attempt(keys, token, ttl, waiting): Promise<Attempt> {
-      const reply = await acquireOn(deadlines, server, keys, token, ttl, waiting)
+      const reply = await acquireOn(call, server, keys, token, ttl, waiting)
       return reply > 0 ? { ok: true, fence: reply } : { ok: false, retryInMs: pttlOf(reply) }
     },
     async extend(keys, token, ttl) {
-      return (await runScript(deadlines, lockExtend, server, keys.lock, [token, ttl])) === 1
+      return (await call(server, lockExtend, keys.lock, [token, ttl])) === 1
     },
     async release(keys, token) {
-      return releaseResult(await runScript(deadlines, lockRelease, server, keys.release, [token, channel]))
+      return releaseResult(await call(server, lockRelease, keys.release, [token, channel]))
     },
     transfer(keys, from, to, ttl) {
-      return runScript(deadlines, lockTransfer, server, keys.both, [from, to, ttl])
+      return call(server, lockTransfer, keys.both, [from, to, ttl])
     },
     async inspect(keys) {
-      const [pttl, last] = await runScript(deadlines, lockInspect, server, keys.both, [])
+      const [pttl, last] = await call(server, lockInspect, keys.both, [])
       return toState(pttl, last)
     },
     async raiseFence(keys, floor) {
-      return Number(await runScript(deadlines, fenceRaise, server, [keys.both[1]], [floor]))
+      return Number(await call(server, fenceRaise, [keys.both[1]], [floor]))
     },
   }
 }
@@ -136,13 +136,13 @@ export function quorumLock(
   servers: readonly RedisClient[],
   keyspace: Keyspace,
   channel: string,
-  deadlines: DeadlineQueue,
+  call: ScriptCaller,
   report: (resource: string, error: unknown) => void,
 ): LockPrimitive {
   const quorum = Math.floor(servers.length / 2) + 1
 
   const releaseOn = (targets: readonly RedisClient[], keys: LockKeys, token: string) =>
-    onAll(targets, (server) => runScript(deadlines, lockRelease, server, keys.release, [token, channel]))
+    onAll(targets, (server) => call(server, lockRelease, keys.release, [token, channel]))
 
   const releaseEverywhere = async (keys: LockKeys, token: string) => {
     // Also on servers that did not answer: the SET may have landed after our timeout.
@@ -164,9 +164,7 @@ export function quorumLock(
     keysOf: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
     async attempt(keys, token, ttl, waiting): Promise<Attempt> {
-      const results = await onAll(servers, (server) =>
-        acquireOn(deadlines, server, keys, token, ttl, waiting),
-      )
+      const results = await onAll(servers, (server) => acquireOn(call, server, keys, token, ttl, waiting))
       const taken: Array<{ server: RedisClient; fence: number }> = []
       let busy = 0
       let retryInMs = Number.POSITIVE_INFINITY
@@ -184,7 +182,7 @@ export function quorumLock(
         const max = Math.max(...taken.map((entry) => entry.fence))
         const synced = await onAll(
           taken.map((entry) => entry.server),
-          (server) => runScript(deadlines, fenceSync, server, [keys.both[1]], [max]),
+          (server) => call(server, fenceSync, [keys.both[1]], [max]),
         )
         const confirmed = synced.filter((result) => result.ok).length
         if (confirmed >= quorum) return { ok: true, fence: max }
@@ -200,9 +198,7 @@ export function quorumLock(
       return { ok: false, retryInMs: Number.isFinite(retryInMs) ? retryInMs : 0 }
     },
     async extend(keys, token, ttl) {
-      const results = await onAll(servers, (server) =>
-        runScript(deadlines, lockExtend, server, keys.lock, [token, ttl]),
-      )
+      const results = await onAll(servers, (server) => call(server, lockExtend, keys.lock, [token, ttl]))
       const extended = results.filter((result) => result.ok && result.value === 1).length
       const notOurs = results.filter((result) => result.ok && result.value !== 1).length
       if (extended >= quorum) return true
@@ -221,9 +217,7 @@ export function quorumLock(
       throw quorumError('release', released + notOurs, quorum, results)
     },
     async inspect(keys) {
-      const results = await onAll(servers, (server) =>
-        runScript(deadlines, lockInspect, server, keys.both, []),
-      )
+      const results = await onAll(servers, (server) => call(server, lockInspect, keys.both, []))
       const answered = results.flatMap((result) => (result.ok ? [result.value] : []))
       if (answered.length < quorum) throw quorumError('inspect', answered.length, quorum, results)
       const lastFence = Math.max(...answered.map(([, last]) => last))
@@ -238,9 +232,7 @@ export function quorumLock(
     async raiseFence(keys, floor) {
       // On every server, like the fence sync of an acquire: a majority at or above the floor shares
       // a server with any later majority, whose highest INCR (the next fence) is then above it.
-      const results = await onAll(servers, (server) =>
-        runScript(deadlines, fenceRaise, server, [keys.both[1]], [floor]),
-      )
+      const results = await onAll(servers, (server) => call(server, fenceRaise, [keys.both[1]], [floor]))
       const raised = results.flatMap((result) => (result.ok ? [Number(result.value)] : []))
       if (raised.length < quorum) throw quorumError('raise fence', raised.length, quorum, results)
       return Math.max(...raised)

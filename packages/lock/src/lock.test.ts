@@ -32,7 +32,7 @@ describe.each(targets())('lock on $name', (target) => {
   it('hands out a lease with a token, a fence and an expiry, stored under the resource key', async () => {
     const name = resource()
     const before = Date.now()
-    const lease = await lock.acquire(name, { ttl: 5000 })
+    const lease = await lock.acquire(name, { ttlMs: 5000 })
     expect(lease.resource).toBe(name)
     expect(lease.token).toMatch(/^[0-9a-f-]{36}$/)
     expect(lease.fence).toBe(1)
@@ -94,11 +94,11 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('release of a lease that is no longer ours throws LockNotHeldError and keeps the new owner', async () => {
     const name = resource()
-    const stale = await lock.acquire(name, { ttl: 60 })
+    const stale = await lock.acquire(name, { ttlMs: 60 })
     const lostEvents: unknown[] = []
     const off = lock.on('lost', (event) => lostEvents.push(event))
     await eventually(async () => (await inspector.exists(lockKey(name))) === 0)
-    const current = await lock.acquire(name, { ttl: 5000 })
+    const current = await lock.acquire(name, { ttlMs: 5000 })
     const error = await stale.release().catch((caught: unknown) => caught)
     expect(LockNotHeldError.isInstance(error)).toBe(true)
     expect(await inspector.get(lockKey(name))).toBe(current.token)
@@ -109,7 +109,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('extend pushes the expiry out while the lease is ours', async () => {
     const name = resource()
-    const lease = await lock.acquire(name, { ttl: 1000 })
+    const lease = await lock.acquire(name, { ttlMs: 1000 })
     const before = lease.expiresAt
     await lease.extend(10_000)
     expect(await inspector.pttl(lockKey(name))).toBeGreaterThan(5000)
@@ -119,7 +119,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('extend never revives an expired lock', async () => {
     const name = resource()
-    const lease = await lock.acquire(name, { ttl: 50 })
+    const lease = await lock.acquire(name, { ttlMs: 50 })
     await eventually(async () => (await inspector.exists(lockKey(name))) === 0)
     const error = await lease.extend(5000).catch((caught: unknown) => caught)
     expect(LockLostError.isInstance(error)).toBe(true)
@@ -130,9 +130,9 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('extend never takes over a lock that someone else holds now', async () => {
     const name = resource()
-    const stale = await lock.acquire(name, { ttl: 50 })
+    const stale = await lock.acquire(name, { ttlMs: 50 })
     await eventually(async () => (await inspector.exists(lockKey(name))) === 0)
-    const current = await lock.acquire(name, { ttl: 5000 })
+    const current = await lock.acquire(name, { ttlMs: 5000 })
     await expect(stale.extend(60_000)).rejects.toSatisfy(LockLostError.isInstance)
     expect(await inspector.get(lockKey(name))).toBe(current.token)
     expect(await inspector.pttl(lockKey(name))).toBeLessThanOrEqual(5000)
@@ -165,7 +165,7 @@ describe.each(targets())('lock on $name', (target) => {
     const name = resource()
     const errors: unknown[] = []
     const off = lock.on('error', (event) => errors.push(event.error))
-    const lease = await lock.acquire(name, { ttl: 5000 })
+    const lease = await lock.acquire(name, { ttlMs: 5000 })
     await inspector.del(lockKey(name))
     await lease[Symbol.asyncDispose]()
     expect(errors.some((error) => LockNotHeldError.isInstance(error))).toBe(true)
@@ -173,7 +173,7 @@ describe.each(targets())('lock on $name', (target) => {
   })
 
   it('the lease signal aborts with LockLostError when the lease expires', async () => {
-    const lease = await lock.acquire(resource(), { ttl: 80 })
+    const lease = await lock.acquire(resource(), { ttlMs: 80 })
     const signal = lease.signal
     expect(signal.aborted).toBe(false)
     await eventually(() => signal.aborted)
@@ -183,7 +183,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('lease validity ignores the wall clock: stepped back it does not keep a lost lease held', async () => {
     const name = resource()
-    const lease = await lock.acquire(name, { ttl: 300 })
+    const lease = await lock.acquire(name, { ttlMs: 300 })
     const realNow = Date.now.bind(Date)
     // The system clock steps back 60 s right after the acquire (an NTP correction, a VM resume).
     const stepped = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 60_000)
@@ -191,7 +191,7 @@ describe.each(targets())('lock on $name', (target) => {
       const otherLock = createLock({ redis: other, prefix: target.prefix })
       let taken: Lease | null = null
       await eventually(async () => {
-        taken = await otherLock.tryAcquire(name, { ttl: 30_000 })
+        taken = await otherLock.tryAcquire(name, { ttlMs: 30_000 })
         return taken !== null
       }, 10_000)
       // Another client holds the lock now: ours must not claim to be held.
@@ -207,7 +207,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('lease validity ignores the wall clock: stepped forward it does not lose a valid lease', async () => {
     const name = resource()
-    const lease = await lock.acquire(name, { ttl: 30_000 })
+    const lease = await lock.acquire(name, { ttlMs: 30_000 })
     const realNow = Date.now.bind(Date)
     const stepped = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 60_000)
     try {
@@ -227,7 +227,7 @@ describe.each(targets())('lock on $name', (target) => {
   it('inspect tells whether a resource is locked, for how long and the last fence, but not the token', async () => {
     const name = resource()
     expect(await lock.inspect(name)).toEqual({ locked: false, ttlMs: null, fence: 0 })
-    const lease = await lock.acquire(name, { ttl: 4000 })
+    const lease = await lock.acquire(name, { ttlMs: 4000 })
     const state = await lock.inspect(name)
     expect(state.locked).toBe(true)
     expect(state.ttlMs).toBeGreaterThan(0)
@@ -243,10 +243,11 @@ describe.each(targets())('lock on $name', (target) => {
     const slowPoll = createLock({
       redis: other,
       prefix: target.prefix,
-      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+      waitMs: 25_000,
     })
     const name = resource()
-    const holder = await lock.acquire(name, { ttl: 60_000 })
+    const holder = await lock.acquire(name, { ttlMs: 60_000 })
     const waiting = slowPoll.acquire(name)
     await sleep(200)
     await holder.release()
@@ -258,7 +259,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('a waiter falls back to polling when the holder expires without releasing', async () => {
     const name = resource()
-    await lock.acquire(name, { ttl: 300 })
+    await lock.acquire(name, { ttlMs: 300 })
     const lease = await lock.acquire(name, { waitMs: 10_000 })
     expect(lease.fence).toBe(2)
     await lease.release()
@@ -266,7 +267,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('fails with LockTimeoutError once the wait deadline passes', async () => {
     const name = resource()
-    const holder = await lock.acquire(name, { ttl: 30_000 })
+    const holder = await lock.acquire(name, { ttlMs: 30_000 })
     const started = performance.now()
     const error = await lock.acquire(name, { waitMs: 300 }).catch((caught: unknown) => caught)
     const waited = performance.now() - started
@@ -284,7 +285,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('an AbortSignal cancels the wait at once with its reason', async () => {
     const name = resource()
-    const holder = await lock.acquire(name, { ttl: 30_000 })
+    const holder = await lock.acquire(name, { ttlMs: 30_000 })
     const controller = new AbortController()
     const waiting = lock.acquire(name, { waitMs: 20_000, signal: controller.signal })
     await sleep(100)
@@ -298,7 +299,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('an abort while the first wait is still subscribing rejects at once, before the subscription completes', async () => {
     const name = resource()
-    const holder = await lock.acquire(name, { ttl: 30_000 })
+    const holder = await lock.acquire(name, { ttlMs: 30_000 })
     // Hold the waiter's SUBSCRIBE back until the end of the test, and observe when it is sent.
     let openGate!: () => void
     const gate = new Promise<void>((resolve) => {
@@ -359,17 +360,17 @@ describe.each(targets())('lock on $name', (target) => {
     try {
       const bad: Array<() => Promise<unknown>> = [
         () => lock.acquire(''),
-        () => lock.acquire('x', { ttl: 0 }),
-        () => lock.acquire('x', { ttl: -5 }),
-        () => lock.acquire('x', { ttl: Number.NaN }),
-        () => lock.acquire('x', { ttl: 1.5 }),
+        () => lock.acquire('x', { ttlMs: 0 }),
+        () => lock.acquire('x', { ttlMs: -5 }),
+        () => lock.acquire('x', { ttlMs: Number.NaN }),
+        () => lock.acquire('x', { ttlMs: 1.5 }),
         () => lock.acquire('x', { waitMs: Number.NaN }),
         () => lock.acquire('x', { waitMs: -1 }),
         () => lock.acquire('a{b}'),
         () => lock.acquire('x'.repeat(2000)),
         () => lock.acquire('bad\nname'),
         () => lock.tryAcquire('', {}),
-        () => lock.tryAcquire('x', { ttl: Number.POSITIVE_INFINITY }),
+        () => lock.tryAcquire('x', { ttlMs: Number.POSITIVE_INFINITY }),
         () => lock.withLock('', async () => 1),
         () => lock.withLock('x', 'nope' as never),
         () => lock.inspect(''),
@@ -383,11 +384,11 @@ describe.each(targets())('lock on $name', (target) => {
     } finally {
       counter.restore()
     }
-    expect(() => createLock({ redis, ttl: 0 })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis, ttlMs: 0 })).toThrow(InvalidArgumentError)
     expect(() => createLock({ redis, driftFactor: 1 })).toThrow(InvalidArgumentError)
     expect(() => createLock({ redis: [] })).toThrow(InvalidArgumentError)
     expect(() => createLock({ redis, prefix: '' })).toThrow(InvalidArgumentError)
-    expect(() => createLock({ redis, retry: { jitter: 'some' as never } })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis, backoff: { jitter: 'some' as never } })).toThrow(InvalidArgumentError)
   })
 
   it('accepts resource and semaphore names of up to 1024 bytes, whatever the prefix, and rejects 1025', async () => {
@@ -397,12 +398,12 @@ describe.each(targets())('lock on $name', (target) => {
       // 1024 bytes: ASCII, and two-byte characters counted in bytes, not characters.
       for (const name of [`${resource()}-`.padEnd(1024, 'x'), 'é'.repeat(512)]) {
         expect(Buffer.byteLength(name)).toBe(1024)
-        const lease = await wide.acquire(name, { ttl: 5000 })
+        const lease = await wide.acquire(name, { ttlMs: 5000 })
         expect(await inspector.get(`${longPrefix}:{${name}}:lock`)).toBe(lease.token)
         await lease.release()
-        const permit = await wide.createSemaphore(name, { limit: 1 }).acquire({ ttl: 5000 })
+        const permit = await wide.createSemaphore(name, { limit: 1 }).acquire({ ttlMs: 5000 })
         await permit.release()
-        const reader = await wide.createReadWriteLock(name).read.acquire({ ttl: 5000 })
+        const reader = await wide.createReadWriteLock(name).read.acquire({ ttlMs: 5000 })
         await reader.release()
       }
       for (const name of ['x'.repeat(1025), `${'é'.repeat(512)}x`]) {
@@ -416,11 +417,11 @@ describe.each(targets())('lock on $name', (target) => {
   })
 
   it('never hands out a lease whose validity (ttl − elapsed − drift) is not positive', async () => {
-    // drift = ttl × 0.99 + 2 ms ≥ ttl for a 100 ms ttl: every acquisition is born invalid.
+    // drift = ttl × 0.99 + 2 ms ≥ ttl for a 100 ms ttlMs: every acquisition is born invalid.
     const strict = createLock({ redis, prefix: target.prefix, driftFactor: 0.99 })
     const name = resource()
-    expect(await strict.tryAcquire(name, { ttl: 100 })).toBeNull()
-    await expect(strict.acquire(name, { ttl: 100, waitMs: 200 })).rejects.toSatisfy(
+    expect(await strict.tryAcquire(name, { ttlMs: 100 })).toBeNull()
+    await expect(strict.acquire(name, { ttlMs: 100, waitMs: 200 })).rejects.toSatisfy(
       LockTimeoutError.isInstance,
     )
     // The born-invalid acquisitions were released again, not left to expire.
@@ -428,17 +429,49 @@ describe.each(targets())('lock on $name', (target) => {
     await strict.close()
   })
 
+  it('stats() counts acquisitions, releases, timeouts, losses and waiters without calling Redis', async () => {
+    const counted = createLock({ redis, prefix: target.prefix })
+    const name = resource()
+    expect(counted.stats()).toEqual({
+      acquisitions: 0,
+      releases: 0,
+      timeouts: 0,
+      losses: 0,
+      handoffs: 0,
+      redisErrors: 0,
+      pendingWaiters: 0,
+    })
+    const lease = await counted.acquire(name, { ttlMs: 30_000 })
+    const waiting = counted.acquire(name, { waitMs: 20_000 })
+    await eventually(() => counted.stats().pendingWaiters === 1, 10_000)
+    await lease.release()
+    const second = await waiting
+    await expect(counted.acquire(name, { waitMs: 0 })).rejects.toSatisfy(LockTimeoutError.isInstance)
+    await inspector.del(lockKey(name))
+    await expect(second.release()).rejects.toSatisfy(LockNotHeldError.isInstance)
+    const counter = countCommands(redis)
+    const stats = counted.stats()
+    counter.restore()
+    expect(counter.count()).toBe(0)
+    expect(stats).toEqual({
+      acquisitions: 2,
+      releases: 1,
+      timeouts: 1,
+      losses: 1,
+      // The waiter of this instance got the lock by hand-off.
+      handoffs: 1,
+      redisErrors: 0,
+      pendingWaiters: 0,
+    })
+    await counted.close()
+  })
+
   it('emits acquired, extended and released events', async () => {
     const seen: string[] = []
-    const observed = createLock({
-      redis,
-      prefix: target.prefix,
-      events: {
-        acquired: (event) => seen.push(`acquired:${event.fence}`),
-        extended: () => seen.push('extended'),
-        released: () => seen.push('released'),
-      },
-    })
+    const observed = createLock({ redis, prefix: target.prefix })
+    observed.on('acquired', (event) => seen.push(`acquired:${event.fence}`))
+    observed.on('extended', () => seen.push('extended'))
+    observed.on('released', () => seen.push('released'))
     const lease = await observed.acquire(resource())
     await lease.extend()
     await lease.release()
@@ -487,16 +520,17 @@ describe.each(targets())('lock on $name', (target) => {
     const slowPoll = createLock({
       redis,
       prefix: target.prefix,
-      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+      waitMs: 25_000,
     })
-    const holder = await slowPoll.acquire(name, { ttl: 30_000 })
+    const holder = await slowPoll.acquire(name, { ttlMs: 30_000 })
     // Load the transfer script on this node (a no-op: wrong token), so the count below has no NOSCRIPT.
     expect(await lockTransfer.run(redis, [lockKey(name), fenceKey(name)], ['nobody', 'x', 1])).toBe(0)
     const counter = countCommands(redis)
     let names: string[]
     let next: Lease
     try {
-      const waiting = slowPoll.acquire(name, { ttl: 20_000, waitMs: 20_000 })
+      const waiting = slowPoll.acquire(name, { ttlMs: 20_000, waitMs: 20_000 })
       // First attempt, then (subscribed) one more, then the waiter sleeps for 20 s.
       await eventually(() => counter.count() >= 2, 10_000)
       await sleep(50)
@@ -584,7 +618,8 @@ describe.each(targets())('lock on $name', (target) => {
       redis: other,
       prefix: target.prefix,
       handoffLimit: 0,
-      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+      waitMs: 25_000,
     })
     const name = resource()
     const holder = await plain.acquire(name)

@@ -1,27 +1,21 @@
 import {
   assertPositive,
-  createDeadlineQueue,
   createEmitter,
   type Emitter,
   InvalidArgumentError,
   type RedisClient,
 } from '@x/redis-core'
-import type { BackoffOptions, Jitter } from './backoff.js'
-
+import type { BackoffOptions } from './backoff.js'
+import { createScriptCaller } from './call.js'
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
 import { type LockState, quorumLock, singleLock } from './lock-primitive.js'
 import { lockKeyspace } from './names.js'
 import { createReadWriteLockOn, type ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js'
 import { createReleaseNotifier } from './release-notifier.js'
 import { createSemaphoreOn, type Semaphore, type SemaphoreOptions } from './semaphore.js'
-import type {
-  AcquireOptions,
-  Lease,
-  LockEventHandlers,
-  LockEvents,
-  RetryOptions,
-  WithLockOptions,
-} from './types.js'
+import { createCounters, type LockStats } from './stats.js'
+import { assertTtl } from './ttl.js'
+import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
 
 export interface CreateLockOptions {
   /**
@@ -30,7 +24,7 @@ export interface CreateLockOptions {
    */
   redis: RedisClient | readonly RedisClient[]
   /**
-   * Prefix of every key and of the release channel.
+   * Prefix of every key and of the release channel (at most 256 bytes).
    * @default 'lock'
    */
   prefix?: string
@@ -38,9 +32,18 @@ export interface CreateLockOptions {
    * Default lease time to live in ms.
    * @default 30000
    */
-  ttl?: number
-  /** How `acquire` and `withLock` wait for a busy lock. */
-  retry?: RetryOptions
+  ttlMs?: number
+  /**
+   * Default wait of `acquire` and `withLock` for a busy lock, in ms; 0 tries once.
+   * @default 10000
+   */
+  waitMs?: number
+  /**
+   * Poll schedule while waiting: a safety net for a lost release notification or a holder that
+   * expired without releasing (release notifications wake waiters earlier).
+   * @default { initialMs: 25, maxMs: 1000, jitter: 'full' }
+   */
+  backoff?: BackoffOptions
   /**
    * Share of the ttl assumed lost to clock drift between Redis and this process; a lease is only
    * handed out while `ttl − elapsed − (ttl × driftFactor + 2 ms)` is positive.
@@ -48,10 +51,11 @@ export interface CreateLockOptions {
    */
   driftFactor?: number
   /**
-   * Longest wait for one Redis call (per server), in ms; your client may have no command timeout.
-   * @default 2000
+   * Longest wait for one Redis call (per server), in ms, whatever your client's own
+   * `commandTimeout`; a call that gives up rejects with `TimeoutError`.
+   * @default 1000
    */
-  commandTimeoutMs?: number
+  redisTimeoutMs?: number
   /**
    * Consecutive local hand-offs of one resource: while waiters of this instance are in line, a
    * release grants the lock straight to the first of them in one call (no notification round),
@@ -60,15 +64,13 @@ export interface CreateLockOptions {
    * @default 16
    */
   handoffLimit?: number
-  /** Handlers for lifecycle events and for failures that cannot be thrown at a caller. */
-  events?: LockEventHandlers
 }
 
 export interface Lock {
   /** Acquires `resource`, waiting up to `waitMs` (LockTimeoutError) for a busy lock. */
   acquire(resource: string, options?: AcquireOptions): Promise<Lease>
   /** One attempt: a lease, or null when the lock is busy. */
-  tryAcquire(resource: string, options?: Pick<AcquireOptions, 'ttl'>): Promise<Lease | null>
+  tryAcquire(resource: string, options?: Pick<AcquireOptions, 'ttlMs'>): Promise<Lease | null>
   /**
    * Runs `fn` under the lock, with a watchdog that extends the lease while it runs. Returns fn's
    * result or throws fn's error; a failed release goes to the `error` event, never over fn's outcome.
@@ -94,13 +96,16 @@ export interface Lock {
   createReadWriteLock(name: string, options?: ReadWriteLockOptions): ReadWriteLock
   /** Subscribes to an event; returns the unsubscribe function. */
   on: Emitter<LockEvents>['on']
-  /** Closes the release subscriber (the user's clients stay open). */
+  /** Counters since creation and current gauges; no Redis call. */
+  stats(): LockStats
+  /** Closes the release subscriber (the user's clients stay open). Idempotent. */
   close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /**
  * Creates a lock instance. Nothing connects until the first call; the release subscriber is a
- * `duplicate()` of your client, opened on the first wait for a busy lock.
+ * duplicate of your client, opened on the first wait for a busy lock.
  */
 export function createLock(options: CreateLockOptions): Lock {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
@@ -114,39 +119,41 @@ export function createLock(options: CreateLockOptions): Lock {
   }
   const keys = lockKeyspace(options.prefix ?? 'lock')
   const channel = keys.key('released')
-  const ttl = assertPositive('ttl', options.ttl ?? 30_000, { integer: true })
-  const commandTimeoutMs = assertPositive('commandTimeoutMs', options.commandTimeoutMs ?? 2000)
+  const redisTimeoutMs = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
   const driftFactor = assertPositive('driftFactor', options.driftFactor ?? 0.01, { allowZero: true })
   if (driftFactor >= 1) throw new InvalidArgumentError('driftFactor must be below 1')
   const settings: ManagerSettings = {
-    ttl,
-    deadline: assertPositive('retry.deadline', options.retry?.deadline ?? 10_000, { allowZero: true }),
-    backoff: resolveBackoff(options.retry?.backoff),
-    jitter: resolveJitter(options.retry?.jitter),
+    ttlMs: assertTtl('ttlMs', options.ttlMs ?? 30_000),
+    waitMs: assertPositive('waitMs', options.waitMs ?? 10_000, { allowZero: true }),
+    backoff: resolveBackoff(options.backoff),
     driftFactor,
     handoffLimit: assertPositive('handoffLimit', options.handoffLimit ?? 16, {
       allowZero: true,
       integer: true,
     }),
   }
-  const deadlines = createDeadlineQueue(commandTimeoutMs)
+  const counters = createCounters()
+  const call = createScriptCaller(redisTimeoutMs, () => {
+    counters.redisErrors += 1
+  })
 
   const emitter = createEmitter<LockEvents>()
-  for (const [event, handler] of Object.entries(options.events ?? {})) {
-    if (handler === undefined) continue
-    if (typeof handler !== 'function') throw new InvalidArgumentError(`events.${event} must be a function`)
-    emitter.on(event as keyof LockEvents, handler as (payload: unknown) => void)
-  }
   const notifier = createReleaseNotifier(servers, channel, (error) =>
     emitter.emit('error', { operation: 'subscribe', error }),
   )
   const primitive =
     servers.length === 1
-      ? singleLock(servers[0]!, keys, channel, deadlines)
-      : quorumLock(servers, keys, channel, deadlines, (resource, error) =>
-          emitter.emit('error', { operation: 'cleanup', resource, error }),
+      ? singleLock(servers[0]!, keys, channel, call)
+      : quorumLock(servers, keys, channel, call, (resource, error) =>
+          emitter.emit('error', { operation: 'cleanup', error, key: resource }),
         )
-  const manager = createLeaseManager(primitive, notifier, emitter, settings)
+  const context = { servers, keys, channel, call, notifier, emitter, settings, counters }
+  const manager = createLeaseManager(primitive, context)
+  let closed: Promise<void> | undefined
+  const close = () => {
+    closed ??= notifier.close()
+    return closed
+  }
 
   return {
     acquire: manager.acquire,
@@ -159,20 +166,12 @@ export function createLock(options: CreateLockOptions): Lock {
       const keys = primitive.keysOf(resource)
       return primitive.raiseFence(keys, assertFence('floor', floor))
     },
-    createSemaphore: (name, semaphoreOptions) =>
-      createSemaphoreOn(
-        { servers, keys, channel, deadlines, notifier, emitter, settings },
-        name,
-        semaphoreOptions,
-      ),
-    createReadWriteLock: (name, readWriteOptions) =>
-      createReadWriteLockOn(
-        { servers, keys, channel, deadlines, notifier, emitter, settings },
-        name,
-        readWriteOptions,
-      ),
+    createSemaphore: (name, semaphoreOptions) => createSemaphoreOn(context, name, semaphoreOptions),
+    createReadWriteLock: (name, readWriteOptions) => createReadWriteLockOn(context, name, readWriteOptions),
     on: emitter.on,
-    close: () => notifier.close(),
+    stats: () => ({ ...counters, pendingWaiters: notifier.waiting() }),
+    close,
+    [Symbol.asyncDispose]: close,
   }
 }
 
@@ -185,15 +184,14 @@ function assertFence(name: string, value: unknown): number {
 }
 
 function resolveBackoff(backoff: BackoffOptions = {}): Required<BackoffOptions> {
-  const initialMs = assertPositive('retry.backoff.initialMs', backoff.initialMs ?? 25)
-  const maxMs = assertPositive('retry.backoff.maxMs', backoff.maxMs ?? 1000)
-  if (maxMs < initialMs) throw new InvalidArgumentError('retry.backoff.maxMs must be >= initialMs')
-  return { initialMs, maxMs }
-}
-
-function resolveJitter(jitter: Jitter = 'full'): Jitter {
+  if (typeof backoff !== 'object' || backoff === null)
+    throw new InvalidArgumentError('backoff must be an object')
+  const initialMs = assertPositive('backoff.initialMs', backoff.initialMs ?? 25)
+  const maxMs = assertPositive('backoff.maxMs', backoff.maxMs ?? 1000)
+  if (maxMs < initialMs) throw new InvalidArgumentError('backoff.maxMs must be >= backoff.initialMs')
+  const jitter = backoff.jitter ?? 'full'
   if (jitter !== 'full' && jitter !== 'none') {
-    throw new InvalidArgumentError(`retry.jitter must be 'full' or 'none', got ${String(jitter)}`)
+    throw new InvalidArgumentError(`backoff.jitter must be 'full' or 'none', got ${String(jitter)}`)
   }
-  return jitter
+  return { initialMs, maxMs, jitter }
 }

@@ -23,7 +23,8 @@ describe.each(targets())('read-write lock on $name', (target) => {
     slowPoll = createLock({
       redis,
       prefix: target.prefix,
-      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+      waitMs: 25_000,
     })
   })
 
@@ -34,7 +35,7 @@ describe.each(targets())('read-write lock on $name', (target) => {
   })
 
   it('lets many readers in at once and keeps the writer out until they leave', async () => {
-    const rw = lock.createReadWriteLock(name(), { ttl: 10_000 })
+    const rw = lock.createReadWriteLock(name(), { ttlMs: 10_000 })
     const readers = await Promise.all([rw.read.acquire(), rw.read.acquire(), rw.read.acquire()])
     expect(new Set(readers.map((lease) => lease.fence)).size).toBe(3)
     expect(await rw.write.tryAcquire()).toBeNull()
@@ -82,7 +83,7 @@ describe.each(targets())('read-write lock on $name', (target) => {
   }, 15_000)
 
   it('never lets a writer overlap readers or another writer under contention', async () => {
-    const rw = lock.createReadWriteLock(name(), { ttl: 10_000 })
+    const rw = lock.createReadWriteLock(name(), { ttlMs: 10_000 })
     let readersInside = 0
     let writersInside = 0
     let violations = 0
@@ -116,7 +117,7 @@ describe.each(targets())('read-write lock on $name', (target) => {
   }, 30_000)
 
   it('a reader that dies without releasing stops blocking writers after its ttl', async () => {
-    const rw = lock.createReadWriteLock(name(), { ttl: 200 })
+    const rw = lock.createReadWriteLock(name(), { ttlMs: 200 })
     await rw.read.acquire()
     expect(await rw.write.tryAcquire()).toBeNull()
     const writer = await rw.write.acquire({ waitMs: 10_000 })
@@ -144,9 +145,9 @@ describe.each(targets())('read-write lock on $name', (target) => {
     const counter = countCommands(redis)
     try {
       expect(() => lock.createReadWriteLock('')).toThrow(InvalidArgumentError)
-      expect(() => lock.createReadWriteLock(name(), { ttl: 0 })).toThrow(InvalidArgumentError)
+      expect(() => lock.createReadWriteLock(name(), { ttlMs: 0 })).toThrow(InvalidArgumentError)
       const rw = lock.createReadWriteLock(name())
-      await expect(rw.read.acquire({ ttl: Number.NaN })).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(rw.read.acquire({ ttlMs: Number.NaN })).rejects.toSatisfy(InvalidArgumentError.isInstance)
       await expect(rw.write.acquire({ waitMs: -1 })).rejects.toSatisfy(InvalidArgumentError.isInstance)
       expect(counter.count()).toBe(0)
     } finally {

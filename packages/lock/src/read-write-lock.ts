@@ -1,5 +1,4 @@
-import { assertPositive, InvalidArgumentError } from '@x/redis-core'
-import { runScript } from './call.js'
+import { InvalidArgumentError } from '@x/redis-core'
 import { createLeaseManager, type Primitive } from './lease-manager.js'
 import { assertLockName } from './names.js'
 import { lockExtend } from './scripts/lock-extend.lua.js'
@@ -10,20 +9,21 @@ import { rwReleaseRead } from './scripts/rw-release-read.lua.js'
 import { rwReleaseWrite } from './scripts/rw-release-write.lua.js'
 import { semaphoreExtend } from './scripts/semaphore-extend.lua.js'
 import type { SemaphoreContext } from './semaphore.js'
+import { assertTtl } from './ttl.js'
 import type { AcquireOptions, Lease, WithLockOptions } from './types.js'
 
 export interface ReadWriteLockOptions {
   /**
-   * Lease ttl of both sides, in ms.
-   * @default the lock instance's `ttl`
+   * Lease time to live of both sides, in ms.
+   * @default the lock instance's `ttlMs`
    */
-  ttl?: number
+  ttlMs?: number
 }
 
 /** One side (read or write) of a read-write lock; leases have the usual shape. */
 export interface LockSide {
   acquire(options?: AcquireOptions): Promise<Lease>
-  tryAcquire(options?: Pick<AcquireOptions, 'ttl'>): Promise<Lease | null>
+  tryAcquire(options?: Pick<AcquireOptions, 'ttlMs'>): Promise<Lease | null>
   withLock<T>(
     fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
     options?: WithLockOptions,
@@ -60,7 +60,7 @@ export function createReadWriteLockOn(
   name: string,
   options: ReadWriteLockOptions = {},
 ): ReadWriteLock {
-  const { servers, keys, channel, deadlines } = context
+  const { servers, keys, channel, call } = context
   if (servers.length !== 1) {
     throw new InvalidArgumentError(
       'a read-write lock needs one Redis server or one Cluster, not a Redlock set',
@@ -70,7 +70,7 @@ export function createReadWriteLockOn(
     throw new InvalidArgumentError('options must be an object')
   const server = servers[0]!
   assertLockName('read-write lock name', name)
-  const ttl = assertPositive('ttl', options.ttl ?? context.settings.ttl, { integer: true })
+  const ttl = assertTtl('ttlMs', options.ttlMs ?? context.settings.ttlMs)
   const writer = keys.tagged(name, 'rw-writer')
   const readers = keys.tagged(name, 'rw-readers')
   const fence = keys.tagged(name, 'rw-fence')
@@ -81,14 +81,14 @@ export function createReadWriteLockOn(
     keysOf: () => undefined,
     notifyKey: () => writer,
     async attempt(_keys, token, leaseTtl) {
-      const [joined, value] = await runScript(deadlines, rwAcquireRead, server, all, [token, leaseTtl])
+      const [joined, value] = await call(server, rwAcquireRead, all, [token, leaseTtl])
       return joined === 1 ? { ok: true, fence: value } : { ok: false, retryInMs: value }
     },
     async extend(_keys, token, leaseTtl) {
-      return (await runScript(deadlines, semaphoreExtend, server, [readers], [token, leaseTtl])) === 1
+      return (await call(server, semaphoreExtend, [readers], [token, leaseTtl])) === 1
     },
     async release(_keys, token) {
-      const released = await runScript(deadlines, rwReleaseRead, server, [readers], [token, channel, writer])
+      const released = await call(server, rwReleaseRead, [readers], [token, channel, writer])
       return released === 1 ? 'notified' : false
     },
   }
@@ -98,22 +98,22 @@ export function createReadWriteLockOn(
     keysOf: () => undefined,
     notifyKey: () => writer,
     async attempt(_keys, token, leaseTtl) {
-      const [taken, value] = await runScript(deadlines, rwAcquireWrite, server, all, [token, leaseTtl])
+      const [taken, value] = await call(server, rwAcquireWrite, all, [token, leaseTtl])
       return taken === 1 ? { ok: true, fence: value } : { ok: false, retryInMs: value }
     },
     async extend(_keys, token, leaseTtl) {
-      return (await runScript(deadlines, lockExtend, server, [writer], [token, leaseTtl])) === 1
+      return (await call(server, lockExtend, [writer], [token, leaseTtl])) === 1
     },
     async release(_keys, token) {
-      const released = await runScript(deadlines, rwReleaseWrite, server, [writer], [token, channel])
+      const released = await call(server, rwReleaseWrite, [writer], [token, channel])
       return released === 1 ? 'notified' : false
     },
   }
 
   const side = (primitive: Primitive<undefined>): LockSide => {
-    const manager = createLeaseManager(primitive, context.notifier, context.emitter, {
-      ...context.settings,
-      ttl,
+    const manager = createLeaseManager(primitive, {
+      ...context,
+      settings: { ...context.settings, ttlMs: ttl },
     })
     return {
       acquire: (acquireOptions) => manager.acquire(name, acquireOptions),
@@ -127,7 +127,7 @@ export function createReadWriteLockOn(
     read: side(readSide),
     write: side(writeSide),
     async inspect() {
-      const [pttl, live, last] = await runScript(deadlines, rwInspect, server, all, [])
+      const [pttl, live, last] = await call(server, rwInspect, all, [])
       return { writer: pttl !== -2, readers: live, fence: last }
     },
   }

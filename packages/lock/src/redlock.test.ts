@@ -26,7 +26,7 @@ describe('Redlock over 3 independent servers', () => {
   beforeAll(async () => {
     servers = await startServers(3)
     clients = servers.map((server) => createRedis({ url: server.url, commandTimeoutMs: 1000 }))
-    lock = createLock({ redis: clients, prefix: 'redlock', commandTimeoutMs: 500 })
+    lock = createLock({ redis: clients, prefix: 'redlock', redisTimeoutMs: 500 })
   }, 60_000)
 
   afterEach(ensureAllUp, 30_000)
@@ -39,7 +39,7 @@ describe('Redlock over 3 independent servers', () => {
 
   it('takes the lock on every server with one token and mints a fence', async () => {
     const name = resource()
-    const lease = await lock.acquire(name, { ttl: 5000 })
+    const lease = await lock.acquire(name, { ttlMs: 5000 })
     expect(lease.fence).toBe(1)
     for (const server of servers) expect(await server.client().get(lockKey(name))).toBe(lease.token)
     await lease.release()
@@ -49,7 +49,7 @@ describe('Redlock over 3 independent servers', () => {
   it('acquires with one server stopped, and refuses with QuorumError with two stopped', async () => {
     const name = resource()
     await servers[2]!.kill()
-    const lease = await lock.acquire(name, { ttl: 5000 })
+    const lease = await lock.acquire(name, { ttlMs: 5000 })
     expect(lease.fence).toBeGreaterThan(0)
     await lease.release()
     await servers[1]!.kill()
@@ -68,9 +68,9 @@ describe('Redlock over 3 independent servers', () => {
     const hung = createLock({
       redis: clients,
       prefix: 'redlock',
-      commandTimeoutMs: 500,
-      events: { error: (event) => reports.push(event) },
+      redisTimeoutMs: 500,
     })
+    hung.on('error', (event) => reports.push(event))
     // Paused, not down: their calls time out instead of failing at once.
     servers[1]!.pause()
     servers[2]!.pause()
@@ -108,14 +108,14 @@ describe('Redlock over 3 independent servers', () => {
   it('accounts for clock drift in validity and never hands out a lease without validity left', async () => {
     const name = resource()
     const before = Date.now()
-    const lease = await lock.acquire(name, { ttl: 10_000 })
+    const lease = await lock.acquire(name, { ttlMs: 10_000 })
     // drift = 1% of the ttl + 2 ms, taken off the validity counted from the start of the acquire
     expect(lease.expiresAt).toBeLessThanOrEqual(Date.now() + 10_000 - 102)
     // expiresAt is the wall clock (whole ms) plus the monotonic validity left: 1 ms of rounding.
     expect(lease.expiresAt).toBeGreaterThanOrEqual(before + 10_000 - 102 - 1)
     await lease.release()
     const strict = createLock({ redis: clients, prefix: 'redlock', driftFactor: 0.99 })
-    expect(await strict.tryAcquire(name, { ttl: 100 })).toBeNull()
+    expect(await strict.tryAcquire(name, { ttlMs: 100 })).toBeNull()
     for (const server of servers) expect(await server.client().exists(lockKey(name))).toBe(0)
     await strict.close()
   })
@@ -124,7 +124,7 @@ describe('Redlock over 3 independent servers', () => {
     const name = resource()
     const fences: number[] = []
     const take = async () => {
-      const lease = await lock.acquire(name, { ttl: 5000, waitMs: 5000 })
+      const lease = await lock.acquire(name, { ttlMs: 5000, waitMs: 5000 })
       fences.push(lease.fence)
       await lease.release()
     }
@@ -149,9 +149,10 @@ describe('Redlock over 3 independent servers', () => {
     const slowPoll = createLock({
       redis: clients,
       prefix: 'redlock',
-      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+      waitMs: 25_000,
     })
-    const holder = await lock.acquire(name, { ttl: 60_000 })
+    const holder = await lock.acquire(name, { ttlMs: 60_000 })
     const waiting = slowPoll.acquire(name)
     await sleep(200)
     await holder.release()
@@ -171,7 +172,7 @@ describe('Redlock over 3 independent servers', () => {
         for (const server of servers) expect(await server.client().get(lockKey(name))).toBe(lease.token)
         return 'ok'
       },
-      { ttl: 600 },
+      { ttlMs: 600 },
     )
     expect(result).toBe('ok')
   })

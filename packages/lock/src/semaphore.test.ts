@@ -24,7 +24,7 @@ describe.each(targets())('semaphore on $name', (target) => {
   })
 
   it('grants up to limit permits with the lease shape, then tryAcquire returns null', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 3, ttl: 5000 })
+    const semaphore = lock.createSemaphore(name(), { limit: 3, ttlMs: 5000 })
     const leases = await Promise.all([semaphore.acquire(), semaphore.acquire(), semaphore.acquire()])
     for (const lease of leases) {
       expect(lease.resource).toBe(semaphore.name)
@@ -57,7 +57,7 @@ describe.each(targets())('semaphore on $name', (target) => {
   })
 
   it('never has more than limit holders under sustained contention', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 3, ttl: 10_000 })
+    const semaphore = lock.createSemaphore(name(), { limit: 3, ttlMs: 10_000 })
     let inside = 0
     let most = 0
     let entries = 0
@@ -85,7 +85,7 @@ describe.each(targets())('semaphore on $name', (target) => {
   }, 30_000)
 
   it('a holder that dies without releasing loses its permit after its ttl', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 200 })
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttlMs: 200 })
     const crashed = await semaphore.acquire()
     expect(await semaphore.tryAcquire()).toBeNull()
     // No release: the permit must free itself. A waiter gets it once the ttl passed.
@@ -99,11 +99,12 @@ describe.each(targets())('semaphore on $name', (target) => {
     const slowPoll = createLock({
       redis,
       prefix: target.prefix,
-      retry: { backoff: { initialMs: 20_000, maxMs: 20_000 }, jitter: 'none', deadline: 25_000 },
+      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+      waitMs: 25_000,
     })
     const semaphoreName = name()
-    const semaphore = lock.createSemaphore(semaphoreName, { limit: 1, ttl: 60_000 })
-    const waitingSide = slowPoll.createSemaphore(semaphoreName, { limit: 1, ttl: 60_000 })
+    const semaphore = lock.createSemaphore(semaphoreName, { limit: 1, ttlMs: 60_000 })
+    const waitingSide = slowPoll.createSemaphore(semaphoreName, { limit: 1, ttlMs: 60_000 })
     const holder = await semaphore.acquire()
     const waiting = waitingSide.acquire()
     await sleep(150)
@@ -114,7 +115,7 @@ describe.each(targets())('semaphore on $name', (target) => {
   }, 15_000)
 
   it('a release hands the permit straight to a local waiter', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 30_000 })
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttlMs: 30_000 })
     const holder = await semaphore.acquire()
     const waiting = semaphore.acquire({ waitMs: 20_000 })
     await sleep(100)
@@ -134,7 +135,7 @@ describe.each(targets())('semaphore on $name', (target) => {
   })
 
   it('extend keeps a permit alive but never revives an expired one', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 100 })
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttlMs: 100 })
     const lease = await semaphore.acquire()
     await lease.extend(5000)
     await sleep(200)
@@ -148,7 +149,7 @@ describe.each(targets())('semaphore on $name', (target) => {
   })
 
   it('withPermit keeps a permit past its ttl with the watchdog', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 1, ttl: 600 })
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttlMs: 600 })
     const result = await semaphore.withPermit(async (signal) => {
       await sleep(2000)
       expect(signal.aborted).toBe(false)
@@ -160,7 +161,7 @@ describe.each(targets())('semaphore on $name', (target) => {
   })
 
   it('inspect counts live holders without pruning', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 4, ttl: 3000 })
+    const semaphore = lock.createSemaphore(name(), { limit: 4, ttlMs: 3000 })
     expect(await semaphore.inspect()).toEqual({ holders: 0, limit: 4, nextExpiryMs: null, fence: 0 })
     const leases = [await semaphore.acquire(), await semaphore.acquire()]
     const state = await semaphore.inspect()
@@ -177,11 +178,11 @@ describe.each(targets())('semaphore on $name', (target) => {
       expect(() => lock.createSemaphore(name(), { limit: 0 })).toThrow(InvalidArgumentError)
       expect(() => lock.createSemaphore(name(), { limit: 1.5 })).toThrow(InvalidArgumentError)
       expect(() => lock.createSemaphore(name(), { limit: Number.NaN })).toThrow(InvalidArgumentError)
-      expect(() => lock.createSemaphore(name(), { limit: 2, ttl: -1 })).toThrow(InvalidArgumentError)
+      expect(() => lock.createSemaphore(name(), { limit: 2, ttlMs: -1 })).toThrow(InvalidArgumentError)
       expect(() => lock.createSemaphore('', { limit: 2 })).toThrow(InvalidArgumentError)
       expect(() => lock.createSemaphore(name(), undefined as never)).toThrow(InvalidArgumentError)
       const semaphore = lock.createSemaphore(name(), { limit: 2 })
-      await expect(semaphore.acquire({ ttl: 0 })).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(semaphore.acquire({ ttlMs: 0 })).rejects.toSatisfy(InvalidArgumentError.isInstance)
       await expect(semaphore.acquire({ waitMs: Number.NaN })).rejects.toSatisfy(
         InvalidArgumentError.isInstance,
       )

@@ -1,30 +1,23 @@
-import type { DeadlineQueue } from '@x/redis-core'
-import {
-  assertPositive,
-  type Emitter,
-  InvalidArgumentError,
-  type Keyspace,
-  type RedisClient,
-} from '@x/redis-core'
-import { runScript } from './call.js'
-import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
+import { assertPositive, InvalidArgumentError, type Keyspace, type RedisClient } from '@x/redis-core'
+import type { ScriptCaller } from './call.js'
+import { createLeaseManager, type ManagerContext } from './lease-manager.js'
 import { assertLockName } from './names.js'
-import type { ReleaseNotifier } from './release-notifier.js'
 import { semaphoreAcquire } from './scripts/semaphore-acquire.lua.js'
 import { semaphoreExtend } from './scripts/semaphore-extend.lua.js'
 import { semaphoreInspect } from './scripts/semaphore-inspect.lua.js'
 import { semaphoreRelease } from './scripts/semaphore-release.lua.js'
 import { semaphoreTransfer } from './scripts/semaphore-transfer.lua.js'
-import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
+import { assertTtl } from './ttl.js'
+import type { AcquireOptions, Lease, WithLockOptions } from './types.js'
 
 export interface SemaphoreOptions {
   /** Most holders at once. */
   limit: number
   /**
    * Permit time to live in ms: a holder that dies without releasing loses its permit after it.
-   * @default the lock instance's `ttl`
+   * @default the lock instance's `ttlMs`
    */
-  ttl?: number
+  ttlMs?: number
 }
 
 export interface SemaphoreState {
@@ -42,7 +35,7 @@ export interface Semaphore {
   readonly name: string
   readonly limit: number
   acquire(options?: AcquireOptions): Promise<Lease>
-  tryAcquire(options?: Pick<AcquireOptions, 'ttl'>): Promise<Lease | null>
+  tryAcquire(options?: Pick<AcquireOptions, 'ttlMs'>): Promise<Lease | null>
   withPermit<T>(
     fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
     options?: WithLockOptions,
@@ -50,14 +43,12 @@ export interface Semaphore {
   inspect(): Promise<SemaphoreState>
 }
 
-export interface SemaphoreContext {
+/** What a semaphore or a read-write lock shares with the lock instance that made it. */
+export interface SemaphoreContext extends ManagerContext {
   servers: readonly RedisClient[]
   keys: Keyspace
   channel: string
-  deadlines: DeadlineQueue
-  notifier: ReleaseNotifier
-  emitter: Emitter<LockEvents>
-  settings: ManagerSettings
+  call: ScriptCaller
 }
 
 /**
@@ -69,7 +60,7 @@ export function createSemaphoreOn(
   name: string,
   options: SemaphoreOptions,
 ): Semaphore {
-  const { servers, keys, channel, deadlines } = context
+  const { servers, keys, channel, call } = context
   if (servers.length !== 1) {
     throw new InvalidArgumentError('a semaphore needs one Redis server or one Cluster, not a Redlock set')
   }
@@ -77,7 +68,7 @@ export function createSemaphoreOn(
   assertLockName('semaphore name', name)
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
   const limit = assertPositive('limit', options.limit, { integer: true })
-  const ttl = assertPositive('ttl', options.ttl ?? context.settings.ttl, { integer: true })
+  const ttl = assertTtl('ttlMs', options.ttlMs ?? context.settings.ttlMs)
   const holders = keys.tagged(name, 'semaphore')
   const fence = keys.tagged(name, 'semaphore-fence')
 
@@ -90,27 +81,21 @@ export function createSemaphoreOn(
       keysOf: () => undefined,
       notifyKey: () => holders,
       async attempt(_keys, token, leaseTtl) {
-        const [granted, value] = await runScript(deadlines, semaphoreAcquire, server, both, [
-          token,
-          leaseTtl,
-          limit,
-        ])
+        const [granted, value] = await call(server, semaphoreAcquire, both, [token, leaseTtl, limit])
         return granted === 1 ? { ok: true, fence: value } : { ok: false, retryInMs: value }
       },
       async extend(_keys, token, leaseTtl) {
-        return (await runScript(deadlines, semaphoreExtend, server, one, [token, leaseTtl])) === 1
+        return (await call(server, semaphoreExtend, one, [token, leaseTtl])) === 1
       },
       async release(_keys, token) {
-        const released = await runScript(deadlines, semaphoreRelease, server, one, [token, channel])
+        const released = await call(server, semaphoreRelease, one, [token, channel])
         return released === 1 ? 'notified' : false
       },
       transfer(_keys, from, to, leaseTtl) {
-        return runScript(deadlines, semaphoreTransfer, server, both, [from, to, leaseTtl])
+        return call(server, semaphoreTransfer, both, [from, to, leaseTtl])
       },
     },
-    context.notifier,
-    context.emitter,
-    { ...context.settings, ttl },
+    { ...context, settings: { ...context.settings, ttlMs: ttl } },
   )
 
   return {
@@ -120,7 +105,7 @@ export function createSemaphoreOn(
     tryAcquire: (acquireOptions) => manager.tryAcquire(name, acquireOptions),
     withPermit: (fn, withOptions) => manager.withLease(name, fn, withOptions),
     async inspect() {
-      const [live, nextExpiry, last] = await runScript(deadlines, semaphoreInspect, server, both, [])
+      const [live, nextExpiry, last] = await call(server, semaphoreInspect, both, [])
       return { holders: live, limit, nextExpiryMs: nextExpiry === -2 ? null : nextExpiry, fence: last }
     },
   }

@@ -1,5 +1,3 @@
-import type { BackoffOptions, Jitter } from './backoff.js'
-
 /** A held lock (or semaphore permit). `await using lease = await lock.acquire(...)` releases it. */
 export interface Lease extends AsyncDisposable {
   /** The resource (or semaphore name) this lease is for. */
@@ -22,10 +20,10 @@ export interface Lease extends AsyncDisposable {
   /** True until the lease is released or lost. */
   readonly held: boolean
   /**
-   * Sets the remaining ttl to `ttl` ms (default: the ttl the lease was taken with). Throws
+   * Sets the remaining time to live to `ttlMs` (default: the ttl the lease was taken with). Throws
    * `LockLostError` (and aborts `signal`) when the lock is no longer ours; never revives an expired lock.
    */
-  extend(ttl?: number): Promise<void>
+  extend(ttlMs?: number): Promise<void>
   /**
    * Releases the lock. Throws `LockNotHeldError` when the lock was no longer ours (it expired, or
    * another owner has it now); someone else's lock is never deleted. A second call does nothing.
@@ -36,11 +34,14 @@ export interface Lease extends AsyncDisposable {
 }
 
 export interface AcquireOptions {
-  /** Lease time to live in ms. @default the instance's `ttl` */
-  ttl?: number
+  /**
+   * Lease time to live in ms.
+   * @default the instance's `ttlMs`
+   */
+  ttlMs?: number
   /**
    * How long to wait for a busy lock, in ms; 0 tries once.
-   * @default the instance's `retry.deadline`
+   * @default the instance's `waitMs`
    */
   waitMs?: number
   /** Cancels the wait at once; the promise rejects with `signal.reason`. */
@@ -55,18 +56,6 @@ export interface WithLockOptions extends AcquireOptions {
   watchdogIntervalMs?: number
 }
 
-export interface RetryOptions {
-  /**
-   * Default wait of `acquire`/`withLock` for a busy lock, in ms.
-   * @default 10000
-   */
-  deadline?: number
-  /** Fallback poll schedule while waiting (release notifications wake waiters earlier). */
-  backoff?: BackoffOptions
-  /** @default 'full' */
-  jitter?: Jitter
-}
-
 export type LockEvents = {
   acquired: { resource: string; fence: number; waitedMs: number }
   released: { resource: string }
@@ -75,8 +64,7 @@ export type LockEvents = {
   /**
    * Failures that could not be thrown at a caller: a watchdog extension, a release after
    * `withLock`/`asyncDispose`, the cleanup of a failed or too-late acquisition, the subscriber.
+   * `key` is the resource name (absent for the subscriber).
    */
-  error: { operation: 'extend' | 'release' | 'cleanup' | 'subscribe'; resource?: string; error: unknown }
+  error: { operation: 'extend' | 'release' | 'cleanup' | 'subscribe'; error: unknown; key?: string }
 }
-
-export type LockEventHandlers = { [K in keyof LockEvents]?: (payload: LockEvents[K]) => void }

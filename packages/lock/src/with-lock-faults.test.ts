@@ -21,9 +21,9 @@ describe('faults on a private server', () => {
     lock = createLock({
       redis,
       prefix: 'faults',
-      commandTimeoutMs: 500,
-      events: { error: (event) => errors.push(event) },
+      redisTimeoutMs: 500,
     })
+    lock.on('error', (event) => errors.push(event))
   })
 
   afterAll(async () => {
@@ -42,7 +42,7 @@ describe('faults on a private server', () => {
         expect(LockLostError.isInstance(signal.reason)).toBe(true)
         return 'done'
       },
-      { ttl: 400 },
+      { ttlMs: 400 },
     )
     expect(result).toBe('done')
     server.resume()
@@ -53,11 +53,11 @@ describe('faults on a private server', () => {
   }, 20_000)
 
   it('does not hand out a lease whose acquire reply came back after its ttl', async () => {
-    const slow = createLock({ redis, prefix: 'faults', commandTimeoutMs: 5000 })
+    const slow = createLock({ redis, prefix: 'faults', redisTimeoutMs: 5000 })
     // The server runs SET PX 200 only after the pause, but the caller has already waited 400 ms:
     // the lock would look valid in Redis but expire before the caller could use it.
     server.pause(400)
-    const lease = await slow.tryAcquire('late', { ttl: 200 })
+    const lease = await slow.tryAcquire('late', { ttlMs: 200 })
     expect(lease).toBeNull()
     expect((await slow.inspect('late')).locked).toBe(false)
     await slow.close()

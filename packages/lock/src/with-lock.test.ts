@@ -30,7 +30,8 @@ describe.each(targets())('withLock on $name', (target) => {
 
   beforeAll(() => {
     redis = createRedis(target.connection)
-    lock = createLock({ redis, prefix: target.prefix, events: { error: (event) => errors.push(event) } })
+    lock = createLock({ redis, prefix: target.prefix })
+    lock.on('error', (event) => errors.push(event))
     inspector = target.client()
   })
 
@@ -96,7 +97,7 @@ describe.each(targets())('withLock on $name', (target) => {
         }
         return lease.fence
       },
-      { ttl },
+      { ttlMs: ttl },
     )
     expect(observedLoss).toBe(false)
     expect(result).toBeGreaterThan(0)
@@ -114,7 +115,7 @@ describe.each(targets())('withLock on $name', (target) => {
         expect(LockLostError.isInstance(signal.reason)).toBe(true)
         return 'finished anyway'
       },
-      { ttl: 300 },
+      { ttlMs: 300 },
     )
     expect(result).toBe('finished anyway')
     const reported = errors.slice(before)
@@ -136,7 +137,7 @@ describe.each(targets())('withLock on $name', (target) => {
 
   it('the watchdog stops after fn returns (no extension revives the key)', async () => {
     const name = resource()
-    await lock.withLock(name, () => sleep(50), { ttl: 150 })
+    await lock.withLock(name, () => sleep(50), { ttlMs: 150 })
     await sleep(300)
     expect(await inspector.exists(lockKey(name))).toBe(0)
   })
@@ -158,7 +159,7 @@ describe.each(targets())('withLock on $name', (target) => {
     ;(redis as unknown as { sendCommand: typeof patched }).sendCommand = patched
     try {
       // fn returns right after the extension went out: its reply arrives after release() started.
-      await lock.withLock(name, () => sent, { ttl: 3000, watchdogIntervalMs: 1 })
+      await lock.withLock(name, () => sent, { ttlMs: 3000, watchdogIntervalMs: 1 })
     } finally {
       ;(redis as unknown as { sendCommand: typeof original }).sendCommand = original
     }
