@@ -111,11 +111,9 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const lock = createLock({
     redis,
     prefix: `${prefix}:lock`,
-    ttl: 5000,
-    events: {
-      error: ({ operation, resource, error }) => log('lock')(error, `${operation} ${resource ?? ''}`),
-    },
+    ttlMs: 5000,
   })
+  lock.on('error', ({ operation, key, error }) => log('lock')(error, `${operation} ${key ?? ''}`))
 
   const resyncListeners = new Set<() => void>()
   const pubsub = createPubSub({

@@ -86,7 +86,7 @@ export function jobRoutes() {
               throw new StaleFenceError(`a newer token wrote job ${jobId} during run ${started.id}`, false)
             return finished
           },
-          { waitMs, ttl: 5000 },
+          { waitMs, ttlMs: 5000 },
         )
       try {
         const run = await attempt().catch((error: unknown) => {

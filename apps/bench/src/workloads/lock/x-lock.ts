@@ -9,7 +9,7 @@ import { LOCK_TTL_MS, type LockFamily } from './families.js'
 export const xLock: LockFamily = {
   implementation: IMPLEMENTATION.xLock,
   async open({ redis, prefix }) {
-    const lock = createLock({ redis, prefix: prefix('x-lock'), ttl: LOCK_TTL_MS })
+    const lock = createLock({ redis, prefix: prefix('x-lock'), ttlMs: LOCK_TTL_MS })
     return {
       async acquire(resource, waitMs) {
         const lease = await lock.acquire(resource, { waitMs })
