@@ -1,8 +1,9 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSessionStore, type SessionStore } from './session-store.js'
+import { createSessionStore } from './session-store.js'
 import { parseToken } from './token.js'
+import type { SessionStore } from './types.js'
 
 // A session hash written by an older layout or edited by hand may lack a field or hold a
 // non-number where a number belongs. Every operation must treat it as "not found" (and remove

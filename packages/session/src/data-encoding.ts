@@ -15,6 +15,7 @@ export function encodeData(codec: Codec, data: unknown, maxBytes: number): strin
   if (size > maxBytes) {
     throw new SessionDataTooLargeError(
       `session data is ${size} bytes encoded, more than maxDataBytes (${maxBytes}); nothing was written`,
+      { sizeBytes: size, maxDataBytes: maxBytes },
     )
   }
   return stored

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net'
-import { createRedis, type RedisClient } from '@x/redis-core'
+import { createRedis, DecodeError, InvalidArgumentError, type RedisClient } from '@x/redis-core'
 import { targets } from '@x/testkit/vitest'
 import express from 'express'
 import session from 'express-session'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createExpressSessionStore } from './express-store.js'
+import { createExpressSessionStore, type ExpressSessionStoreErrorEvent } from './express-store.js'
 
 declare module 'express-session' {
   interface SessionData {
@@ -139,19 +139,25 @@ describe.each(targets())('express-session store on $name', (target) => {
     expect(await store.get(ids[0]!)).toBeNull()
   })
 
+  it('destroyForUser without a signed-in user rejects with a clear InvalidArgumentError', async () => {
+    const rejected = store.destroyForUser(undefined as unknown as string)
+    await expect(rejected).rejects.toSatisfy((error) => InvalidArgumentError.isInstance(error))
+    await expect(store.destroyForUser('')).rejects.toThrow(/signed-in user/)
+  })
+
   it('treats a corrupt session as missing and reports it', async () => {
-    const errors: unknown[] = []
-    const reporting = createExpressSessionStore(session, {
-      redis,
-      prefix: `${target.prefix}:corrupt`,
-      onError: (error) => errors.push(error),
-    })
+    const errors: ExpressSessionStoreErrorEvent[] = []
+    const reporting = createExpressSessionStore(session, { redis, prefix: `${target.prefix}:corrupt` })
+    reporting.on('error', (payload: ExpressSessionStoreErrorEvent) => errors.push(payload))
     const id = sid()
     await reporting.set(id, sample())
     const [d] = await reporting.ids()
     await inspector.set(`${target.prefix}:corrupt:{${d}}:s`, 'garbage')
     expect(await reporting.get(id)).toBeNull()
     expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ operation: 'get', key: d })
+    expect(DecodeError.isInstance(errors[0]!.error)).toBe(true)
+    expect(JSON.stringify(errors[0])).not.toContain(id)
   })
 
   describe('in an Express app over HTTP', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { EventEmitter } from 'node:events'
 import {
   assertPositive,
   type Codec,
@@ -7,9 +8,11 @@ import {
   keyspace,
   type RedisClient,
   scanKeys,
+  TimeoutError,
   unlinkByPattern,
 } from '@x/redis-core'
 import { decodeData, encodeData } from './data-encoding.js'
+import { assertNoRenamedOptions } from './options.js'
 import { createRedisCaller } from './redis-caller.js'
 import { expressDestroy } from './scripts/express-destroy.lua.js'
 import { expressIndexAdd } from './scripts/express-index-add.lua.js'
@@ -33,13 +36,13 @@ export interface ExpressSessionStoreOptions {
    * Lifetime in ms of a session whose cookie has no `maxAge`/`expires`.
    * @default 86_400_000 (1 day, as connect-redis)
    */
-  ttl?: number
+  ttlMs?: number
   /**
    * How long in ms a destroyed session id stays blocked, so a request that was in flight during
    * the logout cannot save the session back. Longer than your slowest request.
    * @default 3_600_000 (1 hour)
    */
-  tombstoneTtl?: number
+  tombstoneTtlMs?: number
   /**
    * The user a session belongs to, for `destroyForUser` ("log out everywhere").
    * @default session.userId when it is a string or a number
@@ -49,10 +52,22 @@ export interface ExpressSessionStoreOptions {
   codec?: Codec
   /** Largest encoded session in bytes; larger saves fail with SessionDataTooLargeError. @default 65_536 */
   maxDataBytes?: number
-  /** Milliseconds each Redis call may take. @default 2000 */
-  timeout?: number
-  /** Corrupt sessions found by `get`/`all` (which treat them as missing). @default ignored */
-  onError?: (error: unknown, context: { operation: string }) => void
+  /**
+   * Milliseconds each Redis call may take before it rejects with `TimeoutError`, whatever the
+   * client's own `commandTimeout` is.
+   * @default 1000
+   */
+  redisTimeoutMs?: number
+}
+
+/**
+ * The store's `error` event (it is an EventEmitter, as every express-session store): corrupt
+ * sessions found by `get`/`all`, which treat them as missing. `key` is the stored id (a digest).
+ */
+export interface ExpressSessionStoreErrorEvent {
+  operation: string
+  error: Error
+  key?: string
 }
 
 /** The methods express-session calls, plus the extras connect-redis users expect, plus revoke-all. */
@@ -71,9 +86,12 @@ export interface ExpressSessionStoreMethods {
   all(callback?: Callback<ExpressSessionData[]>): Promise<ExpressSessionData[]>
   /**
    * Destroys every session of a user saved before this call started, except the session id
-   * `except` (the current request's `req.sessionID`). Returns how many were destroyed.
+   * `except` (the current request's `req.sessionID`). Returns how many were destroyed. Rejects
+   * with `InvalidArgumentError` when `userId` is not a non-empty string (nobody signed in).
    */
   destroyForUser(userId: string, options?: { except?: string }): Promise<number>
+  /** Counters since the store was created; no Redis call. */
+  stats(): { redisErrors: number; timeouts: number }
 }
 
 /**
@@ -92,6 +110,12 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   expressSession: { Store: TStore },
   options: ExpressSessionStoreOptions,
 ): InstanceType<TStore> & ExpressSessionStoreMethods {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      'createExpressSessionStore takes the express-session module and an options object',
+    )
+  }
+  assertNoRenamedOptions(options, RENAMED)
   const { redis } = options
   if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
     throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
@@ -100,13 +124,15 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
     throw new InvalidArgumentError('pass the express-session module (or an object with its Store class)')
   }
   const keys = keyspace(options.prefix ?? 'sess')
-  const ttl = assertPositive('ttl', options.ttl ?? 86_400_000, { integer: true })
-  const tombstoneTtl = assertPositive('tombstoneTtl', options.tombstoneTtl ?? 3_600_000, { integer: true })
+  const ttl = assertPositive('ttlMs', options.ttlMs ?? 86_400_000, { integer: true })
+  const tombstoneTtl = assertPositive('tombstoneTtlMs', options.tombstoneTtlMs ?? 3_600_000, {
+    integer: true,
+  })
   const maxDataBytes = assertPositive('maxDataBytes', options.maxDataBytes ?? 65_536, { integer: true })
-  const timeout = assertPositive('timeout', options.timeout ?? 2000)
+  const timeout = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
   const codec = options.codec ?? jsonCodec
   const userIdOf = options.userIdOf ?? defaultUserIdOf
-  const onError = options.onError ?? (() => {})
+  const counters = { redisErrors: 0, timeouts: 0 }
 
   const digest = (sid: string) => {
     if (typeof sid !== 'string' || sid.length === 0)
@@ -117,12 +143,21 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   const tombstoneKey = (d: string) => keys.tagged(d, 't')
   const indexKey = (userId: string) => keys.key('u', userId)
   const sessionPattern = `${keys.pattern().slice(0, -1)}{*}:s`
-  const call = createRedisCaller(redis, timeout, 'express session')
-  const report = (error: unknown, operation: string) => {
+  const caller = createRedisCaller(redis, timeout, 'express session')
+  const call = <T>(operation: string, promise: Promise<T>): Promise<T> =>
+    caller(operation, promise).catch((error: unknown) => {
+      counters.redisErrors++
+      if (TimeoutError.isInstance(error)) counters.timeouts++
+      throw error
+    })
+  let store: EventEmitter | undefined
+  const report = (error: Error, operation: string, key: string) => {
+    // An EventEmitter throws an 'error' nobody listens to: only emit to listeners.
+    if (!store || store.listenerCount('error') === 0) return
     try {
-      onError(error, { operation })
+      store.emit('error', { operation, error, key } satisfies ExpressSessionStoreErrorEvent)
     } catch {
-      // A throwing hook must not fail the read that reported.
+      // A throwing listener must not fail the read that reported.
     }
   }
 
@@ -136,11 +171,11 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
     return ttl
   }
 
-  const decode = (raw: string, operation: string): ExpressSessionData | null => {
+  const decode = (raw: string, operation: string, key: string): ExpressSessionData | null => {
     try {
       return decodeData<ExpressSessionData>(codec, raw)
     } catch (error) {
-      report(error, operation)
+      report(error as Error, operation, key)
       return null
     }
   }
@@ -154,8 +189,9 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   const methods: ExpressSessionStoreMethods = {
     get: (sid, callback) =>
       settle(callback, async () => {
-        const raw = await call('get', redis.get(sessionKey(digest(sid))))
-        return raw === null ? null : decode(raw, 'get')
+        const d = digest(sid)
+        const raw = await call('get', redis.get(sessionKey(d)))
+        return raw === null ? null : decode(raw, 'get', d)
       }),
 
     set: (sid, session, callback) =>
@@ -220,16 +256,21 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
           const values = await call('all', Promise.all(batch.map((key) => redis.get(key))))
           values.forEach((raw, position) => {
             if (raw === null) return
-            const session = decode(raw, 'all')
             const key = batch[position]!
-            if (session)
-              sessions.push({ ...session, id: key.slice(key.lastIndexOf('{') + 1, key.lastIndexOf('}')) })
+            const id = key.slice(key.lastIndexOf('{') + 1, key.lastIndexOf('}'))
+            const session = decode(raw, 'all', id)
+            if (session) sessions.push({ ...session, id })
           })
         }
         return sessions
       }),
 
     async destroyForUser(userId, destroyOptions = {}) {
+      if (typeof userId !== 'string' || userId.length === 0) {
+        throw new InvalidArgumentError(
+          `destroyForUser needs the user id of a signed-in user, got ${userId === '' ? 'an empty string' : typeof userId}`,
+        )
+      }
       const key = indexKey(userId)
       const keep = destroyOptions.except === undefined ? null : digest(destroyOptions.except)
       const members = (await call('destroyForUser', redis.zrange(key, '0', '-1'))).filter((d) => d !== keep)
@@ -246,12 +287,22 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
       await call('destroyForUser', redis.zrem(key, ...members))
       return results.reduce<number>((sum, result) => sum + Number(result), 0)
     },
+
+    stats: () => ({ ...counters }),
   }
 
-  const Base = expressSession.Store as unknown as new () => object
-  const store = new Base() as InstanceType<TStore> & ExpressSessionStoreMethods
-  Object.assign(store, methods)
-  return store
+  const Base = expressSession.Store as unknown as new () => EventEmitter
+  const instance = new Base()
+  store = instance
+  Object.assign(instance, methods)
+  return instance as unknown as InstanceType<TStore> & ExpressSessionStoreMethods
+}
+
+const RENAMED: Record<string, string> = {
+  ttl: 'ttlMs',
+  tombstoneTtl: 'tombstoneTtlMs',
+  timeout: 'redisTimeoutMs',
+  onError: "the store's 'error' event (store.on('error', listener))",
 }
 
 function defaultUserIdOf(session: ExpressSessionData): string | undefined {

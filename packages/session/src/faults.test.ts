@@ -4,7 +4,8 @@ import { eventually } from '@x/testkit/vitest'
 import session from 'express-session'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createExpressSessionStore } from './express-store.js'
-import { createSessionStore, type SessionStore } from './session-store.js'
+import { createSessionStore } from './session-store.js'
+import type { SessionStore } from './types.js'
 
 const isTyped = (error: unknown) => RedisUnavailableError.isInstance(error) || TimeoutError.isInstance(error)
 
@@ -17,7 +18,7 @@ describe('session store when Redis is slow or away (private server)', () => {
     server = await startRedis()
     // commandTimeoutMs is high on purpose: the store's own timeout must be what ends the wait.
     redis = createRedis({ url: server.url, commandTimeoutMs: 30_000 })
-    store = createSessionStore({ redis, prefix: 'faults', timeout: 300 })
+    store = createSessionStore({ redis, prefix: 'faults', redisTimeoutMs: 300 })
   })
 
   afterAll(async () => {
@@ -76,7 +77,11 @@ describe('session store when Redis is slow or away (private server)', () => {
   })
 
   it('express store: every operation, SCAN walks included, ends with the store timeout while paused', async () => {
-    const express = createExpressSessionStore(session, { redis, prefix: 'faults-express', timeout: 300 })
+    const express = createExpressSessionStore(session, {
+      redis,
+      prefix: 'faults-express',
+      redisTimeoutMs: 300,
+    })
     await express.set('sid-1', { cookie: { maxAge: 60_000 }, userId: 'u' })
     server.pause()
     try {

@@ -10,9 +10,11 @@ export {
 export {
   createExpressSessionStore,
   type ExpressSessionData,
+  type ExpressSessionStoreErrorEvent,
   type ExpressSessionStoreMethods,
   type ExpressSessionStoreOptions,
 } from './express-store.js'
+export type { SessionStoreOptions } from './options.js'
 export {
   createSessionCookie,
   type HeadersSource,
@@ -20,17 +22,19 @@ export {
   type SessionCookie,
   type SessionCookieOptions,
 } from './session-cookie.js'
-export {
-  type CreateOptions,
-  createSessionStore,
-  type DestroyForUserOptions,
-  type DeviceInfo,
-  type RotateOptions,
-  type Session,
-  type SessionChange,
-  type SessionData,
-  type SessionInfo,
-  type SessionStore,
-  type SessionStoreOptions,
-  type UpdateOptions,
-} from './session-store.js'
+export { createSessionStore } from './session-store.js'
+export type {
+  CreateOptions,
+  DestroyForUserOptions,
+  DeviceInfo,
+  ListForUserOptions,
+  RotateOptions,
+  Session,
+  SessionChange,
+  SessionData,
+  SessionInfo,
+  SessionStore,
+  SessionStoreEvents,
+  SessionStoreStats,
+  UpdateOptions,
+} from './types.js'

@@ -3,8 +3,9 @@ import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-co
 import { targets } from '@x/testkit/vitest'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSessionCookie } from './session-cookie.js'
-import { createSessionStore, type SessionStore } from './session-store.js'
+import { createSessionCookie, type SessionCookieOptions } from './session-cookie.js'
+import { createSessionStore } from './session-store.js'
+import type { SessionStore } from './types.js'
 
 const KEY_A = 'a'.repeat(32)
 const KEY_B = 'b'.repeat(32)
@@ -16,7 +17,7 @@ describe('session cookie', () => {
   })
 
   it('adds the __Host- prefix, Max-Age and Expires', () => {
-    const cookie = createSessionCookie({ name: 'session', hostPrefix: true, maxAge: 3_600_000 })
+    const cookie = createSessionCookie({ name: 'session', hostPrefix: true, maxAgeMs: 3_600_000 })
     const header = cookie.serialize('v')
     expect(cookie.name).toBe('__Host-session')
     expect(header).toMatch(
@@ -33,9 +34,10 @@ describe('session cookie', () => {
     ['a short key', { keys: ['short'] }],
     ['an empty key list', { keys: [] }],
     ['a bad name', { name: 'a b' }],
-    ['a negative maxAge', { maxAge: -1 }],
+    ['a negative maxAgeMs', { maxAgeMs: -1 }],
+    ['the old name maxAge', { maxAge: 1000 }],
   ])('rejects %s', (_, options) => {
-    expect(() => createSessionCookie(options)).toThrow(InvalidArgumentError)
+    expect(() => createSessionCookie(options as SessionCookieOptions)).toThrow(InvalidArgumentError)
   })
 
   it('refuses values that are not cookie-safe', () => {

@@ -26,10 +26,10 @@ export interface SessionCookieOptions {
   /** Domain attribute; not allowed with `hostPrefix`. @default none (host-only) */
   domain?: string
   /**
-   * Lifetime in milliseconds (sent as `Max-Age` in seconds). Usually the store's absoluteTimeout.
+   * Lifetime in milliseconds (sent as `Max-Age` in seconds). Usually the store's `absoluteTimeoutMs`.
    * @default none (a browser-session cookie)
    */
-  maxAge?: number
+  maxAgeMs?: number
   /**
    * HMAC-SHA256 signing keys (at least 32 bytes each). The first signs; all verify, so a new key
    * goes first and the old one stays until the cookies it signed have expired.
@@ -48,7 +48,7 @@ export interface SessionCookie {
   /** The full cookie name, with `__Host-` when enabled. */
   readonly name: string
   /** A `Set-Cookie` header value carrying `value` (signed when keys are set). */
-  serialize(value: string, options?: { maxAge?: number }): string
+  serialize(value: string, options?: { maxAgeMs?: number }): string
   /** A `Set-Cookie` header value that deletes the cookie. */
   serializeClear(): string
   /** The verified value from a `Cookie` header, or null (absent, malformed, bad signature). */
@@ -56,7 +56,7 @@ export interface SessionCookie {
   /** `parse` on the `Cookie` header of a request or headers object. */
   read(source: HeadersSource): string | null
   /** Appends the `Set-Cookie` header for `value` to response headers. */
-  set(headers: Headers, value: string, options?: { maxAge?: number }): void
+  set(headers: Headers, value: string, options?: { maxAgeMs?: number }): void
   /** Appends the deleting `Set-Cookie` header to response headers. */
   clear(headers: Headers): void
 }
@@ -71,6 +71,7 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
  * header strings, so it fits Hono, Fastify, Express or a bare fetch handler.
  */
 export function createSessionCookie(options: SessionCookieOptions = {}): SessionCookie {
+  if ('maxAge' in options) throw new InvalidArgumentError('option maxAge was renamed maxAgeMs')
   const baseName = options.name ?? 'sid'
   if (!COOKIE_NAME.test(baseName))
     throw new InvalidArgumentError(`invalid cookie name ${JSON.stringify(baseName)}`)
@@ -91,7 +92,7 @@ export function createSessionCookie(options: SessionCookieOptions = {}): Session
   if (!COOKIE_VALUE.test(path) || (domain !== undefined && !COOKIE_VALUE.test(domain))) {
     throw new InvalidArgumentError('path and domain must be valid cookie attribute values')
   }
-  const defaultMaxAge = options.maxAge === undefined ? undefined : checkMaxAge(options.maxAge)
+  const defaultMaxAge = options.maxAgeMs === undefined ? undefined : checkMaxAge(options.maxAgeMs)
   const keys = (options.keys ?? []).map((key, index) => {
     const bytes = typeof key === 'string' ? Buffer.from(key) : key
     if (!Buffer.isBuffer(bytes) || bytes.length < 32) {
@@ -141,7 +142,7 @@ export function createSessionCookie(options: SessionCookieOptions = {}): Session
         throw new InvalidArgumentError('cookie value must be a non-empty string of cookie-safe characters')
       }
       const maxAge =
-        serializeOptions.maxAge === undefined ? defaultMaxAge : checkMaxAge(serializeOptions.maxAge)
+        serializeOptions.maxAgeMs === undefined ? defaultMaxAge : checkMaxAge(serializeOptions.maxAgeMs)
       const signed = keys[0] ? `${value}.${sign(value, keys[0])}` : value
       return `${name}=${signed}; ${attributes(maxAge)}`
     },
@@ -178,7 +179,7 @@ export function createSessionCookie(options: SessionCookieOptions = {}): Session
 function checkMaxAge(maxAge: number): number {
   if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
     throw new InvalidArgumentError(
-      `maxAge must be a finite number of milliseconds >= 0, got ${String(maxAge)}`,
+      `maxAgeMs must be a finite number of milliseconds >= 0, got ${String(maxAge)}`,
     )
   }
   return maxAge

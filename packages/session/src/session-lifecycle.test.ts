@@ -2,8 +2,9 @@ import { createRedis, type RedisClient } from '@x/redis-core'
 import { sleep, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SessionConflictError } from './errors.js'
-import { createSessionStore, type SessionStore } from './session-store.js'
+import { createSessionStore } from './session-store.js'
 import { parseToken, tagFor } from './token.js'
+import type { SessionStore } from './types.js'
 
 type Data = Record<string, unknown>
 
@@ -240,9 +241,9 @@ describe.each(targets())('session updates, rotation and destroy on $name', (targ
     })
 
     it('stays destroyed when destroy races gets, touches and updates', async () => {
-      const eager = createSessionStore({ redis, prefix: target.prefix, touchInterval: 0 })
+      const eager = createSessionStore({ redis, prefix: target.prefix, touchIntervalMs: 0 })
       const racers = others.map((client) =>
-        createSessionStore({ redis: client, prefix: target.prefix, touchInterval: 0 }),
+        createSessionStore({ redis: client, prefix: target.prefix, touchIntervalMs: 0 }),
       )
       for (let round = 0; round < 20; round++) {
         const userId = user()

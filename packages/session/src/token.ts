@@ -1,19 +1,17 @@
 import * as crypto from 'node:crypto'
 import { createHash, randomBytes } from 'node:crypto'
 
-/** Random bytes of the public id: enough that ids never collide and cannot be enumerated. */
-const ID_BYTES = 16
+// Sizes in characters of the URL-safe alphabet (6 bits each): the public id needs to be unique
+// (96 bits), the secret is the credential (256 bits and more).
 const TAG_CHARS = 6
-const MIN_SECRET_BYTES = 16
-const MAX_SECRET_BYTES = 64
+const ID_CHARS = 16
+const SECRET_CHARS = 43
 
-// tag . id . secret, all base64url. Bounds are checked here so malformed input never reaches Redis.
+// tag . id . secret. The exact shape is checked here so malformed input never reaches Redis.
 const TOKEN = new RegExp(
-  `^([A-Za-z0-9_-]{${TAG_CHARS}})\\.([A-Za-z0-9_-]{22})\\.([A-Za-z0-9_-]{${b64len(MIN_SECRET_BYTES)},${b64len(MAX_SECRET_BYTES)}})$`,
+  `^([A-Za-z0-9_-]{${TAG_CHARS}})\\.([A-Za-z0-9_-]{${ID_CHARS}})\\.([A-Za-z0-9_-]{${SECRET_CHARS}})$`,
 )
-const PUBLIC_ID = new RegExp(`^([A-Za-z0-9_-]{${TAG_CHARS}})\\.([A-Za-z0-9_-]{22})$`)
-
-export const SECRET_BYTES_RANGE = { min: MIN_SECRET_BYTES, max: MAX_SECRET_BYTES } as const
+const PUBLIC_ID = new RegExp(`^([A-Za-z0-9_-]{${TAG_CHARS}})\\.([A-Za-z0-9_-]{${ID_CHARS}})$`)
 
 /** A token split into the part that names the session and the part that proves possession. */
 export interface ParsedToken {
@@ -42,18 +40,22 @@ export function digestOf(secret: string): string {
     : createHash('sha256').update(secret).digest('base64url')
 }
 
-/** A new token for a user: `tag.id.secret` with `secretBytes` bytes from the CSPRNG in the secret. */
-export function generateToken(userId: string, secretBytes: number): { token: string; parsed: ParsedToken } {
-  return generateTokenForTag(tagFor(userId), secretBytes)
+/** URL-safe random characters from the operating system's CSPRNG. */
+function randomChars(chars: number): string {
+  return randomBytes(Math.ceil((chars * 3) / 4))
+    .toString('base64url')
+    .slice(0, chars)
+}
+
+/** A new token for a user: `tag.id.secret`. */
+export function generateToken(userId: string): { token: string; parsed: ParsedToken } {
+  return generateTokenForTag(tagFor(userId))
 }
 
 /** A new token in the slot of `tag` (rotation keeps the user's tag). */
-export function generateTokenForTag(
-  tag: string,
-  secretBytes: number,
-): { token: string; parsed: ParsedToken } {
-  const id = randomBytes(ID_BYTES).toString('base64url')
-  const secret = randomBytes(secretBytes).toString('base64url')
+export function generateTokenForTag(tag: string): { token: string; parsed: ParsedToken } {
+  const id = randomChars(ID_CHARS)
+  const secret = randomChars(SECRET_CHARS)
   return {
     token: `${tag}.${id}.${secret}`,
     parsed: { tag, id, publicId: `${tag}.${id}`, digest: digestOf(secret) },
@@ -62,7 +64,7 @@ export function generateTokenForTag(
 
 /** Parses a token, or returns null for anything that is not one (wrong type, shape, length). */
 export function parseToken(token: unknown): ParsedToken | null {
-  if (typeof token !== 'string' || token.length > 200) return null
+  if (typeof token !== 'string' || token.length !== TAG_CHARS + ID_CHARS + SECRET_CHARS + 2) return null
   const match = TOKEN.exec(token)
   if (!match) return null
   const [, tag, id, secret] = match as unknown as [string, string, string, string]
@@ -75,8 +77,4 @@ export function parsePublicId(publicId: unknown): { tag: string; id: string } | 
   const match = PUBLIC_ID.exec(publicId)
   if (!match) return null
   return { tag: match[1]!, id: match[2]! }
-}
-
-function b64len(bytes: number): number {
-  return Math.ceil((bytes * 4) / 3)
 }

@@ -1,8 +1,9 @@
 import { createRedis, type RedisClient, serverTime } from '@x/redis-core'
 import { eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSessionStore, type SessionStore } from './session-store.js'
+import { createSessionStore } from './session-store.js'
 import { tagFor } from './token.js'
+import type { SessionStore } from './types.js'
 
 describe.each(targets())('per-user index on $name', (target) => {
   let redis: RedisClient
@@ -50,7 +51,7 @@ describe.each(targets())('per-user index on $name', (target) => {
   })
 
   it('shows last seen after a touch', async () => {
-    const eager = createSessionStore({ redis, prefix: target.prefix, touchInterval: 0 })
+    const eager = createSessionStore({ redis, prefix: target.prefix, touchIntervalMs: 0 })
     const userId = user()
     const { token, session } = await eager.create(userId, {})
     await eventually(async () => (await serverTime(redis)) > session.createdAt + 5)
@@ -77,8 +78,8 @@ describe.each(targets())('per-user index on $name', (target) => {
     const shortLived = createSessionStore({
       redis,
       prefix: target.prefix,
-      idleTimeout: 8000,
-      touchInterval: 0,
+      idleTimeoutMs: 8000,
+      touchIntervalMs: 0,
     })
     let last = 0
     for (let batch = 0; batch < 10; batch++) {
@@ -109,8 +110,8 @@ describe.each(targets())('per-user index on $name', (target) => {
     const shortLived = createSessionStore({
       redis,
       prefix: target.prefix,
-      idleTimeout: 200,
-      touchInterval: 0,
+      idleTimeoutMs: 200,
+      touchIntervalMs: 0,
     })
     const { session } = await shortLived.create(userId, {})
     await eventually(async () => (await serverTime(redis)) > session.idleExpiresAt)
@@ -125,8 +126,8 @@ describe.each(targets())('per-user index on $name', (target) => {
     const shortLived = createSessionStore({
       redis,
       prefix: target.prefix,
-      idleTimeout: 1000,
-      touchInterval: 0,
+      idleTimeoutMs: 1000,
+      touchIntervalMs: 0,
     })
     await shortLived.create(userId, {})
     expect(await inspector.pexpiretime(indexKey(userId))).toBe(session.idleExpiresAt)

@@ -15,17 +15,17 @@ import { PRELUDE } from './lua-prelude.js'
  *         (the token carries the tag, not the user id, so the script names the index itself)
  * ARGV[1] digest of the secret
  *
- * Returns false (missing, wrong secret, expired, or a record with a missing or non-numeric
- * field, which is removed) or one string, fields joined by \x1f (unit
- * separator): userId, createdAt, lastAccess, absoluteExpiresAt, version, readOnly (1|0), data.
+ * Returns false (missing or wrong secret), 0 (expired, or a record with a missing or
+ * non-numeric field: removed now) or one string, fields joined by \x1f (unit separator): userId,
+ * createdAt, lastAccess, absoluteExpiresAt, version, readOnly (1|0), data (see session-reply.ts).
  * One bulk string parses measurably faster in the client than a 7-element array. Data comes
  * last, so it may contain the separator; user ids cannot (no control characters).
  */
-export function sessionGetScript(idleTimeout: number, touchInterval: number): Script<string | null> {
+export function sessionGetScript(idleTimeout: number, touchInterval: number): Script<string | 0 | null> {
   if (!Number.isSafeInteger(idleTimeout) || !Number.isSafeInteger(touchInterval)) {
     throw new TypeError('session-get needs integer timeouts')
   }
-  return defineScript<string | null>({
+  return defineScript<string | 0 | null>({
     name: 'session-get',
     keys: 1,
     lua: `-- KEYS: session | ARGV: digest | idle ${idleTimeout} ms, touch interval ${touchInterval} ms
@@ -42,7 +42,7 @@ if not (a and x and f[4] and f[5] and num(f[6]) and num(f[7])) or t >= x or t >=
     local base, id = string.match(KEYS[1], '^(.*}:)s:([^:]*)$')
     redis.call('ZREM', base .. 'u:' .. f[5], id)
   end
-  return false
+  return 0
 end
 if f[8] then return table.concat({f[5], f[6], f[2], f[3], f[7], '1', f[4]}, '\\31') end
 if t - a >= touch then

@@ -15,10 +15,10 @@ import { PRELUDE } from './lua-prelude.js'
  * ARGV[6] idle timeout ms
  * ARGV[7] index key prefix (prefix:{tag}:u:); the index is ARGV[7] .. userId, same slot
  *
- * Returns false (old token invalid, expired, already rotated, a broken record) or
- * {data, userId, createdAt, lastAccess, absoluteExpiresAt, version}.
+ * Returns false (old token invalid or already rotated), 0 (expired or a broken record: removed
+ * now) or the new session packed as session-get packs it (see session-reply.ts).
  */
-export const sessionRotate = defineScript<[string, string, string, number, string, string] | null>({
+export const sessionRotate = defineScript<string | 0 | null>({
   name: 'session-rotate',
   keys: 2,
   lua: `-- KEYS: old session, new session | ARGV: old digest, new digest, old id, new id, grace, idle, indexPrefix
@@ -32,7 +32,7 @@ local a, x, idle = num(f[2]), num(f[3]), tonumber(ARGV[6])
 if not (a and x and f[5] and f[6] and num(f[7]) and num(f[8])) or t >= x or t >= a + idle then
   redis.call('UNLINK', KEYS[1])
   if f[5] then redis.call('ZREM', index, ARGV[3]) end
-  return false
+  return 0
 end
 if f[4] or redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local e = math.min(t + idle, x)
@@ -57,6 +57,6 @@ else
   redis.call('ZREM', index, ARGV[3])
 end
 redis.call('PEXPIREAT', index, e, 'GT')
-return {f[6], f[5], f[7], t, f[3], f[8]}
+return table.concat({f[5], f[7], t, f[3], f[8], '0', f[6]}, '\\31')
 `,
 })

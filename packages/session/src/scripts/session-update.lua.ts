@@ -17,7 +17,7 @@ import { PRELUDE } from './lua-prelude.js'
  * Returns {1, version, lastAccess} written, {0} missing/expired/broken record (removed), {2, currentVersion} conflict,
  * {3} the token was rotated away (read-only during its grace period).
  */
-export const sessionUpdate = defineScript<[number, number?, number?]>({
+export const sessionUpdate = defineScript<[1, number, number] | [0] | [2, number] | [3]>({
   name: 'session-update',
   keys: 1,
   lua: `-- KEYS: session | ARGV: digest, expected version, data, idle, id, indexPrefix

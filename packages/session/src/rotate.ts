@@ -1,0 +1,47 @@
+import { assertPositive } from '@x/redis-core'
+import { sessionRotate } from './scripts/session-rotate.lua.js'
+import type { StoreContext } from './store-context.js'
+import { generateTokenForTag, parseToken } from './token.js'
+import type { RotateOptions, Session, SessionData } from './types.js'
+
+// Long enough for requests already in flight with the old cookie, short enough to leave a stolen
+// old token little use.
+const DEFAULT_GRACE_MS = 10_000
+
+export async function rotateSession<TData extends SessionData>(
+  context: StoreContext<TData>,
+  token: string,
+  options: RotateOptions = {},
+): Promise<{ token: string; session: Session<TData> } | null> {
+  const graceMs = assertPositive('graceMs', options.graceMs ?? DEFAULT_GRACE_MS, {
+    allowZero: true,
+    integer: true,
+  })
+  const parsed = parseToken(token)
+  if (!parsed) return null
+  const { keys, counters } = context
+  const { idleTimeoutMs } = context.options
+  // A new id that is already taken (96 random bits) also returns null: not worth a retry.
+  const next = generateTokenForTag(parsed.tag)
+  const reply = await context.call(
+    'rotate',
+    sessionRotate.run(
+      context.redis,
+      [keys.session(parsed.tag, parsed.id), keys.session(parsed.tag, next.parsed.id)],
+      [
+        parsed.digest,
+        next.parsed.digest,
+        parsed.id,
+        next.parsed.id,
+        Math.min(graceMs, idleTimeoutMs),
+        idleTimeoutMs,
+        keys.indexPrefix(parsed.tag),
+      ],
+    ),
+  )
+  if (reply === 0) counters.expirations++
+  if (!reply) return null
+  counters.rotations++
+  const session = context.toSession(next.parsed.publicId, reply, 'rotate')
+  return session ? { token: next.token, session } : null
+}
