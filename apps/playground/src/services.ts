@@ -2,7 +2,7 @@ import { type Cache, createCache } from '@x/cache'
 import { createLock, type Lock } from '@x/lock'
 import { createPubSub, type MessageIterable, type PubSub } from '@x/pubsub'
 import { createRateLimiter, type RateLimiter } from '@x/ratelimit'
-import type { RedisClient } from '@x/redis-core'
+import type { Codec, RedisClient } from '@x/redis-core'
 import {
   createSessionCookie,
   createSessionStore,
@@ -12,7 +12,9 @@ import {
 } from '@x/session'
 import type { PlaygroundConfig } from './config.js'
 import type { Database } from './db/database.js'
+import { eventCodec } from './event-codec.js'
 import { eventsChannel, type PlaygroundEvent } from './events.js'
+import { createStreamGate, type StreamGate } from './http/stream-gate.js'
 
 /** What a session carries besides the user id (the user's profile itself comes from the cache). */
 export interface SessionData extends Record<string, unknown> {
@@ -36,6 +38,10 @@ export interface Services {
   ipLimiter: RateLimiter
   /** Per signed-in user, two policies checked in one call (a minute and a day). */
   userLimiter: RateLimiter
+  /** Sign-in attempts per account (e-mail), whatever the address; fails closed. */
+  loginAccountLimiter: RateLimiter
+  /** Sign-in attempts per client IP; fails closed. */
+  loginIpLimiter: RateLimiter
   lock: Lock
   pubsub: PubSub
   /** Publishes on the app's channel; resolves to the receiver count, or null when Redis failed (reported). */
@@ -44,6 +50,8 @@ export interface Services {
   subscribeEvents(signal: AbortSignal): MessageIterable<PlaygroundEvent>
   /** Called when pub/sub reconnected and events may have been missed; returns the unsubscribe. */
   onResync(listener: () => void): () => void
+  /** Open `/events` streams, capped per client and in total. */
+  eventStreams: StreamGate
   /** Aborts when the process shuts down, so long-lived responses (SSE) end and the server can close. */
   shutdown: AbortSignal
   close(): Promise<void>
@@ -67,27 +75,27 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const cache = createCache({
     redis,
     prefix: `${prefix}:cache`,
-    ttl: 60_000,
-    grace: 5 * 60_000,
+    ttlMs: 60_000,
+    graceMs: 5 * 60_000,
     jitter: 0.1,
     // L1 makes a hit free, and the bus (on by default with L1) evicts a key from every other
     // instance's L1 when it changes anywhere: no instance serves a stale profile from memory.
-    l1: { maxEntries: 1000, ttl: 30_000 },
-    onError: log('cache'),
+    l1: { maxEntries: 1000, ttlMs: 30_000 },
   })
+  cache.on('error', (event) => log('cache')(event.error, event.operation))
   const absoluteTimeout = 7 * 24 * 60 * 60_000
   const sessions = createSessionStore<SessionData>({
     redis,
     prefix: `${prefix}:session`,
-    idleTimeout: 24 * 60 * 60_000,
-    absoluteTimeout,
-    onError: log('session'),
+    idleTimeoutMs: 24 * 60 * 60_000,
+    absoluteTimeoutMs: absoluteTimeout,
   })
+  sessions.on('error', ({ operation, error, key }) => log('session')(error, { operation, key }))
   const sessionCookie = createSessionCookie({
     name: 'sid',
     // Plain http on localhost by default; set COOKIE_SECURE=true behind https.
     secure: config.cookieSecure,
-    maxAge: absoluteTimeout,
+    maxAgeMs: absoluteTimeout,
     keys: config.cookieSecrets,
   })
   // The API stays up when Redis is away (fail-open, said in the result); sessions fail closed.
@@ -108,6 +116,20 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     onRedisError: 'fail-open',
     onError: log('ratelimit'),
   })
+  // Sign-in fails closed: a limiter that cannot count would let password guesses through unseen
+  // (and a 503 only after checking the password would tell right from wrong).
+  const loginAccountLimiter = createRateLimiter({
+    redis,
+    prefix: `${prefix}:rl:login-account`,
+    policies: [{ name: 'login-account', limit: config.loginAttemptsPerAccount, windowMs: 15 * 60_000 }],
+    onRedisError: 'throw',
+  })
+  const loginIpLimiter = createRateLimiter({
+    redis,
+    prefix: `${prefix}:rl:login-ip`,
+    policies: [{ name: 'login-ip', limit: config.loginAttemptsPerIp, windowMs: 60_000 }],
+    onRedisError: 'throw',
+  })
   const lock = createLock({
     redis,
     prefix: `${prefix}:lock`,
@@ -118,6 +140,8 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
   const resyncListeners = new Set<() => void>()
   const pubsub = createPubSub({
     redis,
+    // Bounds and rebuilds what arrives on the events channel (see event-codec.ts).
+    codec: eventCodec as Codec<unknown>,
     onError: log('pubsub'),
     onReconnect: () => {
       for (const listener of resyncListeners) listener()
@@ -137,6 +161,8 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     sessionCookie,
     ipLimiter,
     userLimiter,
+    loginAccountLimiter,
+    loginIpLimiter,
     lock,
     pubsub,
     async publishEvent(event) {
@@ -154,6 +180,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       resyncListeners.add(listener)
       return () => resyncListeners.delete(listener)
     },
+    eventStreams: createStreamGate({
+      perClient: config.eventStreamsPerClient,
+      total: config.eventStreamsTotal,
+    }),
     shutdown: shutdown.signal,
     async close() {
       shutdown.abort()

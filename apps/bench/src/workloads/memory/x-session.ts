@@ -10,7 +10,7 @@ export const xSessionProbes: MemoryProbe[] = [
     what: 'session (record + its user index, with device metadata)',
     async measure(context) {
       const prefix = context.prefix('mem')
-      const store = createSessionStore({ redis: context.redis, prefix, idleTimeout: IDLE_TIMEOUT_MS })
+      const store = createSessionStore({ redis: context.redis, prefix, idleTimeoutMs: IDLE_TIMEOUT_MS })
       await store.create('user-42', SESSION_DATA, { device: { userAgent: 'bench', ip: '127.0.0.1' } })
       return footprint(context.redis, prefix)
     },

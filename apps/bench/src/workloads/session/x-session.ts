@@ -14,8 +14,8 @@ function reader(implementation: string, touchInterval: number | undefined): Cont
     const store = createSessionStore({
       redis,
       prefix: prefix('x-session'),
-      idleTimeout: IDLE_TIMEOUT_MS,
-      ...(touchInterval === undefined ? {} : { touchInterval }),
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      ...(touchInterval === undefined ? {} : { touchIntervalMs: touchInterval }),
     })
     const tokens: string[] = []
     for (let index = 0; index < SESSION_COUNT; index++) {
