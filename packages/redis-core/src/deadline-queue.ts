@@ -93,7 +93,8 @@ export function createDeadlineQueue(timeoutMs: number): DeadlineQueue {
       return new Promise((resolve, reject) => {
         const call: TimedCall = {
           deadline: 0,
-          expire: () => reject(new TimeoutError(`${what} did not finish within ${timeoutMs} ms`)),
+          expire: () =>
+            reject(new TimeoutError(`${what} did not finish within ${timeoutMs} ms`, { timeoutMs })),
           previous: undefined,
           next: undefined,
           queued: false,

@@ -54,3 +54,42 @@ describe('errors', () => {
     expect(toRedisError(wrongType)).toBe(wrongType)
   })
 })
+
+describe('defineError fields', () => {
+  class LockTimeoutError extends defineError<'E_LOCK_TIMEOUT', { resource: string; waitedMs: number }>(
+    'E_LOCK_TIMEOUT',
+    'LockTimeoutError',
+  ) {}
+
+  it('stores the fields as readonly own properties and keeps cause apart', () => {
+    const cause = new Error('low')
+    const error = new LockTimeoutError('busy', { resource: 'orders', waitedMs: 250, cause })
+    expect(error.resource).toBe('orders')
+    expect(error.waitedMs).toBe(250)
+    expect(error.cause).toBe(cause)
+    expect(Object.keys(error)).not.toContain('cause')
+    expect(() => {
+      ;(error as { waitedMs: number }).waitedMs = 1
+    }).toThrow(TypeError)
+    expect(error.name).toBe('LockTimeoutError')
+    expect(error.stack).toContain('LockTimeoutError')
+  })
+
+  it('isInstance on a subclass matches by code across copies, and the base XError check still holds', () => {
+    const error = new LockTimeoutError('busy', { resource: 'r', waitedMs: 1 })
+    expect(LockTimeoutError.isInstance(error)).toBe(true)
+    expect(XError.isInstance(error)).toBe(true)
+    expect(TimeoutError.isInstance(error)).toBe(false)
+    const foreign = Object.assign(new Error('x'), {
+      code: 'E_LOCK_TIMEOUT',
+      resource: 'r',
+      [Symbol.for('@x/redis-core/error')]: true,
+    })
+    expect(LockTimeoutError.isInstance(foreign)).toBe(true)
+  })
+
+  it("gives core's errors their facts", () => {
+    expect(new TimeoutError('slow', { timeoutMs: 1000 }).timeoutMs).toBe(1000)
+    expect(new RedisUnavailableError('down', { address: '127.0.0.1:7000' }).address).toBe('127.0.0.1:7000')
+  })
+})

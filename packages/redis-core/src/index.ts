@@ -27,6 +27,9 @@ export {
 export { duplicateClient } from './duplicate.js'
 export {
   DecodeError,
+  type DefinedError,
+  type DefinedErrorArgs,
+  type DefinedErrorInstance,
   defineError,
   EncodeError,
   InvalidArgumentError,

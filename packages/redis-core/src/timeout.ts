@@ -9,7 +9,7 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what = 'o
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) return promise
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new TimeoutError(`${what} did not finish within ${timeoutMs} ms`))
+      reject(new TimeoutError(`${what} did not finish within ${timeoutMs} ms`, { timeoutMs }))
     }, timeoutMs)
     timer.unref?.()
     promise.then(
