@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from './app-env.js'
 import { onError } from './http/on-error.js'
 import { ipRateLimit } from './http/rate-limit.js'
+import { sameOriginOnly } from './http/same-origin.js'
 import { healthRoutes } from './routes/health.js'
 import { homeRoutes } from './routes/home.js'
 import { jobRoutes } from './routes/jobs.js'
@@ -18,8 +19,11 @@ export function createApp(services: Services) {
     // Tells the e2e tests (and a curious reader) which instance answered.
     c.header('X-Instance', services.instanceId)
     await next()
+    // Error responses are built apart from the context's headers: stamp them too.
+    if (!c.res.headers.has('X-Instance')) c.res.headers.set('X-Instance', services.instanceId)
   })
   app.use(ipRateLimit())
+  app.use(sameOriginOnly())
   app.route('/', healthRoutes())
   app.route('/', homeRoutes())
   app.route('/', rateLimitStateRoutes())

@@ -13,6 +13,10 @@ describe('loadConfig', () => {
       keyPrefix: 'playground',
       ipLimitPerMinute: 600,
       userLimitPerMinute: 120,
+      loginAttemptsPerAccount: 10,
+      loginAttemptsPerIp: 30,
+      eventStreamsPerClient: 8,
+      eventStreamsTotal: 500,
       cookieSecure: false,
     })
     expect(config.cookieSecrets[0]!.length).toBeGreaterThanOrEqual(32)

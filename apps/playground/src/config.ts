@@ -19,6 +19,14 @@ export interface PlaygroundConfig {
   ipLimitPerMinute: number
   /** Requests per minute per signed-in user. Env: `RATE_LIMIT_USER_PER_MINUTE`. @default 120 */
   userLimitPerMinute: number
+  /** Sign-in attempts per 15 minutes per account (e-mail), whatever the address. Env: `LOGIN_ATTEMPTS_PER_ACCOUNT`. @default 10 */
+  loginAttemptsPerAccount: number
+  /** Sign-in attempts per minute per client IP. Env: `LOGIN_ATTEMPTS_PER_IP`. @default 30 */
+  loginAttemptsPerIp: number
+  /** Open event streams (`/events`) per client IP. Env: `EVENT_STREAMS_PER_CLIENT`. @default 8 */
+  eventStreamsPerClient: number
+  /** Open event streams in this process. Env: `EVENT_STREAMS_TOTAL`. @default 500 */
+  eventStreamsTotal: number
   /** Mark the session cookie `Secure`. Env: `COOKIE_SECURE`. @default false (plain http on localhost) */
   cookieSecure: boolean
   /**
@@ -42,6 +50,10 @@ export function loadConfig(env: Env = process.env): PlaygroundConfig {
     keyPrefix: text(env.KEY_PREFIX) ?? 'playground',
     ipLimitPerMinute: integer(env, 'RATE_LIMIT_IP_PER_MINUTE', 600, 1, 1_000_000),
     userLimitPerMinute: integer(env, 'RATE_LIMIT_USER_PER_MINUTE', 120, 1, 1_000_000),
+    loginAttemptsPerAccount: integer(env, 'LOGIN_ATTEMPTS_PER_ACCOUNT', 10, 1, 1_000_000),
+    loginAttemptsPerIp: integer(env, 'LOGIN_ATTEMPTS_PER_IP', 30, 1, 1_000_000),
+    eventStreamsPerClient: integer(env, 'EVENT_STREAMS_PER_CLIENT', 8, 1, 100_000),
+    eventStreamsTotal: integer(env, 'EVENT_STREAMS_TOTAL', 500, 1, 100_000),
     cookieSecure: ['1', 'true', 'yes'].includes((text(env.COOKIE_SECURE) ?? 'false').toLowerCase()),
     cookieSecrets: (text(env.COOKIE_SECRETS) ?? 'playground-development-cookie-key-change-me-in-production')
       .split(',')

@@ -51,9 +51,9 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
     events = await openEvents(app!)
   })
 
-  it('limits requests per client IP with the standard headers; /health does not count', async () => {
-    for (let i = 0; i < 3 * ipLimit; i++) expect((await app!.fetch('/health')).status).toBe(200)
-    // What earlier requests (the event stream) left of the budget; /ratelimit peeks, spending nothing.
+  it('limits every request per client IP, probes included, with the standard headers', async () => {
+    // What earlier requests (start-up probe, /health, the event stream) left of the budget; /ratelimit
+    // itself counts too, and reports the budget after it.
     const state = (await (await app!.fetch('/ratelimit')).json()) as {
       ip: { remaining: number; limit: number }
     }
@@ -63,7 +63,7 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
     const statuses: number[] = []
     let refused: Response | undefined
     for (let i = 0; i < 2 * ipLimit; i++) {
-      const response = await app!.fetch('/users/1')
+      const response = await app!.fetch('/health')
       statuses.push(response.status)
       if (response.status === 429) refused ??= response
       else expect(response.headers.get('ratelimit-policy')).toBe(`"ip";q=${ipLimit};w=60`)
@@ -73,6 +73,7 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
     expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(budget + 1)
     expect(refused!.headers.get('retry-after')).toMatch(/^[1-9]\d*$/)
     expect(refused!.headers.get('content-type')).toContain('application/problem+json')
+    expect(refused!.headers.get('x-instance')).toBe('solo')
     expect(await refused!.json()).toMatchObject({ status: 429, limit: 'ip' })
   })
 

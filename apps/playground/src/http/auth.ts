@@ -26,15 +26,9 @@ export async function getAuth(c: Context<AppEnv>): Promise<Auth | null> {
 /** 401 without a valid session; otherwise the session, after the per-user rate limit. */
 export async function requireAuth(c: Context<AppEnv>): Promise<Auth> {
   const auth = await getAuth(c)
-  if (!auth) {
-    const unauthorized = problem(401, 'Unauthorized', 'sign in first: POST /login')
-    // A cookie that no longer opens a session is dropped, so the client stops sending it.
-    const cookie = c.var.services.sessionCookie
-    if (c.req.header('cookie')?.includes(`${cookie.name}=`)) {
-      unauthorized.res?.headers.append('Set-Cookie', cookie.serializeClear())
-    }
-    throw unauthorized
-  }
+  // No Set-Cookie to clear it: this request may carry a token that was rotated while it was in
+  // flight, and clearing would delete the newer cookie the rotation just set. Only /logout clears.
+  if (!auth) throw problem(401, 'Unauthorized', 'sign in first: POST /login')
   await checkUserLimit(c, auth.userId)
   return auth
 }

@@ -60,3 +60,19 @@ export function positiveInteger(value: string | undefined, name: string): number
   }
   return parsed
 }
+
+// What a user means by an e-mail address: one @, no spaces, a domain with a dot and a 2+ letter
+// top-level part. "x@y" would be stored and then never match at sign-in.
+const emailPattern = /^[^\s@]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/
+
+/**
+ * Optional e-mail field, lower-cased (sign-in lower-cases what it is given, so a stored capital
+ * letter would lock the user out); anything that is not an address is a 400.
+ */
+export function optionalEmail(body: Record<string, unknown>, name: string): string | undefined {
+  const value = optionalString(body, name, 254)?.toLowerCase()
+  if (value !== undefined && !emailPattern.test(value)) {
+    throw badRequest(`"${name}" must be an e-mail address such as ada@example.com`)
+  }
+  return value
+}

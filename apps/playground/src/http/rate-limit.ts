@@ -23,17 +23,13 @@ function announce(c: Context<AppEnv>, key: 'ip' | 'user'): void {
   void publishEvent({ type: 'rate-limited', key, instance: instanceId })
 }
 
-/** Probes and the page's own polling of its budgets do not spend them. */
-const uncounted = new Set(['/health', '/ratelimit'])
-
 /**
- * Every other request counts against its client IP, through @x/ratelimit's Hono middleware: it sets
+ * Every request (probes and the page's polling of its budgets included) counts against its client IP, through @x/ratelimit's Hono middleware: it sets
  * the RateLimit headers and answers 429 with a problem-details body and Retry-After.
  */
 export function ipRateLimit(): MiddlewareHandler<AppEnv> {
   let middleware: ReturnType<typeof honoRateLimit<Context<AppEnv>>> | undefined
   return async (c, next) => {
-    if (uncounted.has(c.req.path)) return next()
     middleware ??= honoRateLimit<Context<AppEnv>>({
       limiter: c.var.services.ipLimiter,
       key: (context) => clientIp(context),
@@ -70,4 +66,26 @@ export async function checkUserLimit(c: Context<AppEnv>, userId: number): Promis
       headers: { ...fields, 'content-type': 'application/problem+json' },
     }),
   })
+}
+
+/**
+ * Sign-in budgets: the account's (any address) and the address's. Both limiters fail closed, so an
+ * unavailable Redis rejects here (503) before any password is checked.
+ */
+export async function checkLoginLimits(c: Context<AppEnv>, email: string): Promise<void> {
+  const { loginAccountLimiter, loginIpLimiter } = c.var.services
+  for (const [limiter, key] of [
+    [loginAccountLimiter, email],
+    [loginIpLimiter, clientIp(c)],
+  ] as const) {
+    const result = await limiter.limit(key)
+    if (result.allowed) continue
+    const body = { ...problemDetails(result), limit: result.policies[0]?.name ?? 'login' }
+    throw new HTTPException(429, {
+      res: new Response(JSON.stringify(body), {
+        status: 429,
+        headers: { ...rateLimitHeaders(result), 'content-type': 'application/problem+json' },
+      }),
+    })
+  }
 }

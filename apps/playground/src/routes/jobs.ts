@@ -2,6 +2,7 @@ import { LockLostError, LockTimeoutError } from '@x/lock'
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
 import { claimJob, finishRun, jobExists, lastFence, listRuns, startRun } from '../db/jobs.js'
+import { requireAuth } from '../http/auth.js'
 import { badRequest, problem } from '../http/json-body.js'
 
 const jobIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/
@@ -53,17 +54,22 @@ export function jobRoutes() {
       const { db, lock, instanceId, publishEvent } = c.var.services
       const jobId = c.req.param('id')
       if (!jobIdPattern.test(jobId)) throw badRequest('job id must be lowercase letters, digits and dashes')
+      await requireAuth(c)
       // How long to queue behind a running job (0: refuse at once) and how long the "work" takes.
       const waitMs = boundedInteger(c.req.query('waitMs'), 'waitMs', 10_000, 60_000)
       const workMs = boundedInteger(c.req.query('workMs'), 'workMs', 300, 30_000)
       if (!(await jobExists(db, jobId))) throw problem(404, 'Not Found', `no job "${jobId}"`)
 
-      const requestedAt = Date.now()
+      // Monotonic: the wait is how long the lock took, measured up to the moment it was granted.
+      const requestedAt = performance.now()
+      let waitedMs = 0
       const resource = `job:${jobId}`
+      void publishEvent({ type: 'job', jobId, fence: -1, instance: instanceId, status: 'queued' })
       const attempt = () =>
         lock.withLock(
           resource,
           async (signal, lease) => {
+            waitedMs = Math.round(performance.now() - requestedAt)
             if (!(await claimJob(db, jobId, lease.fence, instanceId))) {
               // Refused although we hold the lock: either our lease was lost already, or Redis lost
               // the fencing counter (restarted without persistence) and mints tokens the database
@@ -80,6 +86,14 @@ export function jobRoutes() {
               throw new StaleFenceError(`the database rejected fencing token ${lease.fence}`, false)
             }
             const started = await startRun(db, jobId, lease.fence, instanceId)
+            void publishEvent({
+              type: 'job',
+              jobId,
+              fence: lease.fence,
+              instance: instanceId,
+              status: 'started',
+              waitedMs,
+            })
             await sleep(workMs, signal)
             const finished = await finishRun(db, started)
             if (!finished)
@@ -96,12 +110,19 @@ export function jobRoutes() {
           }
           throw error
         })
-        void publishEvent({ type: 'job', jobId, fence: run.fence, instance: instanceId, status: 'finished' })
+        void publishEvent({
+          type: 'job',
+          jobId,
+          fence: run.fence,
+          instance: instanceId,
+          status: 'finished',
+          waitedMs,
+        })
         return c.json({
           job: jobId,
           fence: run.fence,
           instance: instanceId,
-          waitedMs: Date.now() - requestedAt,
+          waitedMs,
           run,
         })
       } catch (error) {
@@ -123,6 +144,7 @@ export function jobRoutes() {
       const { db, lock } = c.var.services
       const jobId = c.req.param('id')
       if (!jobIdPattern.test(jobId)) throw badRequest('job id must be lowercase letters, digits and dashes')
+      await requireAuth(c)
       const fence = await lastFence(db, jobId)
       if (fence === null) throw problem(404, 'Not Found', `no job "${jobId}"`)
       const [runs, state] = await Promise.all([listRuns(db, jobId), lock.inspect(`job:${jobId}`)])

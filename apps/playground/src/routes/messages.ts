@@ -4,7 +4,8 @@ import type { AppEnv } from '../app-env.js'
 import { insertMessage, latestMessages } from '../db/messages.js'
 import type { PlaygroundEvent } from '../events.js'
 import { getAuth } from '../http/auth.js'
-import { readJsonObject, requiredString } from '../http/json-body.js'
+import { problem, readJsonObject, requiredString } from '../http/json-body.js'
+import { clientIp } from '../http/rate-limit.js'
 import { getUser } from '../users.js'
 
 /**
@@ -31,8 +32,14 @@ export function messageRoutes() {
       return c.json({ messages: await latestMessages(c.var.services.db, 50) })
     })
     .get('/events', async (c) => {
-      const { subscribeEvents, onResync, shutdown, instanceId } = c.var.services
+      const { subscribeEvents, onResync, shutdown, instanceId, eventStreams } = c.var.services
+      const release = eventStreams.enter(clientIp(c))
+      if (release === 'client')
+        throw problem(429, 'Too Many Requests', 'too many open event streams from your address')
+      if (release === 'total')
+        throw problem(503, 'Service Unavailable', 'too many open event streams; try again later')
       const closed = new AbortController()
+      closed.signal.addEventListener('abort', release, { once: true })
       const onShutdown = () => closed.abort()
       shutdown.addEventListener('abort', onShutdown, { once: true })
       // Subscribed (and acknowledged by Redis) before the 200 goes out: a failure is still a 503, and
@@ -58,16 +65,11 @@ export function messageRoutes() {
         }, 15_000)
         try {
           await stream.writeSSE({ event: 'ready', data: JSON.stringify({ instance: instanceId }) })
-          for await (const event of events) {
-            // Anyone with access to Redis can PUBLISH on the channel: a foreign shape is skipped, not
-            // allowed to break every open stream.
-            if (!isPlaygroundEvent(event)) {
-              console.error('[events] skipped a message of unknown shape on the events channel')
-              continue
-            }
-            await stream.writeSSE(toSse(event))
-          }
+          // The channel's codec already bounded, checked and rebuilt each event (event-codec.ts): a
+          // foreign payload never reaches this loop, so it cannot end this or any other stream.
+          for await (const event of events) await stream.writeSSE(toSse(event))
         } finally {
+          release()
           clearInterval(heartbeat)
           offResync()
           shutdown.removeEventListener('abort', onShutdown)
@@ -75,17 +77,6 @@ export function messageRoutes() {
         }
       })
     })
-}
-
-const eventTypes = new Set(['message', 'job', 'user-updated', 'rate-limited'])
-
-function isPlaygroundEvent(value: unknown): value is PlaygroundEvent {
-  if (typeof value !== 'object' || value === null) return false
-  const { type, message } = value as { type?: unknown; message?: { id?: unknown } }
-  if (typeof type !== 'string' || !eventTypes.has(type)) return false
-  return (
-    type !== 'message' || (typeof message === 'object' && message !== null && typeof message.id === 'number')
-  )
 }
 
 function toSse(event: PlaygroundEvent) {

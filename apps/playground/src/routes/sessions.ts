@@ -3,8 +3,8 @@ import type { AppEnv } from '../app-env.js'
 import { findCredentials } from '../db/users.js'
 import { clearSessionCookie, getAuth, requireAuth, setSessionCookie } from '../http/auth.js'
 import { problem, readJsonObject, requiredString } from '../http/json-body.js'
-import { clientIp } from '../http/rate-limit.js'
-import { verifyPassword } from '../password.js'
+import { checkLoginLimits, clientIp } from '../http/rate-limit.js'
+import { checkCredentials } from '../password.js'
 import { getUser } from '../users.js'
 
 function describeSession(session: {
@@ -30,13 +30,15 @@ export function sessionRoutes() {
       const email = requiredString(body, 'email', 320).toLowerCase()
       const password = requiredString(body, 'password', 200)
       const { db, sessions } = c.var.services
-      const credentials = await findCredentials(db, email)
+      // Counted before the password is looked at, per address and per account: a guesser spread over
+      // many addresses still meets the account's budget, and while Redis is away both refuse (503)
+      // right and wrong passwords alike instead of telling them apart.
+      await checkLoginLimits(c, email)
+      const userId = await checkCredentials(await findCredentials(db, email), password)
       // The same answer for an unknown email and a wrong password: no account enumeration.
-      if (!credentials || !(await verifyPassword(password, credentials.passwordHash))) {
-        throw problem(401, 'Unauthorized', 'wrong email or password')
-      }
+      if (userId === null) throw problem(401, 'Unauthorized', 'wrong email or password')
       const { token, session } = await sessions.create(
-        String(credentials.id),
+        String(userId),
         { email },
         {
           device: {
@@ -47,7 +49,7 @@ export function sessionRoutes() {
         },
       )
       setSessionCookie(c, token)
-      return c.json({ userId: credentials.id, session: describeSession(session) })
+      return c.json({ userId, session: describeSession(session) })
     })
     .get('/me', async (c) => {
       const auth = await requireAuth(c)
@@ -89,12 +91,10 @@ export function sessionRoutes() {
     })
     .post('/rotate', async (c) => {
       const auth = await requireAuth(c)
-      // No grace: the old cookie is dead the moment the new one is issued (a copied one is useless).
-      const rotated = await c.var.services.sessions.rotate(auth.token, { graceMs: 0 })
-      if (!rotated) {
-        clearSessionCookie(c)
-        throw problem(401, 'Unauthorized', 'the session ended before it could be rotated')
-      }
+      // The store's default grace (10 s): requests already in flight with the old cookie still work
+      // (read-only) instead of failing as signed out; after it the old token is dead.
+      const rotated = await c.var.services.sessions.rotate(auth.token)
+      if (!rotated) throw problem(401, 'Unauthorized', 'the session ended before it could be rotated')
       setSessionCookie(c, rotated.token)
       return c.json({ session: describeSession(rotated.session) })
     })

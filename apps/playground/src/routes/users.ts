@@ -1,47 +1,59 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
 import { requireAuth } from '../http/auth.js'
-import { badRequest, optionalString, positiveInteger, problem, readJsonObject } from '../http/json-body.js'
+import {
+  badRequest,
+  optionalEmail,
+  optionalString,
+  positiveInteger,
+  problem,
+  readJsonObject,
+} from '../http/json-body.js'
 import { getUser, getUsers, invalidateUsers, saveUser } from '../users.js'
 
 const maxBatch = 100
 
 export function userRoutes() {
-  return new Hono<AppEnv>()
-    .get('/users', async (c) => {
-      const raw = c.req.query('ids')
-      if (!raw) throw badRequest('pass ids, e.g. /users?ids=1,2,3')
-      const ids = [...new Set(raw.split(',').map((part) => positiveInteger(part.trim(), 'each id')))]
-      if (ids.length > maxBatch) throw badRequest(`at most ${maxBatch} ids at once`)
-      const users = await getUsers(c.var.services, ids)
-      return c.json({
-        users: users.filter((user) => user !== null),
-        missing: ids.filter((_, i) => !users[i]),
+  return (
+    new Hono<AppEnv>()
+      // Profiles carry the e-mail, which is also the login name: signed-in users only.
+      .get('/users', async (c) => {
+        await requireAuth(c)
+        const raw = c.req.query('ids')
+        if (!raw) throw badRequest('pass ids, e.g. /users?ids=1,2,3')
+        const ids = [...new Set(raw.split(',').map((part) => positiveInteger(part.trim(), 'each id')))]
+        if (ids.length > maxBatch) throw badRequest(`at most ${maxBatch} ids at once`)
+        const users = await getUsers(c.var.services, ids)
+        return c.json({
+          users: users.filter((user) => user !== null),
+          missing: ids.filter((_, i) => !users[i]),
+        })
       })
-    })
-    .get('/users/:id', async (c) => {
-      const id = positiveInteger(c.req.param('id'), 'user id')
-      const user = await getUser(c.var.services, id)
-      if (!user) throw problem(404, 'Not Found', `no user ${id}`)
-      return c.json(user)
-    })
-    .put('/users/:id', async (c) => {
-      const id = positiveInteger(c.req.param('id'), 'user id')
-      const auth = await requireAuth(c)
-      if (auth.userId !== id) throw problem(403, 'Forbidden', 'you can only change your own profile')
-      const body = await readJsonObject(c)
-      const name = optionalString(body, 'name', 200)
-      const email = optionalString(body, 'email', 320)
-      if (name === undefined && email === undefined) throw badRequest('send "name" and/or "email"')
-      const user = await saveUser(c.var.services, id, { name, email })
-      if (!user) throw problem(404, 'Not Found', `no user ${id}`)
-      const { publishEvent, instanceId } = c.var.services
-      void publishEvent({ type: 'user-updated', userId: id, version: user.version, instance: instanceId })
-      return c.json(user)
-    })
-    .delete('/users/cache', async (c) => {
-      await requireAuth(c)
-      await invalidateUsers(c.var.services)
-      return c.body(null, 204)
-    })
+      .get('/users/:id', async (c) => {
+        const id = positiveInteger(c.req.param('id'), 'user id')
+        await requireAuth(c)
+        const user = await getUser(c.var.services, id)
+        if (!user) throw problem(404, 'Not Found', `no user ${id}`)
+        return c.json(user)
+      })
+      .put('/users/:id', async (c) => {
+        const id = positiveInteger(c.req.param('id'), 'user id')
+        const auth = await requireAuth(c)
+        if (auth.userId !== id) throw problem(403, 'Forbidden', 'you can only change your own profile')
+        const body = await readJsonObject(c)
+        const name = optionalString(body, 'name', 200)
+        const email = optionalEmail(body, 'email')
+        if (name === undefined && email === undefined) throw badRequest('send "name" and/or "email"')
+        const user = await saveUser(c.var.services, id, { name, email })
+        if (!user) throw problem(404, 'Not Found', `no user ${id}`)
+        const { publishEvent, instanceId } = c.var.services
+        void publishEvent({ type: 'user-updated', userId: id, version: user.version, instance: instanceId })
+        return c.json(user)
+      })
+      .delete('/users/cache', async (c) => {
+        await requireAuth(c)
+        await invalidateUsers(c.var.services)
+        return c.body(null, 204)
+      })
+  )
 }
