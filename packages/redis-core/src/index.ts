@@ -40,6 +40,7 @@ export {
   type XErrorOptions,
 } from './errors.js'
 export { createEmitter, type Emitter } from './events.js'
+export { randomId } from './ids.js'
 export { type KeyPart, type Keyspace, type KeyspaceOptions, keyspace } from './keyspace.js'
 export { waitForReady } from './ready.js'
 export { isRedisUnavailable, toRedisError } from './redis-error.js'
@@ -55,4 +56,11 @@ export {
   type SubscriptionKind,
 } from './subscriber.js'
 export { redisCall, withTimeout } from './timeout.js'
-export { assertName, assertPositive } from './validate.js'
+export {
+  assertDuration,
+  assertName,
+  assertPositive,
+  assertRedisClient,
+  type DurationBounds,
+  MAX_DURATION_MS,
+} from './validate.js'
