@@ -12,6 +12,14 @@ ${body}
 `
 
 export const probes = {
+  '@x/otel': `
+const { default: diagnostics } = await import('node:diagnostics_channel')
+const instrumentation = x.instrument()
+const channel = diagnostics.tracingChannel('x:cache:getOrSet')
+if (!channel.start.hasSubscribers) throw new Error('instrument() did not subscribe')
+instrumentation.close()
+if (channel.start.hasSubscribers) throw new Error('close() left a subscriber')
+`,
   '@x/redis-core': `
 const redis = x.createRedis({ url: process.env.REDIS_URL })
 try {

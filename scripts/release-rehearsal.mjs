@@ -56,10 +56,13 @@ const stopAll = () => {
 process.on('exit', stopAll)
 
 try {
-  step('building the packages')
-  run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], {
-    cwd: root,
-  })
+  // REHEARSE_NO_BUILD=1 reuses the dist folders already built (while working on this script).
+  if (!process.env.REHEARSE_NO_BUILD) {
+    step('building the packages')
+    run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], {
+      cwd: root,
+    })
+  }
 
   // verdaccio lives outside the workspace: it is only a tool of this rehearsal. 6.8.0 is the last
   // line that runs on Node 20; it installs only with node-fetch pinned to 2.7.0.
@@ -149,6 +152,17 @@ try {
     if (!manifest.version || manifest.version === '0.0.0') {
       throw new Error(`${manifest.name}: changeset version left it at ${manifest.version}`)
     }
+  }
+
+  // The copy has no node_modules, so pnpm cannot resolve `workspace:` ranges itself: write what it
+  // would publish (the workspace package's version) and drop devDependencies (never published).
+  const versions = new Map(published.map(({ manifest }) => [manifest.name, manifest.version]))
+  for (const { dir, manifest } of published) {
+    delete manifest.devDependencies
+    for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
+      if (String(range).startsWith('workspace:')) manifest.dependencies[name] = `^${versions.get(name)}`
+    }
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
   }
 
   step(`publishing ${published.length} packages to ${registry}`)
