@@ -60,8 +60,8 @@ describe.each(targets())('$name', (target) => {
       await expect(cache.get('')).rejects.toSatisfy(InvalidArgumentError.isInstance)
       await expect(cache.get('a\nb')).rejects.toSatisfy(InvalidArgumentError.isInstance)
       await expect(cache.set('x'.repeat(2000), 1)).rejects.toSatisfy(InvalidArgumentError.isInstance)
-      await expect(cache.set('k', 1, { ttl: -1 })).rejects.toSatisfy(InvalidArgumentError.isInstance)
-      await expect(cache.getOrSet('k', async () => 1, { ttl: Number.NaN })).rejects.toSatisfy(
+      await expect(cache.set('k', 1, { ttlMs: -1 })).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(cache.getOrSet('k', async () => 1, { ttlMs: Number.NaN })).rejects.toSatisfy(
         InvalidArgumentError.isInstance,
       )
       await expect(cache.invalidateTags([''])).rejects.toSatisfy(InvalidArgumentError.isInstance)
@@ -163,7 +163,7 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('expires after ttl', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 1000 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 1000 })
     let calls = 0
     const fetcher = async () => ++calls
     expect(await cache.getOrSet('k', fetcher)).toBe(1)
@@ -173,9 +173,9 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('ctx.setTtl changes the ttl of the result', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 60_000 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 60_000 })
     await cache.getOrSet('k', async (context) => {
-      context.setTtl(5_000)
+      context.setTtlMs(5_000)
       return 1
     })
     const pttl = await target.client().pttl(`${cache.prefix}:#v:k`)
@@ -184,7 +184,7 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('jitter shortens ttls by up to the given fraction', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 100_000, jitter: 0.5 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 100_000, jitter: 0.5 })
     await cache.setMany(Array.from({ length: 30 }, (_, index) => ({ key: `k${index}`, value: index })))
     const inspect = target.client()
     const ttls = await Promise.all(
@@ -196,11 +196,8 @@ describe.each(targets())('$name', (target) => {
 
   it('corrupt and foreign entries read as misses, are reported, and are overwritten by the next set', async () => {
     const corrupt: unknown[] = []
-    const cache = createCache({
-      redis,
-      prefix: fresh(),
-      events: { corrupt: (event) => corrupt.push(event.error) },
-    })
+    const cache = createCache({ redis, prefix: fresh() })
+    cache.on('corrupt', (event) => corrupt.push(event.error))
     const inspect = target.client()
     await inspect.set(`${cache.prefix}:#v:a`, 'not ours')
     await inspect.set(`${cache.prefix}:#v:b`, 'c1|5|garbage')
@@ -228,11 +225,9 @@ describe.each(targets())('$name', (target) => {
 
   it('counts hits and misses and emits events', async () => {
     const seen: string[] = []
-    const cache = createCache({
-      redis,
-      prefix: fresh(),
-      events: { hit: () => seen.push('hit'), miss: () => seen.push('miss') },
-    })
+    const cache = createCache({ redis, prefix: fresh() })
+    cache.on('hit', () => seen.push('hit'))
+    cache.on('miss', () => seen.push('miss'))
     await cache.getOrSet('k', async () => 1)
     await cache.getOrSet('k', async () => 1)
     expect(seen).toEqual(['miss', 'hit'])
@@ -265,7 +260,7 @@ describe.each(targets())('$name', (target) => {
             })
             setTimeout(() => resolve(1), 400)
           }),
-        { timeout: { hard: 50 } },
+        { hardTimeoutMs: 50 },
       ),
     ).rejects.toMatchObject({ code: 'E_TIMEOUT' })
     expect(aborted).toBe(true)

@@ -93,7 +93,8 @@ export class RedisCache implements Cache {
   }
 
   stats(): CacheStats {
-    return { ...this.#scope.state.stats }
+    const s = this.#scope.state
+    return { ...s.stats, l1Entries: s.l1?.size ?? 0, fetchesInFlight: s.inflight.size }
   }
 
   async ready(): Promise<void> {

@@ -13,21 +13,18 @@ import type { Cache, CacheEvents, CacheOptions } from './types.js'
  * except the invalidation bus subscription when `l1` is set.
  */
 export function createCache(options: CacheOptions): Cache {
-  const { prefix, l1, redisTimeout, ...settings } = resolveOptions(options)
+  const { prefix, l1, redisTimeoutMs, ...settings } = resolveOptions(options)
   const emitter = createEmitter<CacheEvents>()
-  for (const [event, listener] of Object.entries(options.events ?? {})) {
-    if (typeof listener === 'function') emitter.on(event as keyof CacheEvents, listener as never)
-  }
   const state: CacheState = {
     ...settings,
-    l1: l1 ? new LocalCache(l1.maxEntries, l1.ttl) : undefined,
+    l1: l1 ? new LocalCache(l1.maxEntries, l1.ttlMs) : undefined,
     bus: undefined,
     channel: `${prefix}:#bus`,
     origin: randomBytes(8).toString('hex'),
     tagBase: `${prefix}:#t:{${prefix}}:`,
     emitter,
     stats: emptyStats(),
-    deadlines: createDeadlineQueue(redisTimeout),
+    deadlines: createDeadlineQueue(redisTimeoutMs),
     inflight: new Map(),
     completed: new Map(),
     readEpoch: 0,

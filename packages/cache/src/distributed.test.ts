@@ -52,7 +52,7 @@ describe.each(targets())('$name', (target) => {
   it('4 instances on separate connections hitting a cold key run the fetcher once', async () => {
     const prefix = fresh()
     const instances = clients.map((redis) =>
-      createCache({ redis, prefix, distributedSingleFlight: { leaseTtl: 5000, pollInterval: 10 } }),
+      createCache({ redis, prefix, distributedSingleFlight: { leaseMs: 5000, pollIntervalMs: 10 } }),
     )
     let calls = 0
     const fetcher = async () => {
@@ -70,7 +70,7 @@ describe.each(targets())('$name', (target) => {
   it('sustained: many cold keys across 4 instances, each fetched once', async () => {
     const prefix = fresh()
     const instances = clients.map((redis) =>
-      createCache({ redis, prefix, distributedSingleFlight: { leaseTtl: 5000, pollInterval: 10 } }),
+      createCache({ redis, prefix, distributedSingleFlight: { leaseMs: 5000, pollIntervalMs: 10 } }),
     )
     const calls = new Map<string, number>()
     for (let round = 0; round < 3; round++) {
@@ -96,7 +96,7 @@ describe.each(targets())('$name', (target) => {
     const cache = createCache({
       redis: clients[0]!,
       prefix,
-      distributedSingleFlight: { leaseTtl: 300, pollInterval: 10 },
+      distributedSingleFlight: { leaseMs: 300, pollIntervalMs: 10 },
     })
     // A holder that crashed: its lease exists, its value never lands.
     await target.client().set(leaseOf(prefix, 'k'), 'crashed-holder', 'PX', 300)
@@ -112,7 +112,7 @@ describe.each(targets())('$name', (target) => {
 
   it('a lease attempt after another instance filled the key and released its lease returns that value', async () => {
     const prefix = fresh()
-    const lease = { leaseTtl: 5000, pollInterval: 10 }
+    const lease = { leaseMs: 5000, pollIntervalMs: 10 }
     // Its own connection: every command after its first GET is held, to force the interleaving
     // "read a miss, then the other instance fetches, fills and releases, then try the lease".
     const redis = createRedis(target.connection)
@@ -145,7 +145,7 @@ describe.each(targets())('$name', (target) => {
     const cache = createCache({
       redis: clients[1]!,
       prefix,
-      distributedSingleFlight: { leaseTtl: 5000, pollInterval: 10 },
+      distributedSingleFlight: { leaseMs: 5000, pollIntervalMs: 10 },
     })
     const holder = createCache({ redis: clients[0]!, prefix })
     await target.client().set(leaseOf(prefix, 'k'), 'holder', 'PX', 5000)

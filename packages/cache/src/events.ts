@@ -1,38 +1,42 @@
+import { TimeoutError } from '@x/redis-core'
 import { isHardTimeout } from './fetch-timeouts.js'
 import type { CacheState } from './state.js'
 import type { CacheEvents, CacheStats } from './types.js'
 
 // Payloads are only built when someone listens: these run on every hit and miss.
 
-export function emptyStats(): CacheStats {
+/** The cumulative counters of CacheStats (the gauges are read when stats() is called). */
+export type Counters = Omit<CacheStats, 'l1Entries' | 'fetchesInFlight'>
+
+export function emptyStats(): Counters {
   return {
     hits: 0,
     l1Hits: 0,
     misses: 0,
-    staleServed: 0,
+    staleHits: 0,
     fetches: 0,
     fetchErrors: 0,
     fetchTimeouts: 0,
     invalidations: 0,
     corruptEntries: 0,
-    writesRefused: 0,
+    refusedWrites: 0,
     redisErrors: 0,
+    timeouts: 0,
   }
 }
 
-/** Errors nobody can receive: emitted as `error`, passed to onError, printed when neither exists. */
-export function report(s: CacheState, operation: string, error: unknown): void {
+/** An error no caller can receive: the `error` event, printed when nobody listens. */
+export function report(s: CacheState, operation: string, error: unknown, key?: string): void {
   const listened = s.emitter.has('error')
-  s.emitter.emit('error', { operation, error })
-  if (s.onError) s.onError(error, operation)
-  else if (!listened) console.error(`[@x/cache] ${operation} failed`, error)
+  s.emitter.emit('error', { operation, error, ...(key === undefined ? {} : { key }) })
+  if (!listened) console.error(`[@x/cache] ${operation} failed`, error)
 }
 
+/** Redis failed or timed out and the operation fell back: counted and reported. */
 export function redisError(s: CacheState, operation: string, key: string | undefined, error: unknown): void {
   s.stats.redisErrors++
-  if (s.emitter.has('redisError')) {
-    s.emitter.emit('redisError', { operation, ...(key === undefined ? {} : { key }), error })
-  }
+  if (TimeoutError.isInstance(error)) s.stats.timeouts++
+  report(s, operation, error, key)
 }
 
 export function l1Hit(s: CacheState, key: string): void {
@@ -51,12 +55,12 @@ export function miss(s: CacheState, key: string): void {
 }
 
 export function served(s: CacheState, key: string, reason: CacheEvents['stale']['reason']): void {
-  s.stats.staleServed++
+  s.stats.staleHits++
   if (s.emitter.has('stale')) s.emitter.emit('stale', { key, reason })
 }
 
 export function refused(s: CacheState, key: string): void {
-  s.stats.writesRefused++
+  s.stats.refusedWrites++
   if (s.emitter.has('writeRefused')) s.emitter.emit('writeRefused', { key })
 }
 

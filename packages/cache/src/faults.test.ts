@@ -28,11 +28,11 @@ describe('Redis down or paused', () => {
     const cache = createCache({
       redis,
       prefix: 'paused',
-      timeouts: { redis: 200 },
-      events: { redisError: (event) => errors.push(event.operation) },
+      redisTimeoutMs: 200,
     })
+    cache.on('error', (event) => errors.push(event.operation))
     // Setup with a generous timeout: the first call on a fresh connection and server is slow under load.
-    await createCache({ redis, prefix: 'paused', timeouts: { redis: 10_000 } }).set('warm', 1)
+    await createCache({ redis, prefix: 'paused', redisTimeoutMs: 10_000 }).set('warm', 1)
     server.pause()
     try {
       expect(await cache.getOrSet('k', async () => 'from source')).toBe('from source')
@@ -48,8 +48,8 @@ describe('Redis down or paused', () => {
   })
 
   it("deleteByPrefix gives up after the cache's Redis timeout, not the client's", async () => {
-    const cache = createCache({ redis, prefix: 'paused-prefix', timeouts: { redis: 100 } })
-    await createCache({ redis, prefix: 'paused-prefix', timeouts: { redis: 10_000 } }).set('a:1', 1)
+    const cache = createCache({ redis, prefix: 'paused-prefix', redisTimeoutMs: 100 })
+    await createCache({ redis, prefix: 'paused-prefix', redisTimeoutMs: 10_000 }).set('a:1', 1)
     // The client waits 10 s and core's SCAN default is 2 s; the server answers again after 1.5 s.
     // Only a call bounded by the cache's 100 ms rejects: any longer bound sees the answer.
     server.pause(1500)
@@ -62,7 +62,7 @@ describe('Redis down or paused', () => {
   })
 
   it('down: getOrSet bypasses the cache; getMany and getOrSetMany do too', async () => {
-    const cache = createCache({ redis, prefix: 'down', timeouts: { redis: 300 } })
+    const cache = createCache({ redis, prefix: 'down', redisTimeoutMs: 300 })
     await server.kill()
     try {
       expect(await cache.getOrSet('k', async () => 42)).toBe(42)
@@ -86,17 +86,17 @@ describe('Redis down or paused', () => {
     const cache = createCache({
       redis,
       prefix: 'paused-background',
-      ttl: 50,
-      grace: 60_000,
-      timeouts: { redis: 150 },
-      distributedSingleFlight: { leaseTtl: 500, pollInterval: 10 },
+      ttlMs: 50,
+      graceMs: 60_000,
+      redisTimeoutMs: 150,
+      distributedSingleFlight: { leaseMs: 500, pollIntervalMs: 10 },
       l1: {},
-      onError: () => {},
     })
+    cache.on('error', () => {})
     await cache.ready()
-    await createCache({ redis, prefix: 'paused-background', timeouts: { redis: 10_000 } }).set('k', 'old', {
-      ttl: 50,
-      grace: 60_000,
+    await createCache({ redis, prefix: 'paused-background', redisTimeoutMs: 10_000 }).set('k', 'old', {
+      ttlMs: 50,
+      graceMs: 60_000,
     })
     await eventually(
       async () => (await cache.get('k', { allowStale: true })) === 'old' && !(await cache.has('k')),

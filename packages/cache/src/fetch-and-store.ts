@@ -36,7 +36,7 @@ export interface Stale<T> {
 
 interface ContextHooks {
   skip(): void
-  setTtl(ttl: number): void
+  setTtlMs(ttlMs: number): void
   setTags(tags: readonly string[]): void
 }
 
@@ -52,7 +52,7 @@ function fetchContext<T>(
     hasStale: stale !== undefined,
     signal: controller.signal,
     skip: hooks.skip,
-    setTtl: (ttl) => hooks.setTtl(assertPositive('ttl', ttl, { integer: true })),
+    setTtlMs: (ttlMs) => hooks.setTtlMs(assertPositive('ttlMs', ttlMs, { integer: true })),
     setTags: (tags) => hooks.setTags(checkTags(tags) ?? []),
   }
 }
@@ -70,14 +70,14 @@ export async function bypass<T>(
     skip: () => {
       skip = true
     },
-    setTtl: () => {},
+    setTtlMs: () => {},
     setTags: () => {},
   })
   s.stats.fetches++
   try {
     const value = await withHardTimeout(
       Promise.resolve().then(() => fetcher(context)),
-      options?.timeout?.hard ?? s.hard,
+      options?.hardTimeoutMs ?? s.hardTimeoutMs,
       controller,
     )
     // Same rule as when the cache is up: undefined needs ctx.skip(), so code does not pass only in outages.
@@ -97,14 +97,14 @@ export function fetchAndStore<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T
   const { full, key, options } = job
   const controller = new AbortController()
   let skip = false
-  let ttl = options?.ttl ?? s.ttl
+  let ttl = options?.ttlMs ?? s.ttlMs
   let writeTags = job.tags
   let tagsChanged = false
   const context = fetchContext<T>(key, stale, controller, {
     skip: () => {
       skip = true
     },
-    setTtl: (value) => {
+    setTtlMs: (value) => {
       ttl = value
     },
     setTags: (value) => {
@@ -124,13 +124,13 @@ export function fetchAndStore<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T
   )
   const fetched = withHardTimeout(
     (stamped ?? Promise.resolve(undefined)).then(() => job.fetcher(context)),
-    options?.timeout?.hard ?? s.hard,
+    options?.hardTimeoutMs ?? s.hardTimeoutMs,
     controller,
   )
   return fetched.then(async (value) => {
     if (skip) return value
     const payload = encodePayload(value, s.codec)
-    const grace = options?.grace ?? s.grace
+    const grace = options?.graceMs ?? s.graceMs
     let pairs: string[] | undefined
     try {
       if (writeTags) {

@@ -25,8 +25,8 @@ export async function getOrSetMany<T>(
   if (typeof fetcher !== 'function') throw new InvalidArgumentError('fetcher must be a function')
   if (options !== undefined) checkWriteOptions(options)
   const tags = checkTags(options?.tags)
-  const ttl = options?.ttl ?? s.ttl
-  const grace = options?.grace ?? s.grace
+  const ttl = options?.ttlMs ?? s.ttlMs
+  const grace = options?.graceMs ?? s.graceMs
   const seq = s.invalidationSeq
   let snapshot: Promise<string[]> | undefined
   if (tags) {

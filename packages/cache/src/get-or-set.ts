@@ -58,7 +58,7 @@ async function lookup<T>(
   // invalidation during the fetch makes the stored entry a miss.
   let snapshot: Promise<string[]> | undefined
   if (tags) {
-    snapshot = tagVersions(s, tags, (options?.ttl ?? s.ttl) + (options?.grace ?? s.grace))
+    snapshot = tagVersions(s, tags, (options?.ttlMs ?? s.ttlMs) + (options?.graceMs ?? s.graceMs))
     snapshot.catch(() => {})
   }
   let raw: string | null
@@ -118,7 +118,7 @@ async function fetchForeground<T>(s: CacheState, job: FetchJob<T>, stale: Stale<
     const release = () => releaseLease(s, leaseKey!, token)
     work.then(release, release)
   }
-  const soft = job.options?.timeout?.soft ?? s.soft
+  const soft = job.options?.softTimeoutMs ?? s.softTimeoutMs
   try {
     if (stale !== undefined && soft !== undefined) {
       const outcome = await waitAtMost(work, soft)

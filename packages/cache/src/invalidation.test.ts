@@ -211,7 +211,7 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('tag checks use the Redis clock: a skewed app clock changes nothing', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 60_000 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 60_000 })
     await cache.set('k', 'v', { tags: ['t'] })
     const skewed = Date.now() + 3_600_000
     const spy = vi.spyOn(Date, 'now').mockImplementation(() => skewed)
@@ -227,7 +227,7 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('tag versions outlive the entries that carry them', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 100_000, grace: 50_000 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 100_000, graceMs: 50_000 })
     await cache.set('k', 'v', { tags: ['t'] })
     const pttl = await target.client().pttl(`${cache.prefix}:#t:{${cache.prefix}}:t`)
     expect(pttl).toBeGreaterThan(100_000)
@@ -266,11 +266,8 @@ describe.each(targets())('$name', (target) => {
 
   it('emits invalidation events for deletes, tags and prefixes', async () => {
     const events: unknown[] = []
-    const cache = createCache({
-      redis,
-      prefix: fresh(),
-      events: { invalidation: (event) => events.push(event) },
-    })
+    const cache = createCache({ redis, prefix: fresh() })
+    cache.on('invalidation', (event) => events.push(event))
     await cache.delete('k')
     await cache.invalidateTags(['t'])
     await cache.deleteByPrefix('p')

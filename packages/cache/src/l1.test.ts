@@ -39,7 +39,7 @@ describe.each(targets())('$name', (target) => {
     redisB.disconnect()
   })
 
-  async function pair(options: { ttl?: number } = {}) {
+  async function pair(options: { ttlMs?: number } = {}) {
     const prefix = fresh()
     const a = createCache({ redis: redisA, prefix, l1: { maxEntries: 100 }, ...options })
     const b = createCache({ redis: redisB, prefix, l1: { maxEntries: 100 }, ...options })
@@ -161,7 +161,7 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('an L1 entry never outlives its fresh time in Redis', async () => {
-    const { a } = await pair({ ttl: 1000 })
+    const { a } = await pair({ ttlMs: 1000 })
     let calls = 0
     await a.getOrSet('k', async () => ++calls)
     expect(await a.getOrSet('k', async () => ++calls)).toBe(1)
@@ -215,7 +215,8 @@ describe('bus reconnect', () => {
   })
 
   it('clears L1 after the bus reconnects, since messages may have been missed', async () => {
-    const cache = createCache({ redis, prefix: 'reconnect', l1: {}, onError: () => {} })
+    const cache = createCache({ redis, prefix: 'reconnect', l1: {} })
+    cache.on('error', () => {})
     await cache.ready()
     await cache.set('k', 'v')
     const counted = countCommands(redis)
@@ -238,8 +239,10 @@ describe('bus reconnect', () => {
 
   it('the bus listens again after a reconnect even when the client has autoResubscribe off', async () => {
     const deafByDefault = createRedis({ url: server.url, redisOptions: { autoResubscribe: false } })
-    const reader = createCache({ redis: deafByDefault, prefix: 'resubscribe', l1: {}, onError: () => {} })
-    const writer = createCache({ redis, prefix: 'resubscribe', l1: {}, onError: () => {} })
+    const reader = createCache({ redis: deafByDefault, prefix: 'resubscribe', l1: {} })
+    const writer = createCache({ redis, prefix: 'resubscribe', l1: {} })
+    reader.on('error', () => {})
+    writer.on('error', () => {})
     try {
       await Promise.all([reader.ready(), writer.ready()])
       let cleared = false
@@ -267,7 +270,8 @@ describe('bus reconnect', () => {
 
   it('a malformed bus message is reported and clears L1', async () => {
     const errors: unknown[] = []
-    const cache = createCache({ redis, prefix: 'malformed', l1: {}, onError: (error) => errors.push(error) })
+    const cache = createCache({ redis, prefix: 'malformed', l1: {} })
+    cache.on('error', (event) => errors.push(event.error))
     await cache.ready()
     await cache.set('k', 'v')
     await server.client().publish('malformed:#bus', '{not json')

@@ -34,7 +34,7 @@ type Attempt<T> =
 async function attempt<T>(s: CacheState, target: LeaseTarget, header: string): Promise<Attempt<T>> {
   const token = randomBytes(12).toString('base64url')
   const reply = await s.deadlines.run(
-    acquireLeaseScript.run(s.redis, [target.full, target.leaseKey], [header, token, s.lease!.ttl]),
+    acquireLeaseScript.run(s.redis, [target.full, target.leaseKey], [header, token, s.lease!.leaseMs]),
     'lease',
   )
   if (reply[0] === 1) return { kind: 'taken', token }
@@ -80,7 +80,7 @@ function readRaw<T>(s: CacheState, key: string, raw: string | null): Read<T> | P
  */
 export async function acquireOrWait<T>(s: CacheState, target: LeaseTarget): Promise<LeaseOutcome<T>> {
   const lease = s.lease!
-  const deadline = performance.now() + lease.ttl * 2 + lease.pollInterval
+  const deadline = performance.now() + lease.leaseMs * 2 + lease.pollIntervalMs
   let header = target.header
   let generation: string | undefined
   for (;;) {
@@ -104,7 +104,7 @@ export async function acquireOrWait<T>(s: CacheState, target: LeaseTarget): Prom
       return { found: false, token: undefined, ...(generation === undefined ? {} : { generation }) }
     }
     if (outcome.kind === 'held') {
-      await sleep(lease.pollInterval + Math.floor(Math.random() * lease.pollInterval))
+      await sleep(lease.pollIntervalMs + Math.floor(Math.random() * lease.pollIntervalMs))
     }
   }
 }

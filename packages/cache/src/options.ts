@@ -3,7 +3,6 @@ import {
   assertPositive,
   type Codec,
   InvalidArgumentError,
-  isCluster,
   jsonCodec,
   type RedisClient,
 } from '@x/redis-core'
@@ -15,24 +14,29 @@ export interface Settings {
   redis: RedisClient
   prefix: string
   codec: Codec
-  ttl: number
-  grace: number
+  ttlMs: number
+  graceMs: number
   staleWhileRevalidate: boolean
   jitter: number
-  /** Default fetcher timeouts. */
-  soft: number | undefined
-  hard: number | undefined
-  lease: { ttl: number; pollInterval: number } | undefined
-  tombstoneTtl: number
-  l1: { maxEntries: number; ttl: number } | undefined
+  softTimeoutMs: number | undefined
+  hardTimeoutMs: number | undefined
+  lease: { leaseMs: number; pollIntervalMs: number } | undefined
+  tombstoneTtlMs: number
+  l1: { maxEntries: number; ttlMs: number } | undefined
   publish: boolean
-  redisTimeout: number
-  /**
-   * The client's own commandTimeout already bounds every call within our timeout (true for
-   * createRedis clients with the defaults), so the hot-path GET needs no deadline of ours.
-   */
-  clientTimesOut: boolean
-  onError: ((error: unknown, operation: string) => void) | undefined
+  redisTimeoutMs: number
+}
+
+/** A duration option in milliseconds (an integer: Redis PX and Lua take whole milliseconds). */
+function duration(name: string, value: unknown, options: { allowZero?: boolean } = {}): number {
+  if (typeof value !== 'number') {
+    throw new InvalidArgumentError(`${name} takes a number of milliseconds, got ${typeof value}`)
+  }
+  return assertPositive(name, value, { integer: true, ...options })
+}
+
+function optionalDuration(name: string, value: unknown): number | undefined {
+  return value === undefined ? undefined : duration(name, value)
 }
 
 /** Throws InvalidArgumentError on the first bad option. */
@@ -43,80 +47,51 @@ export function resolveOptions(options: CacheOptions): Settings {
   const prefix = assertName('prefix', options.prefix, 256)
   if (BRACES_OR_GLOB.test(prefix))
     throw new InvalidArgumentError('prefix must not contain braces or glob characters')
-  const ttl = assertPositive('ttl', options.ttl ?? 60_000, { integer: true })
-  const grace = assertPositive('grace', options.grace ?? 0, { allowZero: true, integer: true })
   const jitter = assertPositive('jitter', options.jitter ?? 0, { allowZero: true })
   if (jitter >= 1) throw new InvalidArgumentError(`jitter must be < 1, got ${jitter}`)
-  const clientTimeout = commandTimeoutOf(options.redis)
-  const redisTimeout = assertPositive('timeouts.redis', options.timeouts?.redis ?? clientTimeout ?? 1000, {
-    integer: true,
-  })
-  const soft = optionalPositive('timeouts.soft', options.timeouts?.soft)
-  const hard = optionalPositive('timeouts.hard', options.timeouts?.hard)
-  const tombstoneTtl = assertPositive('tombstoneTtl', options.tombstoneTtl ?? 3_600_000, { integer: true })
   const distributed = options.distributedSingleFlight
   const leaseOptions = typeof distributed === 'object' ? distributed : undefined
   const lease =
     distributed === undefined || distributed === false
       ? undefined
       : {
-          ttl: assertPositive('distributedSingleFlight.leaseTtl', leaseOptions?.leaseTtl ?? 5000, {
-            integer: true,
-          }),
-          pollInterval: assertPositive(
-            'distributedSingleFlight.pollInterval',
-            leaseOptions?.pollInterval ?? 25,
-            {
-              integer: true,
-            },
+          leaseMs: duration('distributedSingleFlight.leaseMs', leaseOptions?.leaseMs ?? 5000),
+          pollIntervalMs: duration(
+            'distributedSingleFlight.pollIntervalMs',
+            leaseOptions?.pollIntervalMs ?? 25,
           ),
         }
   const l1 = options.l1
     ? {
         maxEntries: assertPositive('l1.maxEntries', options.l1.maxEntries ?? 1000, { integer: true }),
-        ttl: assertPositive('l1.ttl', options.l1.ttl ?? 60_000, { integer: true }),
+        ttlMs: duration('l1.ttlMs', options.l1.ttlMs ?? 60_000),
       }
     : undefined
   return {
     redis: options.redis,
     prefix,
     codec: options.codec ?? jsonCodec,
-    ttl,
-    grace,
+    ttlMs: duration('ttlMs', options.ttlMs ?? 60_000),
+    graceMs: duration('graceMs', options.graceMs ?? 0, { allowZero: true }),
     staleWhileRevalidate: options.staleWhileRevalidate ?? true,
     jitter,
-    soft,
-    hard,
+    softTimeoutMs: optionalDuration('softTimeoutMs', options.softTimeoutMs),
+    hardTimeoutMs: optionalDuration('hardTimeoutMs', options.hardTimeoutMs),
     lease,
-    tombstoneTtl,
+    tombstoneTtlMs: duration('tombstoneTtlMs', options.tombstoneTtlMs ?? 3_600_000),
     l1,
     publish: options.publishInvalidations ?? l1 !== undefined,
-    redisTimeout,
-    clientTimesOut: clientTimeout !== undefined && clientTimeout <= redisTimeout,
-    onError: options.onError,
+    redisTimeoutMs: duration('redisTimeoutMs', options.redisTimeoutMs ?? 1000),
   }
 }
 
-/** The per-command timeout ioredis applies itself, if any (Redis or Cluster options). */
-function commandTimeoutOf(redis: RedisClient): number | undefined {
-  const options = redis.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } }
-  const timeout = isCluster(redis) ? options.redisOptions?.commandTimeout : options.commandTimeout
-  return typeof timeout === 'number' && timeout > 0 ? timeout : undefined
-}
-
-function optionalPositive(name: string, value: number | undefined): number | undefined {
-  return value === undefined ? undefined : assertPositive(name, value, { integer: true })
-}
-
 export function checkWriteOptions(options: WriteOptions): void {
-  if (options.ttl !== undefined) assertPositive('ttl', options.ttl, { integer: true })
-  if (options.grace !== undefined) assertPositive('grace', options.grace, { allowZero: true, integer: true })
+  optionalDuration('ttlMs', options.ttlMs)
+  if (options.graceMs !== undefined) duration('graceMs', options.graceMs, { allowZero: true })
 }
 
 export function checkGetOrSetOptions(options: GetOrSetOptions): void {
   checkWriteOptions(options)
-  if (options.timeout) {
-    optionalPositive('timeout.soft', options.timeout.soft)
-    optionalPositive('timeout.hard', options.timeout.hard)
-  }
+  optionalDuration('softTimeoutMs', options.softTimeoutMs)
+  optionalDuration('hardTimeoutMs', options.hardTimeoutMs)
 }

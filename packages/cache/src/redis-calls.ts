@@ -6,7 +6,6 @@ import type { CacheState } from './state.js'
  * here (that would cost a promise per hit): callers pass them through `toRedisError`.
  */
 export function getRaw(s: CacheState, full: string): Promise<string | null> {
-  if (s.clientTimesOut) return s.redis.get(full)
   return s.deadlines.run(s.redis.get(full), 'GET')
 }
 

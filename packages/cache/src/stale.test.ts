@@ -23,7 +23,7 @@ describe.each(targets())('$name', (target) => {
   }
 
   it('within grace, serves the stale value at once and runs exactly one background refresh', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 100, graceMs: 60_000 })
     const served: string[] = []
     cache.on('stale', (event) => served.push(event.reason))
     await staleEntry(cache, 'k', 'old')
@@ -55,10 +55,10 @@ describe.each(targets())('$name', (target) => {
     const cache = createCache({
       redis,
       prefix: fresh(),
-      ttl: 100,
-      grace: 60_000,
-      events: { fetchError: (event) => errors.push(event.error) },
+      ttlMs: 100,
+      graceMs: 60_000,
     })
+    cache.on('fetchError', (event) => errors.push(event.error))
     await staleEntry(cache, 'k', 'old')
     const failing = async (): Promise<string> => {
       throw new Error('source down')
@@ -75,11 +75,11 @@ describe.each(targets())('$name', (target) => {
     const cache = createCache({
       redis,
       prefix: fresh(),
-      ttl: 100,
-      grace: 60_000,
+      ttlMs: 100,
+      graceMs: 60_000,
       staleWhileRevalidate: false,
-      events: { fetchError: (event) => reports.push(event) },
     })
+    cache.on('fetchError', (event) => reports.push(event))
     await staleEntry(cache, 'k', { v: 1 })
     const value = await cache.getOrSet('k', async () => {
       throw new Error('db down')
@@ -93,8 +93,8 @@ describe.each(targets())('$name', (target) => {
     const cache = createCache({
       redis,
       prefix: fresh(),
-      ttl: 100,
-      grace: 60_000,
+      ttlMs: 100,
+      graceMs: 60_000,
       staleWhileRevalidate: false,
     })
     const timeouts: string[] = []
@@ -108,7 +108,7 @@ describe.each(targets())('$name', (target) => {
         await sleep(500)
         return 'late'
       },
-      { timeout: { hard: 50 } },
+      { hardTimeoutMs: 50 },
     )
     expect(value).toBe('old')
     expect(seen).toBe('old')
@@ -119,8 +119,8 @@ describe.each(targets())('$name', (target) => {
     const cache = createCache({
       redis,
       prefix: fresh(),
-      ttl: 100,
-      grace: 60_000,
+      ttlMs: 100,
+      graceMs: 60_000,
       staleWhileRevalidate: false,
     })
     await staleEntry(cache, 'k', 'old')
@@ -130,7 +130,7 @@ describe.each(targets())('$name', (target) => {
         await sleep(300)
         return 'new'
       },
-      { timeout: { soft: 30 } },
+      { softTimeoutMs: 30 },
     )
     expect(value).toBe('old')
     expect(cache.stats().fetchTimeouts).toBe(1)
@@ -139,7 +139,7 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('soft timeout does not apply without a stale value (the caller waits for the fetch)', async () => {
-    const cache = createCache({ redis, prefix: fresh(), timeouts: { soft: 10 } })
+    const cache = createCache({ redis, prefix: fresh(), softTimeoutMs: 10 })
     const value = await cache.getOrSet('k', async () => {
       await sleep(80)
       return 'fetched'
@@ -148,14 +148,14 @@ describe.each(targets())('$name', (target) => {
   })
 
   it('after grace the entry is gone and the fetcher runs in the foreground', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 50, grace: 100 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 50, graceMs: 100 })
     await cache.set('k', 'old')
     await eventually(async () => (await cache.get('k', { allowStale: true })) === undefined)
     expect(await cache.getOrSet('k', async () => 'new')).toBe('new')
   })
 
   it('a background refresh that meets a newer write does not overwrite it', async () => {
-    const cache = createCache({ redis, prefix: fresh(), ttl: 100, grace: 60_000 })
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 100, graceMs: 60_000 })
     await staleEntry(cache, 'k', 'old')
     let finish!: () => void
     const slow = new Promise<void>((resolve) => {
@@ -169,7 +169,7 @@ describe.each(targets())('$name', (target) => {
     ).toBe('old')
     await cache.set('k', 'written')
     finish()
-    await eventually(() => cache.stats().writesRefused === 1)
+    await eventually(() => cache.stats().refusedWrites === 1)
     expect(await cache.get('k')).toBe('written')
   })
 })

@@ -1,12 +1,13 @@
 import type { DeadlineQueue, Emitter } from '@x/redis-core'
+import type { Counters } from './events.js'
 import type { InvalidationBus } from './invalidation-bus.js'
 import type { LocalCache } from './lru.js'
 import type { Settings } from './options.js'
 import type { FinishedFlight, Flight } from './single-flight.js'
-import type { CacheEvents, CacheStats } from './types.js'
+import type { CacheEvents } from './types.js'
 
 /** State shared by a cache and its namespaces. */
-export interface CacheState extends Omit<Settings, 'prefix' | 'l1' | 'redisTimeout'> {
+export interface CacheState extends Omit<Settings, 'prefix' | 'l1' | 'redisTimeoutMs'> {
   l1: LocalCache | undefined
   bus: InvalidationBus | undefined
   channel: string
@@ -14,7 +15,7 @@ export interface CacheState extends Omit<Settings, 'prefix' | 'l1' | 'redisTimeo
   origin: string
   tagBase: string
   emitter: Emitter<CacheEvents>
-  stats: CacheStats
+  stats: Counters
   /** Bounds every Redis call that the client's own commandTimeout does not. */
   deadlines: DeadlineQueue
   /** In-process single-flight: one lookup (read + fetch + write) per key at a time. */

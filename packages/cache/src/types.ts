@@ -3,18 +3,18 @@ import type { Codec, RedisClient } from '@x/redis-core'
 export interface CacheOptions {
   /** The client (Redis or Cluster). The cache never closes it. */
   redis: RedisClient
-  /** Prefix of every key the cache writes (`prefix:#v:<key>` for values). No braces. */
+  /** Prefix of every key the cache writes (`prefix:#v:<key>` for values). No braces or glob characters. */
   prefix: string
   /**
    * How long a value is fresh, in milliseconds.
    * @default 60000
    */
-  ttl?: number
+  ttlMs?: number
   /**
-   * How long after `ttl` a stale value is kept for stale-while-revalidate and fail-safe, in ms.
+   * How long after `ttlMs` a stale value is kept for stale-while-revalidate and fail-safe, in ms.
    * @default 0
    */
-  grace?: number
+  graceMs?: number
   /**
    * Serve a stale value (within grace) at once and refresh it in the background. When false, a stale
    * value is only served when the fetcher fails, times out, or exceeds the soft timeout.
@@ -22,43 +22,50 @@ export interface CacheOptions {
    */
   staleWhileRevalidate?: boolean
   /**
-   * TTL jitter as a fraction: each write's ttl is shortened by a random amount up to `jitter × ttl`,
-   * so keys written together do not expire together.
+   * TTL jitter as a fraction in [0, 1): each write's ttl is shortened by a random amount up to
+   * `jitter × ttlMs`, so keys written together do not expire together.
    * @default 0
    */
   jitter?: number
   /** @default jsonCodec (strict JSON from @x/redis-core) */
   codec?: Codec
-  timeouts?: {
-    /**
-     * Longest wait for any Redis call of the cache; a read past it is a miss (getOrSet bypasses the cache).
-     * @default 1000
-     */
-    redis?: number
-    /** Default soft fetcher timeout in ms (only matters when a stale value exists). @default none */
-    soft?: number
-    /** Default hard fetcher timeout in ms (TimeoutError, or the stale value). @default none */
-    hard?: number
-  }
+  /**
+   * Longest wait for any Redis call of the cache, whatever the client's own `commandTimeout`. A read
+   * past it is a miss (getOrSet runs the fetcher without the cache); a write rejects with TimeoutError.
+   * @default 1000
+   */
+  redisTimeoutMs?: number
+  /**
+   * When a stale value exists and the fetcher is still running after this many ms, serve the stale
+   * value and let the fetch finish in the background.
+   * @default undefined (no soft timeout)
+   */
+  softTimeoutMs?: number
+  /**
+   * Give up on the fetcher after this many ms: its signal is aborted, and the caller gets the stale
+   * value if one exists, else FetchTimeoutError.
+   * @default undefined (no hard timeout)
+   */
+  hardTimeoutMs?: number
   /**
    * Cross-process single-flight: on a miss, one instance takes a short Redis lease and fetches; the
-   * others poll for its result and fetch themselves when the lease expires.
+   * others wait for its result and fetch themselves when the lease expires.
    * @default false
    */
   distributedSingleFlight?:
     | boolean
     | {
         /** Lease length in ms; make it longer than a normal fetch. @default 5000 */
-        leaseTtl?: number
-        /** Waiters' poll interval in ms. @default 25 */
-        pollInterval?: number
+        leaseMs?: number
+        /** How often a waiter checks for the holder's result, in ms. @default 25 */
+        pollIntervalMs?: number
       }
-  /** In-process LRU in front of Redis, kept coherent by the invalidation bus. @default off */
+  /** In-process LRU in front of Redis, kept coherent by the invalidation bus. @default undefined (off) */
   l1?: {
     /** @default 1000 */
     maxEntries?: number
     /** Longest an entry stays in L1 (never longer than its fresh time in Redis), ms. @default 60000 */
-    ttl?: number
+    ttlMs?: number
   }
   /**
    * Publish invalidations on the bus. On by default when `l1` is set; turn it on for instances without
@@ -71,14 +78,7 @@ export interface CacheOptions {
    * Make it longer than your slowest fetch.
    * @default 3600000
    */
-  tombstoneTtl?: number
-  /** Listeners to register at creation (same as calling `on`). */
-  events?: { [K in keyof CacheEvents]?: (payload: CacheEvents[K]) => void }
-  /**
-   * Errors that no caller can receive (background refresh, bus, publish). Also emitted as `error`.
-   * @default console.error when no `error` listener is registered
-   */
-  onError?: (error: unknown, operation: string) => void
+  tombstoneTtlMs?: number
 }
 
 export type CacheEvents = {
@@ -95,38 +95,57 @@ export type CacheEvents = {
   corrupt: { key: string; error: unknown }
   /** A fetch result was not written because the key changed while it ran (no stale write-back). */
   writeRefused: { key: string }
-  /** Redis failed or timed out; reads fell back (miss / bypass). */
-  redisError: { operation: string; key?: string; error: unknown }
-  /** Errors nobody awaited: background refresh, bus, publish. */
-  error: { operation: string; error: unknown }
+  /**
+   * An error no caller can receive: Redis failed or timed out and the cache fell back (a read became a
+   * miss, getOrSet ran the fetcher without the cache, a fill or publish was skipped), a background
+   * refresh failed, a stale value was served for a failing fetcher, the bus failed. When nobody
+   * listens, one line per operation and error code is printed every 10 s at most.
+   */
+  error: { operation: string; error: unknown; key?: string }
 }
 
+/** Counters since the cache was created (shared with its namespaces) and current gauges. */
 export interface CacheStats {
+  /** Fresh values served from Redis. */
   hits: number
+  /** Fresh values served from the in-process L1. */
   l1Hits: number
   misses: number
-  staleServed: number
+  /** Stale values served (stale-while-revalidate, fail-safe, soft or hard timeout). */
+  staleHits: number
+  /** Fetcher runs. */
   fetches: number
   fetchErrors: number
+  /** Fetcher runs past their soft or hard timeout. */
   fetchTimeouts: number
   invalidations: number
   corruptEntries: number
-  writesRefused: number
+  /** Fills and updates not written because the key changed while they ran. */
+  refusedWrites: number
+  /** Redis calls that failed or timed out. */
   redisErrors: number
+  /** Of those, the ones that timed out. */
+  timeouts: number
+  /** Entries in the L1 now. */
+  l1Entries: number
+  /** Fetches running now in this process (one per key). */
+  fetchesInFlight: number
 }
 
 export interface WriteOptions {
-  /** Fresh time in ms. @default the cache's ttl */
-  ttl?: number
-  /** Grace after ttl in ms. @default the cache's grace */
-  grace?: number
+  /** Fresh time in ms. @default the cache's ttlMs */
+  ttlMs?: number
+  /** Grace after the fresh time in ms. @default the cache's graceMs */
+  graceMs?: number
   /** Tags for group invalidation. */
   tags?: readonly string[]
 }
 
 export interface GetOrSetOptions extends WriteOptions {
-  /** Fetcher timeouts in ms. `soft`: serve stale, finish in background. `hard`: give up. */
-  timeout?: { soft?: number; hard?: number }
+  /** Serve the stale value after this many ms and let the fetch finish. @default the cache's softTimeoutMs */
+  softTimeoutMs?: number
+  /** Give up on the fetcher after this many ms. @default the cache's hardTimeoutMs */
+  hardTimeoutMs?: number
 }
 
 export interface GetOptions {
@@ -145,8 +164,8 @@ export interface FetchContext<T> {
   readonly signal: AbortSignal
   /** Return the value to the caller but do not cache it (also allows `undefined`). */
   skip(): void
-  /** Change the fresh ttl (ms) of this result. */
-  setTtl(ttl: number): void
+  /** Change the fresh time (ms) of this result. */
+  setTtlMs(ttlMs: number): void
   /**
    * Replace the tags of this result. Tags known before the fetch (options.tags) are stamped before
    * it runs; tags added here are stamped after it, so an invalidation of them during the fetch is missed.

@@ -27,13 +27,13 @@ export async function setMany<T>(scope: Scope, entries: ReadonlyArray<SetManyEnt
   const prepared = entries.map((entry) => {
     const key = checkKey(entry?.key)
     checkWriteOptions(entry)
-    const grace = entry.grace ?? s.grace
+    const grace = entry.graceMs ?? s.graceMs
     return {
       key,
       full: scope.valuePrefix + key,
       payload: encodePayload(entry.value, s.codec),
       tags: checkTags(entry.tags),
-      ttl: jittered(s, entry.ttl ?? s.ttl),
+      ttl: jittered(s, entry.ttlMs ?? s.ttlMs),
       grace,
     }
   })
@@ -61,7 +61,7 @@ export async function setMany<T>(scope: Scope, entries: ReadonlyArray<SetManyEnt
           entry.payload,
           entry.tags?.flatMap((tag) => [tag, versions.get(tag)!]),
         ),
-        s.tombstoneTtl,
+        s.tombstoneTtlMs,
       ],
     })),
     'setMany',
@@ -87,7 +87,10 @@ export async function deleteKey(scope: Scope, key: string): Promise<boolean> {
   const full = scope.valuePrefix + checkKey(key)
   s.invalidationSeq++
   s.l1?.delete(full)
-  const [existed, now] = await s.deadlines.run(deleteScript.run(s.redis, [full], [s.tombstoneTtl]), 'delete')
+  const [existed, now] = await s.deadlines.run(
+    deleteScript.run(s.redis, [full], [s.tombstoneTtlMs]),
+    'delete',
+  )
   learnClock(s, now)
   invalidated(s, { keys: [key] })
   await publish(s, { keys: [full] })
@@ -105,8 +108,8 @@ export async function update<T>(
   if (typeof writer !== 'function') throw new InvalidArgumentError('writer must be a function')
   if (options !== undefined) checkWriteOptions(options)
   const tags = checkTags(options?.tags)
-  const ttl = jittered(s, options?.ttl ?? s.ttl)
-  const grace = options?.grace ?? s.grace
+  const ttl = jittered(s, options?.ttlMs ?? s.ttlMs)
+  const grace = options?.graceMs ?? s.graceMs
   // Invalidate first: readers miss (and fetch the new truth) while the writer runs, and the new
   // generation is what the commit below must still find.
   s.invalidationSeq++
@@ -114,7 +117,7 @@ export async function update<T>(
   // Tags are stamped before the writer runs (in parallel with the invalidation), so a tag
   // invalidation during the writer leaves the stored result a miss, as for getOrSet.
   const [[, deletedAt, generation], versions] = await Promise.all([
-    s.deadlines.run(deleteScript.run(s.redis, [full], [s.tombstoneTtl]), 'update'),
+    s.deadlines.run(deleteScript.run(s.redis, [full], [s.tombstoneTtlMs]), 'update'),
     tags ? tagVersions(s, tags, ttl + grace) : undefined,
   ])
   learnClock(s, deletedAt)
@@ -128,7 +131,7 @@ export async function update<T>(
     writeScript.run(
       s.redis,
       [full],
-      ['commit', generation, ttl, grace, buildBody(payload, pairs), s.tombstoneTtl],
+      ['commit', generation, ttl, grace, buildBody(payload, pairs), s.tombstoneTtlMs],
     ),
     'update',
   )

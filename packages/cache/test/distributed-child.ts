@@ -6,7 +6,7 @@ import { createCache } from '../src/index.js'
 
 const { connection, prefix } = JSON.parse(process.argv[2] ?? '{}')
 const redis = createRedis(connection)
-const cache = createCache({ redis, prefix, distributedSingleFlight: { leaseTtl: 10_000, pollInterval: 20 } })
+const cache = createCache({ redis, prefix, distributedSingleFlight: { leaseMs: 10_000, pollIntervalMs: 20 } })
 process.stdout.write('ready\n')
 for (let attempt = 0; attempt < 1500; attempt++) {
   if ((await redis.exists(`${prefix}:go`)) === 1) break
