@@ -103,8 +103,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     redis,
     prefix: `${prefix}:rl:ip`,
     policies: [{ name: 'ip', limit: config.ipLimitPerMinute, windowMs: 60_000 }],
-    onRedisError: 'fail-open',
-    onError: log('ratelimit'),
+    failureMode: 'fail-open',
   })
   const userLimiter = createRateLimiter({
     redis,
@@ -113,8 +112,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       { name: 'user-minute', limit: config.userLimitPerMinute, windowMs: 60_000 },
       { name: 'user-day', limit: config.userLimitPerMinute * 60, windowMs: 24 * 60 * 60_000 },
     ],
-    onRedisError: 'fail-open',
-    onError: log('ratelimit'),
+    failureMode: 'fail-open',
   })
   // Sign-in fails closed: a limiter that cannot count would let password guesses through unseen
   // (and a 503 only after checking the password would tell right from wrong).
@@ -122,13 +120,13 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     redis,
     prefix: `${prefix}:rl:login-account`,
     policies: [{ name: 'login-account', limit: config.loginAttemptsPerAccount, windowMs: 15 * 60_000 }],
-    onRedisError: 'throw',
+    failureMode: 'throw',
   })
   const loginIpLimiter = createRateLimiter({
     redis,
     prefix: `${prefix}:rl:login-ip`,
     policies: [{ name: 'login-ip', limit: config.loginAttemptsPerIp, windowMs: 60_000 }],
-    onRedisError: 'throw',
+    failureMode: 'throw',
   })
   const lock = createLock({
     redis,
@@ -142,10 +140,10 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     redis,
     // Bounds and rebuilds what arrives on the events channel (see event-codec.ts).
     codec: eventCodec as Codec<unknown>,
-    onError: log('pubsub'),
-    onReconnect: () => {
-      for (const listener of resyncListeners) listener()
-    },
+  })
+  pubsub.on('error', ({ operation, key, error }) => log('pubsub')(error, `${operation} ${key ?? ''}`))
+  pubsub.on('reconnected', () => {
+    for (const listener of resyncListeners) listener()
   })
   const channel = eventsChannel(prefix)
   const shutdown = new AbortController()

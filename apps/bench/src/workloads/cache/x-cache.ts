@@ -19,8 +19,8 @@ async function open(context: BenchContext, withL1: boolean) {
   const cache = createCache({
     redis: context.redis,
     prefix: context.prefix(withL1 ? 'x-cache-l1' : 'x-cache-l2'),
-    ttl: TTL_MS,
-    ...(withL1 ? { l1: { maxEntries: KEY_COUNT * 10, ttl: TTL_MS } } : {}),
+    ttlMs: TTL_MS,
+    ...(withL1 ? { l1: { maxEntries: KEY_COUNT * 10, ttlMs: TTL_MS } } : {}),
   })
   await cache.ready()
   return cache
