@@ -1,10 +1,10 @@
 import { type RedisServer, startRedis } from '@x/testkit'
+import { eventually } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeOnSignals, closeRedis } from './close.js'
 import { createRedis } from './create-redis.js'
 import { duplicateClient } from './duplicate.js'
 import { waitForReady } from './ready.js'
-import { ping, serverTime } from './server-time.js'
 import { sharedRedis } from './shared-redis.js'
 
 describe('closing and probing', () => {
@@ -21,16 +21,17 @@ describe('closing and probing', () => {
     expect(redis.status).toBe('end')
   })
 
-  it('closeRedis returns within timeoutMs against a hung server', async () => {
+  it('closeRedis gives up on QUIT and drops the connection when the server hangs', async () => {
     const redis = createRedis({ url: server.url })
     await waitForReady(redis)
     server.pause()
-    const started = Date.now()
-    await closeRedis(redis, { timeoutMs: 300 })
-    const elapsed = Date.now() - started
-    server.resume()
-    expect(elapsed).toBeLessThan(2000)
-    expect(['end', 'close']).toContain(redis.status)
+    try {
+      // The server stays paused until after the close: only the timeoutMs fallback can end it.
+      await closeRedis(redis, { timeoutMs: 300 })
+      expect(['end', 'close']).toContain(redis.status)
+    } finally {
+      server.resume()
+    }
   })
 
   it('closeRedis is safe on a client that never connected or is already closed', async () => {
@@ -46,19 +47,9 @@ describe('closing and probing', () => {
     const remove = closeOnSignals([redis], { exit: false })
     expect(process.listenerCount('SIGTERM')).toBe(before + 1)
     process.emit('SIGTERM', 'SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(redis.status).toBe('end')
+    await eventually(() => redis.status === 'end')
     expect(process.listenerCount('SIGTERM')).toBe(before)
     remove()
-  })
-
-  it('serverTime reads the server clock and ping measures latency', async () => {
-    const redis = createRedis({ url: server.url })
-    const now = await serverTime(redis)
-    expect(Math.abs(now - Date.now())).toBeLessThan(5000)
-    const { latencyMs } = await ping(redis)
-    expect(latencyMs).toBeGreaterThanOrEqual(0)
-    await closeRedis(redis)
   })
 
   it('sharedRedis returns one client per process and name, and a new one after close', async () => {
@@ -74,7 +65,11 @@ describe('closing and probing', () => {
   })
 
   it('waitForReady rejects with a typed error when Redis never comes', async () => {
-    const redis = createRedis({ url: 'redis://127.0.0.1:1', reconnect: { maxMs: 100 } })
+    const redis = createRedis({
+      url: 'redis://127.0.0.1:1',
+      reconnect: { maxMs: 100 },
+      logConnectionErrors: false,
+    })
     await expect(waitForReady(redis, 300)).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE' })
     redis.disconnect()
   })

@@ -1,15 +1,14 @@
 import { startRedis } from '@x/testkit'
-import { targets } from '@x/testkit/vitest'
+import { targets, useRedis } from '@x/testkit/vitest'
 import type { Cluster } from 'ioredis'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { groupBySlot, isCluster, masters, scanKeys, slotOf, unlinkByPattern } from './cluster.js'
 import { createRedis } from './create-redis.js'
 import { keyspace } from './keyspace.js'
 
 describe.each(targets())('cluster helpers on $name', (target) => {
-  const redis = createRedis(target.connection)
+  const redis = useRedis(target, createRedis)
   const keys = keyspace(target.prefix)
-  afterAll(() => redis.disconnect())
 
   it('finds the masters', () => {
     expect(isCluster(redis)).toBe(target.name === 'cluster')

@@ -1,30 +1,59 @@
 import { type RedisServer, startRedis } from '@x/testkit'
-import { targets } from '@x/testkit/vitest'
+import { eventually, targets, uniqueName, useRedis } from '@x/testkit/vitest'
 import { Cluster, type Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeRedis } from './close.js'
 import { createRedis, type RedisClient } from './create-redis.js'
-import { RedisUnavailableError, TimeoutError } from './errors.js'
+import { InvalidArgumentError, RedisUnavailableError, TimeoutError } from './errors.js'
 import { waitForReady } from './ready.js'
+import { toRedisError } from './redis-error.js'
 import { redisCall } from './timeout.js'
 
 describe.each(targets())('createRedis on the shared $name', (target) => {
+  const redis = useRedis(target, createRedis)
+
   it('connects from options and runs commands at once (first connect waits for ready)', async () => {
-    const redis = createRedis(target.connection)
-    expect(await redis.set(`${target.prefix}:a`, '1')).toBe('OK')
-    expect(await redis.get(`${target.prefix}:a`)).toBe('1')
+    const key = `${target.prefix}:${uniqueName('a')}`
+    expect(await redis.set(key, '1')).toBe('OK')
+    expect(await redis.get(key)).toBe('1')
     expect(redis instanceof Cluster).toBe(target.name === 'cluster')
-    await closeRedis(redis)
   })
 
-  it('connects from the environment', async () => {
+  it("connects from the environment with cluster: 'auto'", async () => {
     const env =
       'url' in target.connection
         ? { REDIS_URL: target.connection.url }
         : { REDIS_CLUSTER_NODES: target.connection.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',') }
-    const redis = createRedis({ env })
-    expect(await redis.ping()).toBe('PONG')
-    await closeRedis(redis)
+    const fromEnv = createRedis({ env, cluster: 'auto' })
+    expect(fromEnv instanceof Cluster).toBe(target.name === 'cluster')
+    expect(await fromEnv.ping()).toBe('PONG')
+    await closeRedis(fromEnv)
+  })
+})
+
+describe('createRedis chooses the client kind it was asked for', () => {
+  const nodes = 'a:7000,b:7001'
+
+  it('refuses to hand a Cluster from REDIS_CLUSTER_NODES to code that asked for one server', () => {
+    expect(() => createRedis({ env: { REDIS_CLUSTER_NODES: nodes } })).toThrow(InvalidArgumentError)
+    expect(() => createRedis({ env: { REDIS_CLUSTER_NODES: nodes } })).toThrow(/cluster: true/)
+  })
+
+  it('refuses cluster: true without nodes', () => {
+    expect(() => createRedis({ cluster: true, env: {} })).toThrow(/clusterNodes or REDIS_CLUSTER_NODES/)
+  })
+
+  it('makes a Cluster for cluster: true and a Redis for the default, without connecting', () => {
+    const cluster = createRedis({
+      cluster: true,
+      env: { REDIS_CLUSTER_NODES: nodes },
+      clusterOptions: { lazyConnect: true },
+    })
+    const server = createRedis({ env: {}, redisOptions: { lazyConnect: true } })
+    expect(cluster instanceof Cluster).toBe(true)
+    expect(server instanceof Cluster).toBe(false)
+    cluster.disconnect()
+    server.disconnect()
   })
 })
 
@@ -38,7 +67,7 @@ describe('createRedis against servers of its own', () => {
   let secured: RedisServer
 
   beforeAll(async () => {
-    secured = await startRedis({ args: ['--requirepass', 'p@ss word'] })
+    secured = await startRedis({ password: 'p@ss word' })
     servers.push(secured)
   })
 
@@ -56,35 +85,45 @@ describe('createRedis against servers of its own', () => {
     expect(String(info)).toMatch(/ db=3 /)
   })
 
-  it('fails with a typed error when the password is wrong', async () => {
+  it('fails with RedisUnavailableError naming WRONGPASS when the password is wrong', async () => {
     const redis = track(
-      createRedis({ url: `redis://:wrong@127.0.0.1:${secured.port}`, connectTimeoutMs: 1000 }),
+      createRedis({
+        url: `redis://:wrong@127.0.0.1:${secured.port}`,
+        connectTimeoutMs: 1000,
+        logConnectionErrors: false,
+      }),
     )
-    await expect(redisCall(redis.ping(), 3000)).rejects.toThrow()
+    const error = await redis.ping().catch((caught: unknown) => toRedisError(caught, redis))
+    expect(RedisUnavailableError.isInstance(error)).toBe(true)
+    expect(RedisUnavailableError.isInstance(error) && error.rootCause).toBe('WRONGPASS')
   })
 
-  it('fails with TimeoutError within the command timeout when the server is paused', async () => {
+  it("fails with the client's TimeoutError when the server is paused", async () => {
     const server = await startRedis()
     servers.push(server)
     const redis = track(createRedis({ url: server.url, commandTimeoutMs: 300 }))
     await waitForReady(redis)
     server.pause()
-    const started = Date.now()
-    const error = await redisCall(redis.get('x'), 10_000).catch((e: unknown) => e)
-    const elapsed = Date.now() - started
-    server.resume()
-    expect(TimeoutError.isInstance(error)).toBe(true)
-    // Bounded by the command timeout, not by the 10 s outer guard: the client does not hang.
-    expect(elapsed).toBeLessThan(5000)
+    try {
+      const error = await redisCall(redis.get('x'), 60_000).catch((e: unknown) => e)
+      expect(TimeoutError.isInstance(error)).toBe(true)
+      // The client's own command timeout answered, not the outer 60 s guard (which sets timeoutMs).
+      expect(TimeoutError.isInstance(error) && error.timeoutMs).toBeUndefined()
+      expect((error as Error).message).toMatch(/command timeout/)
+    } finally {
+      server.resume()
+    }
   })
 
   it('fails fast instead of queueing while disconnected, then reconnects after a restart', async () => {
     const server = await startRedis()
     servers.push(server)
-    const redis = track(createRedis({ url: server.url, reconnect: { baseMs: 20, maxMs: 200 } }))
+    const redis = track(
+      createRedis({ url: server.url, reconnect: { baseMs: 20, maxMs: 200 }, logConnectionErrors: false }),
+    )
     await redis.set('before', '1')
     await server.kill()
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await eventually(() => redis.status !== 'ready')
     const error = await redisCall(redis.incr('counter'), 10_000).catch((e: unknown) => e)
     expect(RedisUnavailableError.isInstance(error)).toBe(true)
 
@@ -99,33 +138,47 @@ describe('createRedis against servers of its own', () => {
     const server = await startRedis()
     servers.push(server)
     const redis = track(
-      createRedis({ url: server.url, commandTimeoutMs: 5000, reconnect: { baseMs: 20, maxMs: 100 } }),
+      createRedis({
+        url: server.url,
+        commandTimeoutMs: 5000,
+        reconnect: { baseMs: 20, maxMs: 100 },
+        logConnectionErrors: false,
+      }),
     )
     await waitForReady(redis)
     server.pause()
     const pending = redisCall(redis.incr('inflight'), 10_000).catch((e: unknown) => e)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    // Kill the connection from the server side while the command waits for its reply.
+    // Sent and waiting for its reply:
+    await eventually(() => (redis as unknown as { commandQueue: { length: number } }).commandQueue.length > 0)
     await server.kill()
     expect(RedisUnavailableError.isInstance(await pending)).toBe(true)
     await server.restart()
     await waitForReady(redis, 10_000)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // A replay would have been written before this PING on the same connection.
+    expect(await redis.ping()).toBe('PONG')
     expect(await redis.get('inflight')).toBeNull()
   })
 
   it('rejects commands when nothing listens, within the connect timeout, without crashing', async () => {
     const redis = track(
-      createRedis({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 500, reconnect: { maxMs: 100 } }),
+      createRedis({
+        url: 'redis://127.0.0.1:1',
+        connectTimeoutMs: 500,
+        reconnect: { maxMs: 100 },
+        logConnectionErrors: false,
+      }),
     )
-    const error = await redisCall(redis.get('x'), 5000).catch((e: unknown) => e)
+    const error = await redis.get('x').catch((e: unknown) => toRedisError(e, redis))
     expect(RedisUnavailableError.isInstance(error)).toBe(true)
+    expect(RedisUnavailableError.isInstance(error) && error.rootCause).toBe('ECONNREFUSED')
   })
 
-  it('reports connection errors to onError', async () => {
+  it("delivers connection errors to the client's own error listeners", async () => {
     const errors: Error[] = []
-    const redis = track(createRedis({ url: 'redis://127.0.0.1:1', onError: (error) => errors.push(error) }))
+    const redis = track(createRedis({ url: 'redis://127.0.0.1:1' }))
+    redis.on('error', (error) => errors.push(error))
     await redis.ping().catch(() => {})
-    expect(errors.length).toBeGreaterThan(0)
+    await eventually(() => errors.length > 0)
+    expect((errors[0] as NodeJS.ErrnoException).code).toBe('ECONNREFUSED')
   })
 })

@@ -1,10 +1,26 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
-import { type RedisConnectionOptions, resolveRedisConfig } from './config.js'
+import { type HostAndPort, type RedisConnectionOptions, resolveRedisConfig } from './config.js'
+import { rootCauseOf, watchConnection } from './connection-state.js'
+import { InvalidArgumentError } from './errors.js'
+import { redact } from './redact.js'
 
 /** Either client; every @x API accepts both. */
 export type RedisClient = Redis | Cluster
 
 export interface CreateRedisOptions extends RedisConnectionOptions {
+  /**
+   * Which client to make, and so which type `createRedis` returns:
+   * - `false`: a `Redis` (one server, or a master found through sentinels). If
+   *   `REDIS_CLUSTER_NODES` is set anyway, `createRedis` throws rather than hand a `Cluster` to
+   *   code typed for one server.
+   * - `true`: a `Cluster`, from `clusterNodes` or `REDIS_CLUSTER_NODES` (one of them is required).
+   * - `'auto'`: a `Cluster` when `clusterNodes` or `REDIS_CLUSTER_NODES` is set, else a `Redis`;
+   *   typed `Redis | Cluster`.
+   *
+   * Passing `clusterNodes` implies `true`.
+   * @default false (true when clusterNodes is given)
+   */
+  cluster?: boolean | 'auto'
   /**
    * Longest wait for a TCP (and TLS) connection.
    * @default 5000
@@ -27,9 +43,15 @@ export interface CreateRedisOptions extends RedisConnectionOptions {
   /** Environment to read; tests pass their own. @default process.env */
   env?: Record<string, string | undefined>
   /**
-   * Connection-level errors (failed connects, resets). Every command that fails rejects with its
-   * own error, so these are for logging; without a listener ioredis would crash the process.
-   * @default ignored
+   * Print the first connection error of this client (one `console.error` line with the address
+   * and the root cause, e.g. `ECONNREFUSED`, `ENOTFOUND`, `WRONGPASS`; never a password) while
+   * ioredis keeps reconnecting. Set `false` to stay quiet; adding your own listener with
+   * `client.on('error', listener)` also silences it.
+   * @default true
+   */
+  logConnectionErrors?: boolean
+  /**
+   * @deprecated Listen with `client.on('error', listener)` on the returned client instead.
    */
   onError?: (error: Error) => void
   /** Raw ioredis options, applied last (escape hatch; our defaults exist for a reason). */
@@ -37,6 +59,13 @@ export interface CreateRedisOptions extends RedisConnectionOptions {
   /** Raw ioredis Cluster options, applied last. */
   clusterOptions?: ClusterOptions
 }
+
+/** Options that make `createRedis` return a `Cluster`. */
+export type CreateClusterOptions = CreateRedisOptions &
+  ({ clusterNodes: HostAndPort[]; cluster?: true | 'auto' } | { cluster: true })
+
+/** Options that make `createRedis` return a `Redis` (one server, or a master behind sentinels). */
+export type CreateServerOptions = CreateRedisOptions & { cluster?: false; clusterNodes?: undefined }
 
 /**
  * Creates an ioredis client with production defaults:
@@ -47,8 +76,20 @@ export interface CreateRedisOptions extends RedisConnectionOptions {
  *   instead of sitting in the offline queue and being replayed late, after its caller gave up;
  * - commands in flight when a connection drops are failed, not re-sent (no double INCR).
  */
+export function createRedis(options: CreateClusterOptions): Cluster
+export function createRedis(options?: CreateServerOptions): Redis
+export function createRedis(options?: CreateRedisOptions): RedisClient
 export function createRedis(options: CreateRedisOptions = {}): RedisClient {
   const config = resolveRedisConfig(options, options.env)
+  const wanted = options.cluster ?? (options.clusterNodes ? true : false)
+  if (wanted === true && config.mode !== 'cluster') {
+    throw new InvalidArgumentError('cluster: true needs clusterNodes or REDIS_CLUSTER_NODES')
+  }
+  if (wanted === false && config.mode === 'cluster') {
+    throw new InvalidArgumentError(
+      "REDIS_CLUSTER_NODES is set but createRedis was asked for one server: pass { cluster: true } (returns a Cluster) or { cluster: 'auto' } (returns Redis | Cluster)",
+    )
+  }
   const { connectTimeoutMs = 5000, commandTimeoutMs = 2000 } = options
   const retryStrategy = backoff(options.reconnect?.baseMs ?? 50, options.reconnect?.maxMs ?? 2000)
 
@@ -73,7 +114,7 @@ export function createRedis(options: CreateRedisOptions = {}): RedisClient {
       redisOptions: { ...common, ...options.redisOptions },
       ...options.clusterOptions,
     })
-    return closeOfflineQueueWhenReady(cluster, options.onError)
+    return closeOfflineQueueWhenReady(cluster, options)
   }
 
   const redis =
@@ -87,23 +128,37 @@ export function createRedis(options: CreateRedisOptions = {}): RedisClient {
           ...options.redisOptions,
         })
       : new Redis({ ...common, host: config.host, port: config.port, db: config.db, ...options.redisOptions })
-  return closeOfflineQueueWhenReady(redis, options.onError)
+  return closeOfflineQueueWhenReady(redis, options)
 }
 
-function closeOfflineQueueWhenReady<T extends RedisClient>(
-  client: T,
-  onError: (error: Error) => void = noop,
-): T {
+function closeOfflineQueueWhenReady<T extends RedisClient>(client: T, options: CreateRedisOptions): T {
   // The offline queue is useful only for the first connect; afterwards it replays commands late.
   client.once('ready', () => {
     client.options.enableOfflineQueue = false
   })
-  // An EventEmitter without an 'error' listener crashes the process on the first failed connect.
+  const state = watchConnection(client)
+  // An EventEmitter without an 'error' listener crashes the process on the first failed connect, so
+  // one is always there; it prints the first error unless told not to or the app listens itself.
+  const ours = new Set<(...args: never[]) => void>()
+  let logged = options.logConnectionErrors === false || options.onError !== undefined
+  const onError = (error: Error) => {
+    options.onError?.(error)
+    if (logged) return
+    const appListens = client.listeners('error').some((listener) => !ours.has(listener as never))
+    if (appListens) return
+    logged = true
+    const cause = rootCauseOf(error) ?? 'error'
+    const phase = state.everReady ? 'lost its connection' : 'cannot connect'
+    console.error(
+      `[@x/redis-core] Redis at ${state.address} ${phase}: ${cause} (${redact(error.message)}); ` +
+        "retrying in the background. Listen with client.on('error') or set logConnectionErrors: false to silence this line.",
+    )
+  }
+  ours.add(onError)
   client.on('error', onError)
+  for (const listener of client.listeners('error')) ours.add(listener as never)
   return client
 }
-
-function noop() {}
 
 /** Capped exponential backoff with "equal jitter": half fixed, half random. */
 export function backoff(baseMs: number, maxMs: number): (attempt: number) => number {

@@ -15,7 +15,14 @@ export {
   type ResolvedRedisConfig,
   resolveRedisConfig,
 } from './config.js'
-export { backoff, type CreateRedisOptions, createRedis, type RedisClient } from './create-redis.js'
+export {
+  backoff,
+  type CreateClusterOptions,
+  type CreateRedisOptions,
+  type CreateServerOptions,
+  createRedis,
+  type RedisClient,
+} from './create-redis.js'
 export { createDeadlineQueue, type DeadlineQueue, type TimedCall } from './deadline-queue.js'
 export {
   defineScript,
@@ -43,9 +50,10 @@ export { createEmitter, type Emitter } from './events.js'
 export { randomId } from './ids.js'
 export { type KeyPart, type Keyspace, type KeyspaceOptions, keyspace } from './keyspace.js'
 export { waitForReady } from './ready.js'
+export { redact } from './redact.js'
 export { isRedisUnavailable, toRedisError } from './redis-error.js'
-export { ping, serverTime } from './server-time.js'
-export { sharedRedis } from './shared-redis.js'
+export { type HelperCallOptions, ping, serverTime } from './server-time.js'
+export { type SharedRedisOptions, sharedRedis } from './shared-redis.js'
 export {
   createSubscriber,
   type Subscriber,
