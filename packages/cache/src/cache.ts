@@ -103,8 +103,8 @@ export class RedisCache implements Cache {
 
   async close(): Promise<void> {
     const s = this.#scope.state
-    s.bus?.close()
     s.deadlines.close()
     s.l1?.clear()
+    await s.bus?.close()
   }
 }

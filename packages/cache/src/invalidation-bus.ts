@@ -1,4 +1,4 @@
-import { duplicateClient, type RedisClient, waitForReady } from '@x/redis-core'
+import { createSubscriber, DecodeError, type RedisClient } from '@x/redis-core'
 
 /** What one instance tells the others. Keys and prefixes are full Redis keys; never values. */
 export interface InvalidationMessage {
@@ -8,64 +8,71 @@ export interface InvalidationMessage {
 }
 
 export interface InvalidationBusOptions {
-  /** The cache's client; the bus subscribes on a `duplicate()` of it and publishes on it. */
+  /** The cache's client; the bus subscribes on core's subscriber (its own connection) and publishes on it. */
   redis: RedisClient
   channel: string
   /** Identifies this instance, so it ignores its own messages. */
   origin: string
+  /** Bounds the subscription's acknowledgement (and the connection's first ready). */
+  redisTimeoutMs: number
   onMessage(message: InvalidationMessage): void
-  /** The subscriber reconnected: messages may have been missed. */
+  /** The subscriber reconnected, or a message could not be read: messages may have been missed. */
   onReconnect(): void
   /** A message that is not ours, or a connection failure. */
-  onError(error: unknown): void
+  onError(error: unknown, operation: string): void
 }
 
 export interface InvalidationBus {
   /** Resolves once the subscription is acknowledged by the server. */
   readonly ready: Promise<void>
-  close(): void
+  close(): Promise<void>
 }
+
+type Wire = { o?: unknown; k?: unknown; t?: unknown; p?: unknown }
+
+const isStringList = (list: unknown): list is string[] | undefined =>
+  list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))
 
 /**
  * A small pub/sub channel that tells other instances which L1 keys to drop. It carries keys, not
  * values: a receiver that drops too much only pays a Redis read; one that kept a value it should
- * have dropped would serve stale data, so on a reconnect (messages possibly missed) L1 is cleared.
+ * have dropped would serve stale data, so on a reconnect (messages possibly missed) or an unreadable
+ * message, L1 is cleared.
  */
 export function createInvalidationBus(options: InvalidationBusOptions): InvalidationBus {
   const { redis, channel, origin } = options
-  // A user client with autoResubscribe off would come back from a reconnect deaf to the channel.
-  const subscriber = duplicateClient(redis, { autoResubscribe: true })
-  let readyCount = 0
+  // The first connection of a process competes with its whole start-up: more patience than a call.
+  const subscriber = createSubscriber(redis, { redisTimeoutMs: Math.max(options.redisTimeoutMs, 10_000) })
   let closed = false
 
-  subscriber.on('error', (error: unknown) => {
-    if (!closed) options.onError(error)
+  subscriber.on('reconnected', () => {
+    if (!closed) options.onReconnect()
   })
-  subscriber.on('ready', () => {
-    readyCount++
-    if (readyCount > 1 && !closed) options.onReconnect()
+  subscriber.on('error', (event) => {
+    if (!closed) options.onError(event.error, `bus ${event.operation}`)
   })
-  subscriber.on('message', (received: string, raw: string) => {
-    if (received !== channel) return
-    let parsed: { o?: unknown; k?: unknown; t?: unknown; p?: unknown }
+
+  const receive = (raw: string) => {
+    let parsed: Wire
     try {
-      parsed = JSON.parse(raw) as typeof parsed
+      parsed = JSON.parse(raw) as Wire
     } catch (error) {
-      options.onError(new Error(`malformed invalidation message on ${channel}`, { cause: error }))
+      options.onError(
+        new DecodeError(`malformed invalidation message on ${channel}`, { cause: error }),
+        'bus',
+      )
       options.onReconnect()
       return
     }
     if (parsed?.o === origin) return
-    const valid = (list: unknown): list is string[] | undefined =>
-      list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))
     if (
       typeof parsed !== 'object' ||
       parsed === null ||
-      !valid(parsed.k) ||
-      !valid(parsed.t) ||
-      !valid(parsed.p)
+      !isStringList(parsed.k) ||
+      !isStringList(parsed.t) ||
+      !isStringList(parsed.p)
     ) {
-      options.onError(new Error(`malformed invalidation message on ${channel}`))
+      options.onError(new DecodeError(`malformed invalidation message on ${channel}`), 'bus')
       // We cannot tell what it meant to drop, so drop everything.
       options.onReconnect()
       return
@@ -75,21 +82,19 @@ export function createInvalidationBus(options: InvalidationBusOptions): Invalida
       ...(parsed.t ? { tags: parsed.t } : {}),
       ...(parsed.p ? { prefixes: parsed.p } : {}),
     })
-  })
+  }
 
-  const ready = waitForReady(subscriber, 10_000)
-    .then(() => subscriber.subscribe(channel))
-    .then(() => undefined)
+  const ready = subscriber.subscribe(channel, receive).then(() => undefined)
   // The caller awaits `ready` if it cares; an unobserved failure must not become an unhandled rejection.
   ready.catch((error: unknown) => {
-    if (!closed) options.onError(error)
+    if (!closed) options.onError(error, 'bus subscribe')
   })
 
   return {
     ready,
-    close() {
+    async close() {
       closed = true
-      subscriber.disconnect()
+      await subscriber.close()
     },
   }
 }

@@ -11,6 +11,7 @@ export function connectBus(s: CacheState): void {
     redis: s.redis,
     channel: s.channel,
     origin: s.origin,
+    redisTimeoutMs: s.deadlines.timeoutMs,
     onMessage: (message) => applyRemoteInvalidation(s, message),
     onReconnect: () => {
       // Messages may have been missed while disconnected: nothing in L1 can be trusted.
@@ -18,7 +19,7 @@ export function connectBus(s: CacheState): void {
       s.l1?.clear()
       s.emitter.emit('invalidation', { prefix: '', source: 'bus' })
     },
-    onError: (error) => report(s, 'bus', error),
+    onError: (error, operation) => report(s, operation, error),
   })
 }
 
