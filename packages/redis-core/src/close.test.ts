@@ -70,7 +70,12 @@ describe('closing and probing', () => {
       reconnect: { maxMs: 100 },
       logConnectionErrors: false,
     })
-    await expect(waitForReady(redis, 300)).rejects.toMatchObject({ code: 'E_REDIS_UNAVAILABLE' })
+    await expect(waitForReady(redis, 1000)).rejects.toMatchObject({
+      code: 'E_REDIS_UNAVAILABLE',
+      address: '127.0.0.1:1',
+      rootCause: 'ECONNREFUSED',
+      neverConnected: true,
+    })
     redis.disconnect()
   })
 })

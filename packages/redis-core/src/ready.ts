@@ -1,3 +1,4 @@
+import { connectionState } from './connection-state.js'
 import type { RedisClient } from './create-redis.js'
 import { RedisUnavailableError } from './errors.js'
 
@@ -7,7 +8,7 @@ import { RedisUnavailableError } from './errors.js'
  */
 export function waitForReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve()
-  if (client.status === 'end') return Promise.reject(new RedisUnavailableError('client is closed'))
+  if (client.status === 'end') return Promise.reject(unavailable(client, 'is closed'))
   // Concurrent callers share one wait, so a burst of them adds two listeners, not two each.
   const key = `${timeoutMs}`
   let waits = pending.get(client)
@@ -34,17 +35,25 @@ function waitOnce(client: RedisClient, timeoutMs: number): Promise<void> {
       else resolve()
     }
     const onReady = () => done()
-    const onEnd = () => done(new RedisUnavailableError('client closed before it was ready'))
+    const onEnd = () => done(unavailable(client, 'closed before it was ready'))
     const timer = setTimeout(
-      () =>
-        done(
-          new RedisUnavailableError(`Redis was not ready within ${timeoutMs} ms (status: ${client.status})`),
-        ),
+      () => done(unavailable(client, `was not ready within ${timeoutMs} ms (status: ${client.status})`)),
       timeoutMs,
     )
     timer.unref?.()
     client.on('ready', onReady)
     client.on('end', onEnd)
     if (client.status === 'wait') void client.connect().catch(() => {})
+  })
+}
+
+/** Names the address and, for clients made by `createRedis`, the connection error that kept it away. */
+function unavailable(client: RedisClient, what: string): RedisUnavailableError {
+  const state = connectionState(client)
+  const rootCause = state.lastError?.code
+  return new RedisUnavailableError(`Redis at ${state.address} ${what}${rootCause ? `: ${rootCause}` : ''}`, {
+    address: state.address,
+    neverConnected: !state.everReady,
+    ...(rootCause ? { rootCause } : {}),
   })
 }
