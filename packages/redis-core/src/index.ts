@@ -1,3 +1,4 @@
+export { callSafely } from './call-safely.js'
 export { type CloseOnSignalsOptions, type CloseRedisOptions, closeOnSignals, closeRedis } from './close.js'
 export {
   groupBySlot,
@@ -46,7 +47,12 @@ export {
   type XErrorCode,
   type XErrorOptions,
 } from './errors.js'
-export { createEmitter, type Emitter } from './events.js'
+export {
+  createEmitter,
+  type Emitter,
+  type EmitterOptions,
+  type ErrorEvent,
+} from './events.js'
 export { randomId } from './ids.js'
 export { type KeyPart, type Keyspace, type KeyspaceOptions, keyspace } from './keyspace.js'
 export { waitForReady } from './ready.js'
