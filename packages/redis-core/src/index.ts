@@ -71,6 +71,12 @@ export {
 } from './subscriber.js'
 export { redisCall, withTimeout } from './timeout.js'
 export {
+  createTracing,
+  type OperationTracer,
+  type Tracing,
+  tracingChannelName,
+} from './tracing.js'
+export {
   assertDuration,
   assertName,
   assertPositive,
