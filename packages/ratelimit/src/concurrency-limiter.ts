@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   assertPositive,
+  createEmitter,
   InvalidArgumentError,
   keyspace,
   type RedisClient,
@@ -9,7 +10,14 @@ import {
 } from '@x/redis-core'
 import { monotonicMicros, PROBE_DEADLINE, ServerDeadline } from './clock.js'
 import { type AcquireReply, acquireScript, countScript, extendScript } from './concurrency.lua.js'
+import type { ConcurrencyLimiterEvents } from './events.js'
 import { assertKey } from './key.js'
+
+const REMOVED: Record<string, string> = {
+  timeoutMs: 'redisTimeoutMs',
+  onRedisError: 'failureMode',
+  onError: "the 'error' event: limiter.on('error', listener)",
+}
 
 export interface ConcurrencyLimiterOptions {
   redis: RedisClient
@@ -29,15 +37,35 @@ export interface ConcurrencyLimiterOptions {
    * Longest wait for Redis per call; a late acquire takes no lease.
    * @default 1000
    */
-  timeoutMs?: number
+  redisTimeoutMs?: number
   /**
    * What `acquire()` answers when Redis errs or is too slow: `'fail-open'` hands out a lease that
-   * is not recorded, `'fail-closed'` refuses, `'throw'` rejects with the typed error.
+   * is not recorded, `'fail-closed'` refuses, `'throw'` rejects with the typed error. An absorbed
+   * error goes to the `error` event.
    * @default 'fail-open'
    */
-  onRedisError?: 'fail-open' | 'fail-closed' | 'throw'
-  /** Called with every Redis error that `onRedisError` absorbed. */
-  onError?: (error: unknown, context: { operation: string; key: string }) => void
+  failureMode?: 'fail-open' | 'fail-closed' | 'throw'
+  /**
+   * `retryAfterMs` of a `fail-closed` answer.
+   * @default 1000
+   */
+  failClosedRetryAfterMs?: number
+}
+
+/** Counters since the limiter was created. No Redis call. */
+export interface ConcurrencyLimiterStats {
+  /** `acquire()` calls answered. */
+  acquires: number
+  /** Leases handed out (fail-open ones included). */
+  leases: number
+  /** Acquires refused (no free slot, or fail-closed). */
+  rejected: number
+  failOpenAnswers: number
+  failClosedAnswers: number
+  /** Redis calls of any operation that failed (timeouts included). */
+  redisErrors: number
+  /** Of `redisErrors`, those that did not finish within `redisTimeoutMs`. */
+  timeouts: number
 }
 
 export interface Lease {
@@ -81,6 +109,12 @@ export interface ConcurrencyLimiter {
   release(key: string, id: string): Promise<boolean>
   /** Leases currently held for the key. */
   active(key: string): Promise<number>
+  /** Adds a listener (`error`, `limited`); returns a function that removes it. */
+  on<E extends keyof ConcurrencyLimiterEvents & string>(
+    event: E,
+    listener: (payload: ConcurrencyLimiterEvents[E]) => void,
+  ): () => void
+  stats(): ConcurrencyLimiterStats
 }
 
 /**
@@ -88,6 +122,10 @@ export interface ConcurrencyLimiter {
  * crashed holder frees its slot after `leaseMs`; expiry uses the Redis clock.
  */
 export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): ConcurrencyLimiter {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
+  for (const [old, replacement] of Object.entries(REMOVED)) {
+    if (old in options) throw new InvalidArgumentError(`option ${old} was renamed: use ${replacement}`)
+  }
   const { redis } = options
   if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
     throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
@@ -95,17 +133,52 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
   const prefix = keyspace(options.prefix ?? 'rl').prefix
   const limit = assertPositive('limit', options.limit, { integer: true })
   const defaultLeaseMs = assertPositive('leaseMs', options.leaseMs ?? 30_000, { integer: true })
-  const timeoutMs = assertPositive('timeoutMs', options.timeoutMs ?? 1000)
-  const onRedisError = options.onRedisError ?? 'fail-open'
-  if (!['fail-open', 'fail-closed', 'throw'].includes(onRedisError)) {
-    throw new InvalidArgumentError("onRedisError must be 'fail-open', 'fail-closed' or 'throw'")
+  const timeoutMs = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
+  const failClosedRetryAfterMs = assertPositive(
+    'failClosedRetryAfterMs',
+    options.failClosedRetryAfterMs ?? 1000,
+  )
+  const failureMode = options.failureMode ?? 'fail-open'
+  if (!['fail-open', 'fail-closed', 'throw'].includes(failureMode)) {
+    throw new InvalidArgumentError(
+      `failureMode must be 'fail-open', 'fail-closed' or 'throw', got ${String(failureMode)}`,
+    )
+  }
+  const emitter = createEmitter<ConcurrencyLimiterEvents>()
+  const counts = {
+    acquires: 0,
+    leases: 0,
+    rejected: 0,
+    failOpenAnswers: 0,
+    failClosedAnswers: 0,
+    redisErrors: 0,
+    timeouts: 0,
+  }
+  const redisFailed = (error: unknown) => {
+    counts.redisErrors++
+    if (TimeoutError.isInstance(error)) counts.timeouts++
+  }
+  /** A call whose failure the caller gets (as a rejection), counted. */
+  const counted = <T>(promise: Promise<T>): Promise<T> =>
+    promise.catch((error: unknown) => {
+      redisFailed(error)
+      throw error
+    })
+  const answered = (key: string, result: AcquireResult): AcquireResult => {
+    counts.acquires++
+    if (result.acquired) counts.leases++
+    else {
+      counts.rejected++
+      if (emitter.has('limited')) emitter.emit('limited', { key, result })
+    }
+    return result
   }
   const clock = new ServerDeadline()
   const deadlineOf = (started: number) => clock.deadline(started, timeoutMs) || PROBE_DEADLINE
   const redisKey = (key: string) => `${prefix}:{${assertKey(key)}}:c`
 
   const release = async (key: string, id: string): Promise<boolean> => {
-    const removed = await redisCall(redis.zrem(redisKey(key), id), timeoutMs, 'lease release')
+    const removed = await counted(redisCall(redis.zrem(redisKey(key), id), timeoutMs, 'lease release'))
     return removed === 1
   }
 
@@ -123,10 +196,8 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       async extend(ms = defaultLeaseMs) {
         assertPositive('ms', ms, { integer: true })
         if (released || !recorded) return false
-        const reply = await redisCall(
-          extendScript.run(redis, [redisKey(key)], [id, ms * 1000]),
-          timeoutMs,
-          'lease extend',
+        const reply = await counted(
+          redisCall(extendScript.run(redis, [redisKey(key)], [id, ms * 1000]), timeoutMs, 'lease extend'),
         )
         if (reply === 0) return false
         ;(lease as { expiresAt: number }).expiresAt = reply
@@ -166,14 +237,12 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
         }
         clock.observe(reply[3])
       } catch (error) {
-        if (onRedisError === 'throw') throw error
-        try {
-          options.onError?.(error, { operation: 'acquire', key })
-        } catch {
-          // A failing hook must not turn an answer into a crash.
-        }
-        if (onRedisError === 'fail-open') {
-          return {
+        redisFailed(error)
+        if (failureMode === 'throw') throw error
+        emitter.emit('error', { operation: 'acquire', error, key })
+        if (failureMode === 'fail-open') {
+          counts.failOpenAnswers++
+          return answered(key, {
             acquired: true,
             lease: makeLease(key, id, Date.now() + leaseMs, false),
             limit,
@@ -182,29 +251,37 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
             remaining: 0,
             retryAfterMs: 0,
             reason: 'fail-open',
-          }
+          })
         }
-        return { acquired: false, limit, active: 0, remaining: 0, retryAfterMs: 1000, reason: 'fail-closed' }
+        counts.failClosedAnswers++
+        return answered(key, {
+          acquired: false,
+          limit,
+          active: 0,
+          remaining: 0,
+          retryAfterMs: failClosedRetryAfterMs,
+          reason: 'fail-closed',
+        })
       }
       const [acquired, active, time] = reply
       if (acquired === 1) {
-        return {
+        return answered(key, {
           acquired: true,
           lease: makeLease(key, id, time, true),
           limit,
           active,
           remaining: Math.max(0, limit - active),
           retryAfterMs: 0,
-        }
+        })
       }
-      return {
+      return answered(key, {
         acquired: false,
         limit,
         active,
         remaining: 0,
         retryAfterMs: Math.max(1, time),
         reason: 'limited',
-      }
+      })
     },
     async release(key, id) {
       assertKey(key)
@@ -214,7 +291,9 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     },
     async active(key) {
       // Expired leases stay in the set until the next acquire; the script counts only live ones.
-      return redisCall(countScript.run(redis, [redisKey(key)]), timeoutMs, 'lease count')
+      return counted(redisCall(countScript.run(redis, [redisKey(key)]), timeoutMs, 'lease count'))
     },
+    on: (event, listener) => emitter.on(event, listener),
+    stats: () => ({ ...counts }),
   }
 }

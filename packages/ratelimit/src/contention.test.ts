@@ -18,8 +18,8 @@ async function hammer(clients: RedisClient[], prefix: string, algorithm: string)
       algorithm: algorithm as 'gcra',
       limit: LIMIT,
       windowMs: WINDOW_MS,
-      onRedisError: 'throw',
-      timeoutMs: 5000,
+      failureMode: 'throw',
+      redisTimeoutMs: 5000,
     }),
   )
   const admitted: number[] = []

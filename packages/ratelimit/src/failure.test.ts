@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createConcurrencyLimiter } from './concurrency-limiter.js'
 import { headers } from './headers.js'
 import { createMemoryRateLimiter } from './memory-limiter.js'
-import { createRateLimiter, type RedisErrorPolicy } from './rate-limiter.js'
+import { createRateLimiter, type FailureMode } from './rate-limiter.js'
 
 // Fault tests pause and restart their own server, never the shared ones.
 describe('when Redis fails', () => {
@@ -27,17 +27,17 @@ describe('when Redis fails', () => {
     await server.stop()
   })
 
-  const pausedCheck = async (onRedisError: RedisErrorPolicy) => {
+  const pausedCheck = async (failureMode: FailureMode) => {
     const errors: unknown[] = []
     const limiter = createRateLimiter({
       redis,
       prefix: prefix(),
       limit: 2,
       windowMs: 60_000,
-      timeoutMs: 1000,
-      onRedisError,
-      onError: (error) => errors.push(error),
+      redisTimeoutMs: 1000,
+      failureMode,
     })
+    limiter.on('error', ({ error }) => errors.push(error))
     // Generous timeouts: the machine is shared, and a slow first call must not fail open here.
     expect((await limiter.limit('k')).reason).toBeUndefined()
     server.pause()
@@ -49,8 +49,8 @@ describe('when Redis fails', () => {
     return { results, errors, limiter }
   }
 
-  it('fail-open admits within timeoutMs and says so', async () => {
-    const { results, errors } = await pausedCheck('fail-open')
+  it('fail-open admits within redisTimeoutMs and says so', async () => {
+    const { results, errors, limiter } = await pausedCheck('fail-open')
     for (const result of results) {
       expect(result.allowed).toBe(true)
       expect(result.reason).toBe('fail-open')
@@ -61,9 +61,10 @@ describe('when Redis fails', () => {
     }
     expect(errors).toHaveLength(2)
     expect(TimeoutError.isInstance(errors[0])).toBe(true)
+    expect(limiter.stats()).toMatchObject({ checks: 3, failOpenAnswers: 2, redisErrors: 2, timeouts: 2 })
   })
 
-  it('fail-closed rejects within timeoutMs and says so', async () => {
+  it('fail-closed rejects within redisTimeoutMs and says so', async () => {
     const { results } = await pausedCheck('fail-closed')
     for (const result of results) {
       expect(result.allowed).toBe(false)
@@ -87,8 +88,8 @@ describe('when Redis fails', () => {
       prefix: prefix(),
       limit: 2,
       windowMs: 1000,
-      timeoutMs: 1000,
-      onRedisError: 'throw',
+      redisTimeoutMs: 1000,
+      failureMode: 'throw',
     })
     await limiter.limit('k')
     server.pause()
@@ -104,8 +105,8 @@ describe('when Redis fails', () => {
         redis: client,
         limit: 1,
         windowMs: 1000,
-        onError: (error) => errors.push(error),
       })
+      limiter.on('error', ({ error }) => errors.push(error))
       expect((await limiter.limit('k')).reason).toBe(undefined)
       await own.kill()
       await eventually(async () => (await limiter.limit('k')).reason === 'fail-open')
@@ -129,7 +130,7 @@ describe('when Redis fails', () => {
           prefix: prefix(),
           limit: 10,
           windowMs: 60_000,
-          timeoutMs: 1000,
+          redisTimeoutMs: 1000,
         })
         expect((await limiter.limit('k')).remaining).toBe(9)
         server.pause()
@@ -158,7 +159,7 @@ describe('when Redis fails', () => {
             algorithm,
             limit: 10,
             windowMs: 60_000,
-            timeoutMs: 300,
+            redisTimeoutMs: 300,
           })
           // Connected, but this limiter has never had a reply: it knows nothing of the server clock.
           await client.ping()
@@ -186,7 +187,7 @@ describe('when Redis fails', () => {
           prefix: prefix(),
           limit: 10,
           windowMs: 60_000,
-          timeoutMs: 1000,
+          redisTimeoutMs: 1000,
         })
         expect((await limiter.limit('k')).remaining).toBe(9)
         own.pause()
@@ -204,27 +205,27 @@ describe('when Redis fails', () => {
   })
 
   describe('concurrency limiter', () => {
-    it.each(['fail-open', 'fail-closed', 'throw'] as const)('%s on a paused server', async (onRedisError) => {
+    it.each(['fail-open', 'fail-closed', 'throw'] as const)('%s on a paused server', async (failureMode) => {
       const errors: unknown[] = []
       const limiter = createConcurrencyLimiter({
         redis,
         prefix: prefix(),
         limit: 1,
-        timeoutMs: 1000,
-        onRedisError,
-        onError: (error) => errors.push(error),
+        redisTimeoutMs: 1000,
+        failureMode,
       })
+      limiter.on('error', ({ error }) => errors.push(error))
       const held = await limiter.acquire('job')
       expect(held.acquired).toBe(true)
       await held.lease!.release()
       server.pause()
-      if (onRedisError === 'throw') {
+      if (failureMode === 'throw') {
         await expect(limiter.acquire('job')).rejects.toSatisfy(TimeoutError.isInstance)
         return
       }
       const result = await limiter.acquire('job')
-      expect(result.reason).toBe(onRedisError)
-      expect(result.acquired).toBe(onRedisError === 'fail-open')
+      expect(result.reason).toBe(failureMode)
+      expect(result.acquired).toBe(failureMode === 'fail-open')
       expect(result.remaining).toBe(0)
       expect(errors).toHaveLength(1)
       // A fail-open lease was never recorded, so releasing it is a no-op.
@@ -236,7 +237,7 @@ describe('when Redis fails', () => {
         redis,
         prefix: prefix(),
         limit: 1,
-        timeoutMs: 300,
+        redisTimeoutMs: 300,
         leaseMs: 60_000,
       })
       await redis.ping()
@@ -253,7 +254,7 @@ describe('when Redis fails', () => {
         redis,
         prefix: prefix(),
         limit: 1,
-        timeoutMs: 1000,
+        redisTimeoutMs: 1000,
         leaseMs: 60_000,
       })
       const first = await limiter.acquire('job')

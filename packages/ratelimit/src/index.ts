@@ -34,9 +34,9 @@ export { type LimiterLike, type MiddlewareOptions, problemDetails } from './midd
 export { type Algorithm, MAX_FIXED_WINDOW_LIMIT, type Policy, type PolicyOptions } from './policy.js'
 export {
   createRateLimiter,
+  type FailureMode,
   type LimitOptions,
   type RateLimiter,
   type RateLimiterOptions,
-  type RedisErrorPolicy,
 } from './rate-limiter.js'
 export type { PolicyResult, RateLimitReason, RateLimitResult } from './result.js'

@@ -31,6 +31,35 @@ describe.each(targets())('$name', (target) => {
       expect(results[0]!.allowed && results[0]!.reason).toBe(undefined)
     })
 
+    it('counts checks in stats() and emits limited for each rejection', async () => {
+      const limiter = createRateLimiter({
+        redis,
+        prefix: prefix(),
+        algorithm,
+        limit: 2,
+        windowMs: 10_000,
+        blockedCache: true,
+      })
+      const limited: string[] = []
+      const off = limiter.on('limited', ({ key, result }) => limited.push(`${key}:${result.reason}`))
+      for (let i = 0; i < 4; i++) await limiter.limit('s')
+      off()
+      await limiter.limit('s')
+      expect(limited).toEqual(['s:limited', 's:cached'])
+      expect(limiter.stats()).toEqual({
+        checks: 5,
+        admitted: 2,
+        rejected: 3,
+        cacheHits: 2,
+        failOpenAnswers: 0,
+        failClosedAnswers: 0,
+        fallbackAnswers: 0,
+        redisErrors: 0,
+        timeouts: 0,
+        blockedKeys: 1,
+      })
+    })
+
     it('a rejected request consumes nothing', async () => {
       const limiter = createRateLimiter({ redis, prefix: prefix(), algorithm, limit: 3, windowMs: 10_000 })
       await limiter.limit('k', { cost: 2 })
@@ -151,8 +180,9 @@ describe('options', () => {
     ],
     ['a name with a quote', { policies: [{ name: 'a"b', limit: 1, windowMs: 1000 }] }],
     ['policies and limit', { policies: [{ limit: 1, windowMs: 1000 }], limit: 1, windowMs: 1000 }],
-    ['a zero timeout', { limit: 1, windowMs: 1000, timeoutMs: 0 }],
-    ['an unknown failure policy', { limit: 1, windowMs: 1000, onRedisError: 'ignore' }],
+    ['a zero timeout', { limit: 1, windowMs: 1000, redisTimeoutMs: 0 }],
+    ['an unknown failure mode', { limit: 1, windowMs: 1000, failureMode: 'ignore' }],
+    ['a renamed option', { limit: 1, windowMs: 1000, timeoutMs: 500 }],
     ['a prefix with braces', { prefix: 'a{b}', limit: 1, windowMs: 1000 }],
     ['no client', { redis: undefined, limit: 1, windowMs: 1000 }],
   ])('%s → InvalidArgumentError', (_, options) => {
