@@ -3,23 +3,22 @@ import { countCommands, eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPubSub, type PubSub } from './create-pubsub.js'
 import { HandlerError, PubSubClosedError } from './errors.js'
-import { collector, numsub, watchProcess } from './test-support.js'
-import type { ErrorContext } from './types.js'
+import { collector, createListened, numsub, watchProcess } from './test-support.js'
+import type { PubSubEvents, PubSubOptions } from './types.js'
 
 describe.each(targets())('createPubSub on $name', (target) => {
   let redis: RedisClient
   let inspect: ReturnType<typeof target.client>
   const instances: PubSub[] = []
-  const errors: Array<{ error: unknown; context: ErrorContext }> = []
+  const errors: Array<PubSubEvents['error']> = []
   let counter = 0
   const channel = (label = 'ch') => `${target.prefix}:${label}:${++counter}`
 
-  const make = (extra: Partial<Parameters<typeof createPubSub>[0]> = {}) => {
-    const pubsub = createPubSub({
-      redis,
-      onError: (error, context) => errors.push({ error, context }),
-      ...extra,
-    })
+  const make = (extra: Partial<PubSubOptions> = {}, listeners: Parameters<typeof createListened>[1] = {}) => {
+    const pubsub = createListened(
+      { redis, ...extra },
+      { error: (payload) => void errors.push(payload), ...listeners },
+    )
     instances.push(pubsub)
     return pubsub
   }
@@ -62,7 +61,7 @@ describe.each(targets())('createPubSub on $name', (target) => {
     const offs = await Promise.all(
       names.flatMap((name) => [pubsub.subscribe(name, () => {}), pubsub.subscribe(name, () => {})]),
     )
-    const subscriber = pubsub.stats().subscriber!
+    const subscriber = pubsub.connection!
     expect(subscriber.listenerCount('message')).toBe(1)
     expect(subscriber.listenerCount('pmessage')).toBe(1)
     expect(subscriber.listenerCount('smessage')).toBe(1)
@@ -201,7 +200,7 @@ describe.each(targets())('createPubSub on $name', (target) => {
     const watch = watchProcess()
     try {
       const reported: unknown[] = []
-      const pubsub = make({ onError: (error) => void reported.push(error) })
+      const pubsub = make({}, { error: ({ error }) => void reported.push(error) })
       const name = channel()
       const received = collector()
       await pubsub.subscribe(name, () => {
@@ -222,8 +221,8 @@ describe.each(targets())('createPubSub on $name', (target) => {
   it('a handler that rejects does not stop the others and is reported with its channel', async () => {
     const watch = watchProcess()
     try {
-      const reported: Array<{ error: unknown; context: ErrorContext }> = []
-      const pubsub = make({ onError: (error, context) => void reported.push({ error, context }) })
+      const reported: Array<PubSubEvents['error']> = []
+      const pubsub = make({}, { error: (payload) => void reported.push(payload) })
       const name = channel()
       const received = collector()
       await pubsub.subscribe(name, async () => {
@@ -232,7 +231,8 @@ describe.each(targets())('createPubSub on $name', (target) => {
       await pubsub.subscribe(name, received.handler)
       await pubsub.publish(name, 'a')
       await eventually(() => received.messages.length === 1 && reported.length === 1)
-      expect(reported[0]!.context).toEqual({ source: 'handler', channel: name })
+      expect(reported[0]).toMatchObject({ operation: 'handler', key: name })
+      expect(reported[0]!.error).toMatchObject({ channel: name })
       expect(((reported[0]!.error as Error).cause as Error).message).toBe('async boom')
       await new Promise((resolve) => setTimeout(resolve, 50))
       expect(watch.errors).toEqual([])
@@ -296,7 +296,7 @@ describe.each(targets())('createPubSub on $name', (target) => {
     const name = channel()
     await pubsub.subscribe(name, () => {})
     await pubsub.psubscribe(`${name}:*`, () => {})
-    const subscriber = pubsub.stats().subscriber!
+    const subscriber = pubsub.connection!
     await pubsub.close()
     await pubsub.close()
     await eventually(() => subscriber.status === 'end')
@@ -306,28 +306,16 @@ describe.each(targets())('createPubSub on $name', (target) => {
     await expect(pubsub.subscribe(name, () => {})).rejects.toSatisfy(PubSubClosedError.isInstance)
   })
 
-  it('close() with a caller-owned subscriber unsubscribes everything and leaves the connection open', async () => {
-    const own = target.client()
-    const pubsub = make({ subscriber: own })
-    const name = channel()
-    await pubsub.subscribe(name, () => {})
-    expect(await numsub(inspect, name)).toBe(1)
-    await pubsub.close()
-    expect(await numsub(inspect, name)).toBe(0)
-    expect(own.listenerCount('message')).toBe(0)
-    expect(own.status).toBe('ready')
-  })
-
   it('rejects a missing client or a bad timeout at creation', () => {
     expect(() => createPubSub({ redis: undefined as never })).toThrow(InvalidArgumentError)
-    expect(() => createPubSub({ redis, timeoutMs: 0 })).toThrow(InvalidArgumentError)
-    expect(() => createPubSub({ redis, timeoutMs: Number.NaN })).toThrow(InvalidArgumentError)
+    expect(() => createPubSub({ redis, redisTimeoutMs: 0 })).toThrow(InvalidArgumentError)
+    expect(() => createPubSub({ redis, redisTimeoutMs: Number.NaN })).toThrow(InvalidArgumentError)
   })
 
   it('does not open a subscriber connection for publish-only use', async () => {
     const pubsub = make()
     await pubsub.publish(channel(), 1)
-    expect(pubsub.stats().subscriber).toBeUndefined()
+    expect(pubsub.connection).toBeUndefined()
   })
 
   it('with 1,000 channels subscribed, a message runs only the handlers of its channel', async () => {
@@ -341,6 +329,6 @@ describe.each(targets())('createPubSub on $name', (target) => {
     for (let index = 0; index < 20; index++) await pubsub.publish(wanted, index)
     await eventually(() => received.messages.length === 20)
     expect(otherCalls).toBe(0)
-    expect(pubsub.stats().subscriber!.listenerCount('message')).toBe(1)
+    expect(pubsub.connection!.listenerCount('message')).toBe(1)
   })
 })

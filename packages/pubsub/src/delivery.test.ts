@@ -1,7 +1,8 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPubSub, type PubSub } from './create-pubsub.js'
+import type { PubSub } from './create-pubsub.js'
+import { createListened } from './test-support.js'
 import type { Unsubscribe } from './types.js'
 
 describe.each(targets())('delivery while subscriptions change on $name', (target) => {
@@ -19,7 +20,7 @@ describe.each(targets())('delivery while subscriptions change on $name', (target
   })
 
   const make = () => {
-    const pubsub = createPubSub({ redis, onError: () => {} })
+    const pubsub = createListened({ redis }, { error: () => {} })
     instances.push(pubsub)
     return pubsub
   }

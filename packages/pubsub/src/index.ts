@@ -1,5 +1,12 @@
+export {
+  DecodeError,
+  EncodeError,
+  InvalidArgumentError,
+  RedisUnavailableError,
+  TimeoutError,
+} from '@x/redis-core'
 export { MAX_CHANNEL_BYTES, shardedChannel } from './channel-name.js'
-export { type Channel, type ChannelOptions, createPubSub, type PubSub } from './create-pubsub.js'
+export { createPubSub, type PubSub } from './create-pubsub.js'
 export { HandlerError, OverflowError, PubSubClosedError, SchemaError } from './errors.js'
 export type { IterateOptions, MessageIterable, OverflowPolicy } from './message-iterator.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
@@ -13,12 +20,14 @@ export {
   type StreamMessageInfo,
   type StreamOptions,
 } from './stream.js'
+export type { Channel, ChannelOptions } from './typed-channel.js'
 export type {
-  ErrorContext,
-  ErrorSource,
   InvalidMessage,
   MessageHandler,
+  PubSubEvents,
+  PubSubOperation,
   PubSubOptions,
+  PubSubStats,
   ReconnectInfo,
   Unsubscribe,
 } from './types.js'

@@ -2,9 +2,9 @@ import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-co
 import { eventually, sleep, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createPubSub, type PubSub } from './create-pubsub.js'
+import type { PubSub } from './create-pubsub.js'
 import { OverflowError } from './errors.js'
-import { numsub } from './test-support.js'
+import { createListened, numsub } from './test-support.js'
 
 describe.each(targets())('iterate on $name', (target) => {
   let redis: RedisClient
@@ -16,7 +16,7 @@ describe.each(targets())('iterate on $name', (target) => {
   beforeAll(() => {
     redis = createRedis(target.connection)
     inspect = target.client()
-    pubsub = createPubSub({ redis, onError: () => {} })
+    pubsub = createListened({ redis }, { error: () => {} })
   })
   afterAll(async () => {
     await pubsub.close()
@@ -164,7 +164,7 @@ describe.each(targets())('iterate on $name', (target) => {
   })
 
   it('close() of the instance ends open iterators', async () => {
-    const own = createPubSub({ redis, onError: () => {} })
+    const own = createListened({ redis }, { error: () => {} })
     const name = channel()
     const messages = own.iterate(name)
     await messages.ready

@@ -33,7 +33,7 @@ export async function encodeMessage(decoder: MessageDecoder, message: unknown): 
       throw new InvalidArgumentError(
         `message does not match the channel schema: ${formatIssues(result.issues)}`,
         {
-          cause: new SchemaError(formatIssues(result.issues), result.issues),
+          cause: new SchemaError(formatIssues(result.issues), { issues: result.issues }),
         },
       )
     }

@@ -57,6 +57,7 @@ export function validateIterateOptions(options: IterateOptions): Required<Omit<I
  * buffer, so a slow consumer costs at most `highWaterMark` messages of memory.
  */
 export function createMessageIterable<T>(
+  channel: string,
   subscribe: (handler: (message: T) => void) => Promise<Unsubscribe>,
   options: IterateOptions,
   onEnd: () => void = () => {},
@@ -90,7 +91,8 @@ export function createMessageIterable<T>(
       head = (head + 1) % highWaterMark
     } else if (overflow === 'error') {
       failure = new OverflowError(
-        `iterator buffer overflowed (highWaterMark ${highWaterMark}); the consumer is slower than the publishers`,
+        `iterator buffer of "${channel}" overflowed (highWaterMark ${highWaterMark}); the consumer is slower than the publishers`,
+        { channel, highWaterMark },
       )
       void unsubscribe()
     }

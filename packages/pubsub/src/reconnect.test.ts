@@ -1,9 +1,8 @@
 import { createRedis } from '@x/redis-core'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '@x/testkit'
 import { eventually, sleep } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPubSub } from './create-pubsub.js'
-import { collector, numsub, watchProcess } from './test-support.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { collector, createListened, numsub, watchProcess } from './test-support.js'
 import type { ReconnectInfo } from './types.js'
 
 /** Publishes until the subscriber got it: the publisher's own connection may still be coming back. */
@@ -25,19 +24,20 @@ describe('reconnect on a private server', () => {
   beforeAll(async () => {
     server = await startRedis()
   })
+  // Checked after every test, so each one fails on its own if it crashed the process.
+  afterEach(() => expect(watch.errors).toEqual([]))
   afterAll(async () => {
     watch.stop()
     await server.stop()
   })
 
-  it('restores channel and pattern subscriptions after CLIENT KILL and calls onReconnect', async () => {
+  it('restores channel and pattern subscriptions after CLIENT KILL and emits reconnected', async () => {
     const redis = createRedis({ url: server.url })
     const reconnects: ReconnectInfo[] = []
-    const pubsub = createPubSub({
-      redis,
-      onError: () => {},
-      onReconnect: (info) => void reconnects.push(info),
-    })
+    const pubsub = createListened(
+      { redis },
+      { error: () => {}, reconnected: (info) => void reconnects.push(info) },
+    )
     const exact = collector()
     const pattern = collector()
     await pubsub.subscribe('kill:exact', exact.handler)
@@ -57,11 +57,10 @@ describe('reconnect on a private server', () => {
   it('restores subscriptions after a server restart; later messages arrive', async () => {
     const redis = createRedis({ url: server.url })
     const reconnects: ReconnectInfo[] = []
-    const pubsub = createPubSub({
-      redis,
-      onError: () => {},
-      onReconnect: (info) => void reconnects.push(info),
-    })
+    const pubsub = createListened(
+      { redis },
+      { error: () => {}, reconnected: (info) => void reconnects.push(info) },
+    )
     const received = collector()
     await pubsub.subscribe('restart:a', received.handler)
     await pubsub.ssubscribe('restart:s', received.handler)
@@ -81,11 +80,10 @@ describe('reconnect on a private server', () => {
   it('a subscription removed while the connection was down is not restored', async () => {
     const redis = createRedis({ url: server.url })
     const reconnects: ReconnectInfo[] = []
-    const pubsub = createPubSub({
-      redis,
-      onError: () => {},
-      onReconnect: (info) => void reconnects.push(info),
-    })
+    const pubsub = createListened(
+      { redis },
+      { error: () => {}, reconnected: (info) => void reconnects.push(info) },
+    )
     const off = await pubsub.subscribe('gone:a', () => {})
     await pubsub.subscribe('gone:b', () => {})
     const inspect = server.client()
@@ -100,7 +98,7 @@ describe('reconnect on a private server', () => {
 
   it('subscribe() fails with a typed error when the server is down, and works again once it is back', async () => {
     const redis = createRedis({ url: server.url })
-    const pubsub = createPubSub({ redis, onError: () => {}, timeoutMs: 500 })
+    const pubsub = createListened({ redis, redisTimeoutMs: 500 }, { error: () => {} })
     await pubsub.subscribe('down:warm', () => {})
     await server.kill()
     const error = await pubsub.subscribe('down:a', () => {}).catch((caught: unknown) => caught)
@@ -133,22 +131,23 @@ describe('reconnect on a private server', () => {
 
   it('an unsubscribe while the server is down resolves, is reported, and is not restored later', async () => {
     const redis = createRedis({ url: server.url })
-    const reported: Array<{ source: string; code: unknown }> = []
+    const reported: Array<{ operation: string; code: unknown }> = []
     const reconnects: ReconnectInfo[] = []
-    const pubsub = createPubSub({
-      redis,
-      timeoutMs: 500,
-      onError: (error, context) =>
-        void reported.push({ source: context.source, code: (error as { code?: unknown }).code }),
-      onReconnect: (info) => void reconnects.push(info),
-    })
+    const pubsub = createListened(
+      { redis, redisTimeoutMs: 500 },
+      {
+        error: ({ operation, error }) =>
+          void reported.push({ operation, code: (error as { code?: unknown }).code }),
+        reconnected: (info) => void reconnects.push(info),
+      },
+    )
     const off = await pubsub.subscribe('outage:gone', () => {})
     const kept = collector()
     await pubsub.subscribe('outage:kept', kept.handler)
     await server.kill()
     await off()
     expect(reported).toContainEqual({
-      source: 'unsubscribe',
+      operation: 'unsubscribe',
       code: expect.stringMatching(/E_REDIS_UNAVAILABLE|E_TIMEOUT/),
     })
     await server.restart()
@@ -162,10 +161,6 @@ describe('reconnect on a private server', () => {
     )
     await pubsub.close()
     redis.disconnect()
-  })
-
-  it('never crashed the process', () => {
-    expect(watch.errors).toEqual([])
   })
 })
 
@@ -181,11 +176,10 @@ describe('reconnect on a private cluster', () => {
   it('channel and sharded subscriptions survive CLIENT KILL of the subscriber connections', async () => {
     const redis = createRedis({ clusterNodes: cluster.startupNodes })
     const reconnects: ReconnectInfo[] = []
-    const pubsub = createPubSub({
-      redis,
-      onError: () => {},
-      onReconnect: (info) => void reconnects.push(info),
-    })
+    const pubsub = createListened(
+      { redis },
+      { error: () => {}, reconnected: (info) => void reconnects.push(info) },
+    )
     const received = collector()
     await pubsub.subscribe('ckill:a', received.handler)
     await pubsub.ssubscribe('{ckill}:s', received.handler)
@@ -205,15 +199,14 @@ describe('reconnect on a private cluster', () => {
   })
 
   it.each(['plain', 'sharded'] as const)(
-    'onReconnect fires after CLIENT KILL with only %s subscriptions',
+    'reconnected fires after CLIENT KILL with only %s subscriptions',
     async (kind) => {
       const redis = createRedis({ clusterNodes: cluster.startupNodes })
       const reconnects: ReconnectInfo[] = []
-      const pubsub = createPubSub({
-        redis,
-        onError: () => {},
-        onReconnect: (info) => void reconnects.push(info),
-      })
+      const pubsub = createListened(
+        { redis },
+        { error: () => {}, reconnected: (info) => void reconnects.push(info) },
+      )
       const received = collector()
       const name = kind === 'plain' ? `only:${kind}` : `{only}:${kind}`
       if (kind === 'plain') await pubsub.psubscribe(`${name}*`, received.handler)

@@ -3,8 +3,8 @@ import { eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { shardedChannel } from './channel-name.js'
-import { createPubSub, type PubSub } from './create-pubsub.js'
-import { collector, numsub, shardNumsub } from './test-support.js'
+import type { PubSub } from './create-pubsub.js'
+import { collector, createListened, numsub, shardNumsub } from './test-support.js'
 
 describe('shardedChannel', () => {
   it('builds {tag}:parts names that share a hash slot', () => {
@@ -28,7 +28,7 @@ describe.each(targets())('sharded channels on $name', (target) => {
   beforeAll(() => {
     redis = createRedis(target.connection)
     inspect = target.client()
-    pubsub = createPubSub({ redis, onError: () => {} })
+    pubsub = createListened({ redis }, { error: () => {} })
   })
   afterAll(async () => {
     await pubsub.close()

@@ -125,7 +125,7 @@ describe.each(targets())('stream scripts on $name', (target) => {
     await redis.xadd(keys[0]!, '*', 'd', 'normal')
     await redis.xreadgroup('GROUP', 'g', 'gone', 'STREAMS', keys[0]!, '>')
     // The huge entry has been delivered once more than the normal one.
-    await redis.xclaim(keys[0]!, 'g', 'gone', 0, huge)
+    await redis.call('XCLAIM', keys[0]!, 'g', 'gone', 0, huge)
     await sleep(20)
     const [, entries, dead] = await reclaimScript.run(redis, keys, ['g', 'me', 5, '0-0', 10, 2, 100])
     expect(dead).toBe(1)

@@ -232,10 +232,9 @@ export function createStream<T = unknown>(name: string, options: StreamOptions<T
       const result = await decoder.schema['~standard'].validate(value)
       if (result.issues) {
         return {
-          error: new SchemaError(
-            `message does not match the schema: ${formatIssues(result.issues)}`,
-            result.issues,
-          ),
+          error: new SchemaError(`message does not match the schema: ${formatIssues(result.issues)}`, {
+            issues: result.issues,
+          }),
           raw,
         }
       }

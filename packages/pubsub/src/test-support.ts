@@ -1,6 +1,8 @@
 // Helpers shared by this package's tests (not exported from the package).
 import { isCluster, type RedisClient, waitForReady } from '@x/redis-core'
 import type { Cluster, Redis } from 'ioredis'
+import { createPubSub, type PubSub } from './create-pubsub.js'
+import type { PubSubEvents, PubSubOptions } from './types.js'
 
 async function nodesOf(client: Redis | Cluster): Promise<Redis[]> {
   await waitForReady(client as RedisClient, 10_000)
@@ -62,4 +64,14 @@ export async function clientList(client: Redis | Cluster): Promise<string> {
   const lists: string[] = []
   for (const node of await nodesOf(client)) lists.push(String(await node.call('CLIENT', 'LIST')))
   return lists.join('\n')
+}
+
+type Listeners = { [K in keyof PubSubEvents]?: (payload: PubSubEvents[K]) => void }
+
+/** createPubSub with event listeners attached before anything can be emitted. */
+export function createListened(options: PubSubOptions, listeners: Listeners = {}): PubSub {
+  const pubsub = createPubSub(options)
+  for (const [event, listener] of Object.entries(listeners))
+    pubsub.on(event as keyof PubSubEvents, listener as (payload: unknown) => void)
+  return pubsub
 }

@@ -1,11 +1,11 @@
 import { type Codec, createRedis, DecodeError, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventually, targets } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { createPubSub, type PubSub } from './create-pubsub.js'
+import type { PubSub } from './create-pubsub.js'
 import { SchemaError } from './errors.js'
-import { collector, watchProcess } from './test-support.js'
-import type { InvalidMessage } from './types.js'
+import { collector, createListened, watchProcess } from './test-support.js'
+import type { InvalidMessage, PubSubEvents, PubSubOptions } from './types.js'
 
 const Order = z.object({ id: z.string(), amount: z.number().positive() })
 type Order = z.infer<typeof Order>
@@ -18,8 +18,8 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
   const channel = (label = 'typed') => `${target.prefix}:${label}:${++counter}`
   const watch = watchProcess()
 
-  const make = (extra: Partial<Parameters<typeof createPubSub>[0]> = {}) => {
-    const pubsub = createPubSub({ redis, onError: () => {}, ...extra })
+  const make = (extra: Partial<PubSubOptions> = {}, listeners: Parameters<typeof createListened>[1] = {}) => {
+    const pubsub = createListened({ redis, ...extra }, { error: () => {}, ...listeners })
     instances.push(pubsub)
     return pubsub
   }
@@ -63,9 +63,9 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
     expect(received.messages).toEqual([{ id: 'ok', amount: 1 }])
   })
 
-  it('a message that is not valid JSON goes to onInvalid with the raw payload; the process stays up', async () => {
+  it('a message that is not valid JSON goes to the invalid event with the raw payload; the process stays up', async () => {
     const invalid: InvalidMessage[] = []
-    const pubsub = make({ onInvalid: (message) => void invalid.push(message) })
+    const pubsub = make({}, { invalid: (message) => void invalid.push(message) })
     const name = channel('garbage')
     const received = collector()
     await pubsub.subscribe(name, received.handler)
@@ -78,9 +78,9 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
     expect(watch.errors).toEqual([])
   })
 
-  it('a message failing the schema goes to onInvalid and handlers of other channels still run', async () => {
+  it('a message failing the schema goes to the invalid event and handlers of other channels still run', async () => {
     const invalid: InvalidMessage[] = []
-    const pubsub = make({ onInvalid: (message) => void invalid.push(message) })
+    const pubsub = make({}, { invalid: (message) => void invalid.push(message) })
     const name = channel()
     const other = channel()
     const typed = collector<Order>()
@@ -109,7 +109,7 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
     const AsyncOrder = Order.refine(async (order) => order.id !== 'banned')
     const invalid: InvalidMessage[] = []
     const received = collector<Order>()
-    const strict = make({ onInvalid: (message) => void invalid.push(message) })
+    const strict = make({}, { invalid: (message) => void invalid.push(message) })
     await strict.channel(name, { schema: AsyncOrder }).subscribe(received.handler)
     await pubsub.publish(name, { id: 'banned', amount: 1 })
     await pubsub.publish(name, { id: 'fine', amount: 2 })
@@ -158,35 +158,43 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
     expect(rawSeen).toEqual(['HELLO'])
   })
 
-  it('onInvalid that throws is reported and does not break delivery', async () => {
-    const reported: unknown[] = []
-    const pubsub = make({
-      onInvalid: () => {
-        throw new Error('bad hook')
-      },
-      onError: (error) => void reported.push(error),
-    })
-    const name = channel()
-    const received = collector()
-    await pubsub.subscribe(name, received.handler)
-    await raw.publish(name, 'nope{')
-    await raw.publish(name, '"yes"')
-    await eventually(() => received.messages.length === 1 && reported.length === 1)
-    expect((reported[0] as Error).message).toBe('bad hook')
+  it('an invalid listener that throws is reported once and does not break delivery', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      let calls = 0
+      const pubsub = make(
+        {},
+        {
+          invalid: () => {
+            calls++
+            throw new Error('bad hook')
+          },
+        },
+      )
+      const name = channel()
+      const received = collector()
+      await pubsub.subscribe(name, received.handler)
+      await raw.publish(name, 'nope{')
+      await raw.publish(name, '"yes"')
+      await eventually(() => received.messages.length === 1 && calls === 1)
+      expect(
+        logged.mock.calls.flat().some((part) => part instanceof Error && part.message === 'bad hook'),
+      ).toBe(true)
+    } finally {
+      logged.mockRestore()
+    }
   })
 
-  it('the default onInvalid reports through onError with source "invalid"', async () => {
-    const reported: Array<{ error: unknown; source: string }> = []
-    const pubsub = make({
-      onError: (error, context) => void reported.push({ error, source: context.source }),
-    })
+  it('without an invalid listener, a malformed message is an error event with operation "invalid"', async () => {
+    const reported: Array<PubSubEvents['error']> = []
+    const pubsub = make({}, { error: (payload) => void reported.push(payload) })
     const name = channel()
     await pubsub.subscribe(name, () => {})
     await raw.publish(name, '\u0000garbage')
     await eventually(() => reported.length === 1)
-    expect(reported[0]!.source).toBe('invalid')
-    await sleep(20)
-    expect(watch.errors).toEqual([])
+    expect(reported[0]).toMatchObject({ operation: 'invalid', key: name })
+    expect(DecodeError.isInstance(reported[0]!.error)).toBe(true)
+    expect(pubsub.stats().invalid).toBe(1)
   })
 
   it('rejects a schema that is not a Standard Schema', () => {
@@ -209,11 +217,10 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
       },
     }
     const invalid: InvalidMessage[] = []
-    const pubsub = make({
-      codec: binaryCodec,
-      binary: true,
-      onInvalid: (message) => void invalid.push(message),
-    })
+    const pubsub = make(
+      { codec: binaryCodec, binary: true },
+      { invalid: (message) => void invalid.push(message) },
+    )
     const name = channel('bin')
     const shard = `{${name}}:s`
     const seen: Array<[unknown, string, string | undefined]> = []
@@ -234,7 +241,7 @@ describe.each(targets())('typed channels and malformed messages on $name', (targ
       ]),
     )
     expect(Buffer.isBuffer(invalid[0]!.raw)).toBe(true)
-    const subscriber = pubsub.stats().subscriber!
+    const subscriber = pubsub.connection!
     expect(subscriber.listenerCount('messageBuffer')).toBe(1)
     expect(subscriber.listenerCount('message')).toBe(0)
   })

@@ -13,7 +13,7 @@ export type MessageHandler<T = unknown> = (
 /** Removes one subscription; resolves once the server acknowledged (when it was the last one). Never rejects. */
 export type Unsubscribe = () => Promise<void>
 
-/** A message that could not be decoded or failed the schema. */
+/** A message that could not be decoded or failed the schema: the payload of the `invalid` event. */
 export interface InvalidMessage {
   channel: string
   /** Set when the message arrived through a pattern subscription. */
@@ -24,12 +24,27 @@ export interface InvalidMessage {
   error: unknown
 }
 
-export type ErrorSource = 'handler' | 'invalid' | 'unsubscribe' | 'resubscribe' | 'connection'
+/** What was going on when an `error` event was emitted. */
+export type PubSubOperation = 'handler' | 'invalid' | 'unsubscribe' | 'resubscribe' | 'connection'
 
-export interface ErrorContext {
-  source: ErrorSource
-  channel?: string
-  pattern?: string
+export type PubSubEvents = {
+  /**
+   * An error nobody could be thrown at: a handler that threw or rejected (`HandlerError`), a
+   * malformed message nobody listens to `invalid` for, a failed unsubscribe or resubscribe, a
+   * connection error of the subscriber connection. `key` is the channel or pattern.
+   * Default when nobody listens: one `console.error` line per operation and code every 10 s.
+   */
+  error: { operation: PubSubOperation; error: unknown; key?: string }
+  /**
+   * A received message was not decodable or failed the schema. Handlers of its decoder are skipped
+   * for it; other subscriptions are unaffected. Default when nobody listens: an `error` event.
+   */
+  invalid: InvalidMessage
+  /**
+   * The subscriber connection came back and every subscription was restored. Messages published
+   * while it was away are lost (pub/sub is at-most-once): resynchronise from the source of truth.
+   */
+  reconnected: ReconnectInfo
 }
 
 export interface ReconnectInfo {
@@ -39,48 +54,45 @@ export interface ReconnectInfo {
   shardedChannels: number
 }
 
+/** `stats()`: counters since the instance was created, and gauges of now. No Redis call. */
+export interface PubSubStats {
+  /** Distinct channels, patterns and sharded channels subscribed now. */
+  channels: number
+  patterns: number
+  shardedChannels: number
+  /** Messages published (PUBLISH and SPUBLISH that Redis answered). */
+  published: number
+  /** Messages handed to at least one handler's decoder group that decoded and validated. */
+  delivered: number
+  /** Messages that failed to decode or failed the schema. */
+  invalid: number
+  /** Handlers that threw or rejected. */
+  handlerErrors: number
+  /** Redis calls that failed (timeouts included). */
+  redisErrors: number
+  /** Times the subscriber connection came back and restored its subscriptions. */
+  reconnects: number
+}
+
 export interface PubSubOptions {
-  /** Publishes go through this client. A `Redis` or a `Cluster`. */
+  /** Publishes go through this client; subscriptions get their own duplicated connection. A `Redis` or a `Cluster`. */
   redis: RedisClient
   /**
-   * The connection subscriptions live on. It is never used for anything else and this instance
-   * puts exactly one listener per message event on it.
-   * @default redis.duplicate(), opened on the first subscribe and closed by close()
-   */
-  subscriber?: RedisClient
-  /**
-   * Encodes published messages and decodes received ones (once per message, whatever the number of handlers).
+   * Encodes published messages and decodes received ones (once per message and decoder, whatever
+   * the number of handlers).
    * @default jsonCodec from @x/redis-core
    */
   codec?: Codec<unknown>
   /**
-   * A received message was not decodable or failed the schema. Handlers of that channel are skipped
-   * for it; other subscriptions are unaffected.
-   * @default reports the error through onError with source 'invalid'
-   */
-  onInvalid?: (invalid: InvalidMessage) => void
-  /**
-   * Errors that cannot be thrown at a caller: a handler that threw or rejected (`HandlerError`), a
-   * failed unsubscribe or resubscribe, connection errors of the owned subscriber connection.
-   * @default console.error
-   */
-  onError?: (error: unknown, context: ErrorContext) => void
-  /**
-   * The subscriber connection came back and every subscription was restored. Messages published
-   * while it was away are lost (pub/sub is at-most-once): resynchronise from the source of truth here.
-   * @default no-op
-   */
-  onReconnect?: (info: ReconnectInfo) => void
-  /**
-   * Hand payloads to the codec as Buffers (ioredis's `messageBuffer` events) instead of UTF-8
-   * strings, for binary codecs such as msgpack. Costs a channel-name `toString()` per message.
+   * Hand payloads to the codec as Buffers instead of UTF-8 strings, for binary codecs such as
+   * msgpack. Costs a channel-name `toString()` per message.
    * @default false
    */
   binary?: boolean
   /**
    * Longest wait for a PUBLISH, SUBSCRIBE or UNSUBSCRIBE reply (and for the subscriber connection
    * to be ready). Ends in `TimeoutError` / `RedisUnavailableError`.
-   * @default 2000
+   * @default 1000
    */
-  timeoutMs?: number
+  redisTimeoutMs?: number
 }

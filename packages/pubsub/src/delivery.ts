@@ -1,0 +1,110 @@
+import { DecodeError } from '@x/redis-core'
+import { HandlerError, SchemaError } from './errors.js'
+import type { MessageDecoder } from './message-codec.js'
+import { formatIssues, type StandardSchemaV1 } from './standard-schema.js'
+import type { MessageHandler } from './types.js'
+
+/** Handlers that share one decoder: the value is decoded (and validated) once for all of them. */
+export interface HandlerGroup {
+  readonly decoder: MessageDecoder
+  readonly handlers: ReadonlyArray<MessageHandler<never>>
+}
+
+export interface DeliveryHooks {
+  delivered(): void
+  invalid(channel: string, raw: string | Buffer, error: unknown, pattern: string | undefined): void
+  handlerFailed(error: HandlerError, channel: string, pattern: string | undefined): void
+}
+
+/**
+ * Turns one raw message into calls of every handler of a snapshot of groups: decode once per
+ * group, validate with the group's schema (sync or async), then call each handler; a throw or
+ * rejection of one handler never stops the others.
+ */
+export function createDelivery(hooks: DeliveryHooks) {
+  const failed = (error: unknown, channel: string, pattern: string | undefined) =>
+    hooks.handlerFailed(
+      new HandlerError(`a handler of channel "${channel}" failed`, {
+        cause: error,
+        channel,
+        ...(pattern === undefined ? {} : { pattern }),
+      }),
+      channel,
+      pattern,
+    )
+
+  const run = (
+    handlers: ReadonlyArray<MessageHandler<never>>,
+    value: unknown,
+    channel: string,
+    pattern: string | undefined,
+  ) => {
+    hooks.delivered()
+    for (const handler of handlers) {
+      try {
+        const result = (handler as MessageHandler<unknown>)(value, channel, pattern) as unknown
+        if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+          ;(result as Promise<void>).then(undefined, (error: unknown) => failed(error, channel, pattern))
+        }
+      } catch (error) {
+        failed(error, channel, pattern)
+      }
+    }
+  }
+
+  const validated = (
+    result: StandardSchemaV1.Result<unknown>,
+    handlers: ReadonlyArray<MessageHandler<never>>,
+    channel: string,
+    raw: string | Buffer,
+    pattern: string | undefined,
+  ) => {
+    if (!result.issues) return run(handlers, result.value, channel, pattern)
+    const error = new SchemaError(`message does not match the schema: ${formatIssues(result.issues)}`, {
+      issues: result.issues,
+    })
+    hooks.invalid(channel, raw, error, pattern)
+  }
+
+  return (
+    groups: readonly HandlerGroup[],
+    raw: string | Buffer,
+    channel: string,
+    pattern: string | undefined,
+  ): void => {
+    for (const { decoder, handlers } of groups) {
+      let value: unknown
+      try {
+        value = decoder.codec.decode(raw)
+      } catch (error) {
+        hooks.invalid(channel, raw, DecodeError.isInstance(error) ? error : wrapDecode(error), pattern)
+        continue
+      }
+      const schema = decoder.schema
+      if (schema === undefined) {
+        run(handlers, value, channel, pattern)
+        continue
+      }
+      try {
+        const result = schema['~standard'].validate(value)
+        if (result instanceof Promise) {
+          result.then(
+            (settled) => validated(settled, handlers, channel, raw, pattern),
+            (error: unknown) => hooks.invalid(channel, raw, error, pattern),
+          )
+        } else {
+          validated(result, handlers, channel, raw, pattern)
+        }
+      } catch (error) {
+        hooks.invalid(channel, raw, error, pattern)
+      }
+    }
+  }
+}
+
+function wrapDecode(error: unknown): DecodeError {
+  return new DecodeError(
+    `message could not be decoded: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  )
+}
