@@ -114,6 +114,9 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     ],
     failureMode: 'fail-open',
   })
+  for (const limiter of [ipLimiter, userLimiter]) {
+    limiter.on('error', ({ operation, error, key }) => log('ratelimit')(error, { operation, key }))
+  }
   // Sign-in fails closed: a limiter that cannot count would let password guesses through unseen
   // (and a 503 only after checking the password would tell right from wrong).
   const loginAccountLimiter = createRateLimiter({
