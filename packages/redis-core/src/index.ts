@@ -1,3 +1,4 @@
+export { type BackoffOptions, backoffDelay } from './backoff.js'
 export { callSafely } from './call-safely.js'
 export { type CloseOnSignalsOptions, type CloseRedisOptions, closeOnSignals, closeRedis } from './close.js'
 export {
