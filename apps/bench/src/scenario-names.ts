@@ -13,6 +13,7 @@ export const SCENARIO = {
   sessionRead: 'read with sliding expiry',
   pubsub: 'publish → handler',
   memory: 'MEMORY USAGE',
+  tracing: 'tracing channels: nobody listening vs @x/otel listening',
 } as const
 
 export const IMPLEMENTATION = {

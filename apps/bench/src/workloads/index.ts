@@ -3,6 +3,7 @@ import { baselineScenarios } from './baseline.js'
 import { cacheScenarios } from './cache/index.js'
 import { lockScenarios } from './lock/index.js'
 import { memoryScenarios } from './memory/index.js'
+import { observabilityScenario } from './observability/index.js'
 import { pubSubScenarios } from './pubsub/index.js'
 import { rateLimitScenarios } from './ratelimit/index.js'
 import { sessionScenarios } from './session/index.js'
@@ -16,4 +17,5 @@ export const scenarios: Scenario[] = [
   ...sessionScenarios,
   ...pubSubScenarios,
   ...memoryScenarios,
+  observabilityScenario,
 ]
