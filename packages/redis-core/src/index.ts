@@ -59,6 +59,12 @@ export { type KeyPart, type Keyspace, type KeyspaceOptions, keyspace } from './k
 export { waitForReady } from './ready.js'
 export { redact } from './redact.js'
 export { isRedisUnavailable, toRedisError } from './redis-error.js'
+export {
+  createServerClock,
+  monotonicMicros,
+  type ServerClock,
+  type ServerClockOptions,
+} from './server-clock.js'
 export { type HelperCallOptions, ping, serverTime } from './server-time.js'
 export { type SharedRedisOptions, sharedRedis } from './shared-redis.js'
 export {
