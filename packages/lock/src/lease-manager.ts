@@ -315,6 +315,10 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     counters.timeouts += 1
     return new LockTimeoutError(
       `"${resource}" stayed locked for the whole wait of ${Math.round(waitedMs)} ms`,
+      {
+        resource,
+        waitedMs,
+      },
     )
   }
 

@@ -70,20 +70,25 @@ export class LeaseImpl<K> implements Lease {
   async extend(ttlMs: number = this.ttl): Promise<void> {
     const ttl = assertTtl('ttlMs', ttlMs)
     if (this.#state === 'released') {
-      throw new LockNotHeldError(`lease on "${this.resource}" was already released`)
+      throw new LockNotHeldError(`lease on "${this.resource}" was already released`, {
+        resource: this.resource,
+      })
     }
     if (this.#state === 'lost') throw this.#lostReason!
     const started = performance.now()
     const extended = await this.operations.extend(this.keys, this.token, ttl)
     if (!extended) {
       this.#markLost(
-        new LockLostError(`lock on "${this.resource}" is no longer held by this lease; not extended`),
+        new LockLostError(`lock on "${this.resource}" is no longer held by this lease; not extended`, {
+          resource: this.resource,
+        }),
       )
     }
     // The expiry timer may have fired while the call was in flight: a lost lease stays lost.
     const state = this.#state as State
     if (state === 'lost') throw this.#lostReason!
-    if (state === 'released') throw new LockNotHeldError(`lease on "${this.resource}" was released`)
+    if (state === 'released')
+      throw new LockNotHeldError(`lease on "${this.resource}" was released`, { resource: this.resource })
     this.#validUntil = started + ttl - this.operations.drift(ttl)
     this.#schedule()
     const { emitter } = this.operations
@@ -101,9 +106,10 @@ export class LeaseImpl<K> implements Lease {
     if (!released) {
       const error = new LockNotHeldError(
         `lock on "${this.resource}" was no longer held by this lease (expired or taken over); nothing was deleted`,
+        { resource: this.resource },
       )
       if (!wasLost) {
-        const lost = new LockLostError(error.message, { cause: error })
+        const lost = new LockLostError(error.message, { resource: this.resource, cause: error })
         this.#lostReason = lost
         this.#controller?.abort(lost)
         this.operations.counters.losses += 1
@@ -144,7 +150,9 @@ export class LeaseImpl<K> implements Lease {
     if (this.#state !== 'held') return
     if (this.remainingMs <= 0) {
       this.#markLost(
-        new LockLostError(`lease on "${this.resource}" expired before it was extended or released`),
+        new LockLostError(`lease on "${this.resource}" expired before it was extended or released`, {
+          resource: this.resource,
+        }),
       )
     } else this.#schedule()
   }

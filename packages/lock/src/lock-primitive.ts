@@ -22,6 +22,8 @@ export interface LockState {
 }
 
 export interface LockKeys {
+  /** The resource name, as the caller gave it. */
+  resource: string
   /** [lock key, fencing counter key]: same hash tag, so one script may touch both. */
   both: [string, string]
   /** [lock key, fencing counter key, waiters flag]: the acquire of a caller that will wait. */
@@ -43,7 +45,13 @@ export function lockKeys(keyspace: Keyspace, resource: string): LockKeys {
   const lock = keyspace.tagged(resource, 'lock')
   const fence = keyspace.tagged(resource, 'fence')
   const waiters = keyspace.tagged(resource, 'waiters')
-  return { both: [lock, fence], waiting: [lock, fence, waiters], release: [lock, waiters], lock: [lock] }
+  return {
+    resource,
+    both: [lock, fence],
+    waiting: [lock, fence, waiters],
+    release: [lock, waiters],
+    lock: [lock],
+  }
 }
 
 /** One script call: the plain acquire, or the one that also announces a wait when busy. */
@@ -119,9 +127,18 @@ async function onAll<T>(servers: readonly RedisClient[], run: (server: RedisClie
   )
 }
 
-function quorumError(what: string, answered: number, quorum: number, results: Settled<unknown>[]) {
+function quorumError(
+  what: string,
+  resource: string,
+  answered: number,
+  quorum: number,
+  results: Settled<unknown>[],
+) {
   const errors = results.flatMap((result) => (result.ok ? [] : [result.error]))
-  return new QuorumError(`${what}: only ${answered} server(s) answered, ${quorum} needed`, {
+  return new QuorumError(`${what} "${resource}": only ${answered} server(s) answered, ${quorum} needed`, {
+    resource,
+    answered,
+    quorum,
     cause: new AggregateError(errors, 'server errors'),
   })
 }
@@ -187,11 +204,11 @@ export function quorumLock(
         const confirmed = synced.filter((result) => result.ok).length
         if (confirmed >= quorum) return { ok: true, fence: max }
         releaseInBackground(keys, token)
-        throw quorumError('fence sync', confirmed, quorum, synced)
+        throw quorumError('fence sync', keys.resource, confirmed, quorum, synced)
       }
       if (taken.length + busy < quorum) {
         releaseInBackground(keys, token)
-        throw quorumError('acquire', taken.length + busy, quorum, results)
+        throw quorumError('acquire', keys.resource, taken.length + busy, quorum, results)
       }
       // Busy on a majority: the caller retries with the same token, so the clean-up finishes first.
       if (taken.length > 0 || busy + taken.length < servers.length) await releaseEverywhere(keys, token)
@@ -203,7 +220,7 @@ export function quorumLock(
       const notOurs = results.filter((result) => result.ok && result.value !== 1).length
       if (extended >= quorum) return true
       if (notOurs > servers.length - quorum) return false
-      throw quorumError('extend', extended + notOurs, quorum, results)
+      throw quorumError('extend', keys.resource, extended + notOurs, quorum, results)
     },
     async release(keys, token) {
       const results = await releaseOn(servers, keys, token)
@@ -214,12 +231,13 @@ export function quorumLock(
         return results.some((result) => result.ok && result.value === 2) ? 'notified' : 'silent'
       }
       if (notOurs >= quorum) return false
-      throw quorumError('release', released + notOurs, quorum, results)
+      throw quorumError('release', keys.resource, released + notOurs, quorum, results)
     },
     async inspect(keys) {
       const results = await onAll(servers, (server) => call(server, lockInspect, keys.both, []))
       const answered = results.flatMap((result) => (result.ok ? [result.value] : []))
-      if (answered.length < quorum) throw quorumError('inspect', answered.length, quorum, results)
+      if (answered.length < quorum)
+        throw quorumError('inspect', keys.resource, answered.length, quorum, results)
       const lastFence = Math.max(...answered.map(([, last]) => last))
       const locked = answered.filter(([pttl]) => pttl !== -2)
       if (locked.length < quorum) return { locked: false, ttlMs: null, fence: lastFence }
@@ -234,7 +252,8 @@ export function quorumLock(
       // a server with any later majority, whose highest INCR (the next fence) is then above it.
       const results = await onAll(servers, (server) => call(server, fenceRaise, [keys.both[1]], [floor]))
       const raised = results.flatMap((result) => (result.ok ? [Number(result.value)] : []))
-      if (raised.length < quorum) throw quorumError('raise fence', raised.length, quorum, results)
+      if (raised.length < quorum)
+        throw quorumError('raise fence', keys.resource, raised.length, quorum, results)
       return Math.max(...raised)
     },
   }

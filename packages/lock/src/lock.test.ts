@@ -273,6 +273,11 @@ describe.each(targets())('lock on $name', (target) => {
     const waited = performance.now() - started
     expect(LockTimeoutError.isInstance(error)).toBe(true)
     expect(waited).toBeGreaterThanOrEqual(290)
+    if (!LockTimeoutError.isInstance(error)) throw error
+    expect(error.code).toBe('E_LOCK_TIMEOUT')
+    expect(error.resource).toBe(name)
+    expect(error.waitedMs).toBeGreaterThanOrEqual(300)
+    expect(error.waitedMs).toBeLessThanOrEqual(waited)
     await holder.release()
   })
 
@@ -458,11 +463,12 @@ describe.each(targets())('lock on $name', (target) => {
       releases: 1,
       timeouts: 1,
       losses: 1,
-      // The waiter of this instance got the lock by hand-off.
-      handoffs: 1,
+      // By hand-off if the waiter was already asleep when the holder released, else by notification.
+      handoffs: expect.any(Number),
       redisErrors: 0,
       pendingWaiters: 0,
     })
+    expect(stats.handoffs).toBeLessThanOrEqual(1)
     await counted.close()
   })
 

@@ -49,6 +49,8 @@ describe('faults on a private server', () => {
     await eventually(async () => (await redis.ping().catch(() => null)) === 'PONG', 10_000)
     // The failed extensions (timeouts) went to the error event; none escaped as a rejection.
     expect(errors.some((event) => event.operation === 'extend' || event.operation === 'release')).toBe(true)
+    expect(lock.stats().redisErrors).toBeGreaterThan(0)
+    expect(lock.stats().losses).toBeGreaterThan(0)
     expect(unhandled).toEqual([])
   }, 20_000)
 
