@@ -11,7 +11,7 @@ import { createEmitter } from './events.js'
 import { waitForReady } from './ready.js'
 import { toRedisError } from './redis-error.js'
 import { redisCall } from './timeout.js'
-import { assertPositive } from './validate.js'
+import { assertDuration, assertRedisClient } from './validate.js'
 
 /** `channel` (SUBSCRIBE), `pattern` (PSUBSCRIBE) or `shard` (SSUBSCRIBE). */
 export type SubscriptionKind = 'channel' | 'pattern' | 'shard'
@@ -132,13 +132,12 @@ export function createSubscriber(
   redis: RedisClient,
   options: SubscriberOptions = {},
 ): Subscriber<string | Buffer> {
-  if (redis === null || typeof redis !== 'object' || typeof redis.duplicate !== 'function') {
-    throw new InvalidArgumentError('createSubscriber: redis must be an ioredis Redis or Cluster client')
-  }
-  const redisTimeoutMs = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
+  assertRedisClient(redis)
+  const redisTimeoutMs = assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
   const sharded = options.sharded === true
   const binary = options.binary === true
-  const events = createEmitter<SubscriberEvents>()
+  // Nobody listening to `error`: core's default, one redacted console.error line per operation and code every 10 s.
+  const events = createEmitter<SubscriberEvents>({ name: '@x/redis-core' })
   const tables: Record<SubscriptionKind, Map<string, Entry>> = {
     channel: new Map(),
     pattern: new Map(),
@@ -147,17 +146,8 @@ export function createSubscriber(
   let connection: RedisClient | undefined
   let closed = false
   let closing: Promise<void> | undefined
-  const lastLogged = new Map<string, number>()
 
-  const report = (payload: SubscriberEvents['error']) => {
-    if (events.has('error')) return events.emit('error', payload)
-    // Nobody listens: one line per operation every 10 s, so a reconnect loop does not flood the log.
-    const now = performance.now()
-    if (now - (lastLogged.get(payload.operation) ?? -Infinity) < 10_000) return
-    lastLogged.set(payload.operation, now)
-    const message = payload.error instanceof Error ? payload.error.message : String(payload.error)
-    console.error(`[@x/redis-core] subscriber ${payload.operation} failed: ${message}`)
-  }
+  const report = (payload: SubscriberEvents['error']) => events.emit('error', payload)
 
   const deliver = (entry: Entry | undefined, raw: string | Buffer, channel: string, pattern?: string) => {
     if (entry === undefined) return
@@ -266,7 +256,8 @@ export function createSubscriber(
     if (everReady) resubscribe()
     everReady = true
   }
-  const onConnectionError = (error: Error) => report({ operation: 'connection', error: toRedisError(error) })
+  const onConnectionError = (error: Error) =>
+    report({ operation: 'connection', error: toRedisError(error, connection as Redis | Cluster | undefined) })
 
   function connect(): RedisClient {
     if (connection !== undefined) return connection
