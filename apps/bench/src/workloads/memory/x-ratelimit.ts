@@ -16,7 +16,7 @@ export const xRateLimitProbes: MemoryProbe[] = ALGORITHMS.map((algorithm) => ({
       algorithm,
       limit: PROBE_LIMIT,
       windowMs: PROBE_WINDOW_MS,
-      onRedisError: 'throw',
+      failureMode: 'throw',
     })
     await drive(context.settings.memoryRequests, () => limiter.limit('client-1'))
     return footprint(context.redis, prefix)
