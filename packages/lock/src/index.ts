@@ -1,4 +1,3 @@
-export type { BackoffOptions } from './backoff.js'
 export {
   InvalidArgumentError,
   LockLostError,

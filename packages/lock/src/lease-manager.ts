@@ -1,6 +1,11 @@
-import { randomUUID } from 'node:crypto'
-import { assertPositive, type Emitter, InvalidArgumentError } from '@x/redis-core'
-import { type BackoffOptions, retryDelay } from './backoff.js'
+import {
+  assertDuration,
+  type BackoffOptions,
+  backoffDelay,
+  type Emitter,
+  InvalidArgumentError,
+  randomId,
+} from '@x/redis-core'
 import { LockLostError, LockTimeoutError } from './errors.js'
 import { LeaseImpl, type LeaseOperations } from './lease.js'
 import type { Grant, ReleaseNotifier } from './release-notifier.js'
@@ -43,7 +48,7 @@ export interface Primitive<K> {
 export interface ManagerSettings {
   ttlMs: number
   waitMs: number
-  backoff: Required<BackoffOptions>
+  backoff: BackoffOptions
   driftFactor: number
   handoffLimit: number
 }
@@ -65,6 +70,9 @@ export interface LeaseManager {
     options?: WithLockOptions,
   ): Promise<T>
 }
+
+/** Lease tokens: 126 random bits, an unguessable proof of ownership. */
+const TOKEN_SIZE = 21
 
 /** How long a first contended wait may spend subscribing before it falls back to polling alone. */
 const SUBSCRIBE_WAIT_MS = 1000
@@ -185,7 +193,7 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     if (typeof options !== 'object' || options === null)
       throw new InvalidArgumentError('options must be an object')
     const ttl = assertTtl('ttlMs', options.ttlMs ?? settings.ttlMs)
-    const waitMs = assertPositive('waitMs', options.waitMs ?? settings.waitMs, { allowZero: true })
+    const waitMs = assertDuration('waitMs', options.waitMs ?? settings.waitMs, { allowZero: true })
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
       throw new InvalidArgumentError('signal must be an AbortSignal')
     }
@@ -205,7 +213,7 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     const keys = primitive.keysOf(resource)
     const { signal } = options
     signal?.throwIfAborted()
-    const token = randomUUID()
+    const token = randomId(TOKEN_SIZE)
     const started = performance.now()
     const deadline = started + waitMs
     const key = primitive.notifyKey(keys)
@@ -251,7 +259,7 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
             remaining,
             holder
               ? Math.min(holder.remainingMs + 1, settings.backoff.maxMs)
-              : retryDelay(poll, settings.backoff),
+              : backoffDelay(poll, settings.backoff),
             hint > 0 ? hint + 1 : Number.POSITIVE_INFINITY,
           )
           const grant = await ticket!.sleep(delay, signal)
@@ -281,7 +289,7 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
   const tryAcquire = async (resource: string, options: Pick<AcquireOptions, 'ttlMs'> = {}) => {
     const { ttl } = checkAcquireOptions({ ttlMs: options?.ttlMs, waitMs: 0 })
     const keys = primitive.keysOf(resource)
-    const result = await attemptOnce(resource, keys, randomUUID(), ttl, false)
+    const result = await attemptOnce(resource, keys, randomId(TOKEN_SIZE), ttl, false)
     return result.lease ? acquired(result.lease, 0) : null
   }
 
@@ -293,7 +301,7 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn must be a function')
     const ttl = options.ttlMs ?? settings.ttlMs
     const intervalMs = options.watchdogIntervalMs ?? Math.max(1, Math.floor(ttl / 3))
-    assertPositive('watchdogIntervalMs', intervalMs)
+    assertDuration('watchdogIntervalMs', intervalMs)
     const lease = await acquire(resource, options)
     const watchdog = startWatchdog(lease, { ttl, intervalMs }, (error) => {
       if (!LockLostError.isInstance(error))

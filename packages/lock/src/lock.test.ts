@@ -34,7 +34,7 @@ describe.each(targets())('lock on $name', (target) => {
     const before = Date.now()
     const lease = await lock.acquire(name, { ttlMs: 5000 })
     expect(lease.resource).toBe(name)
-    expect(lease.token).toMatch(/^[0-9a-f-]{36}$/)
+    expect(lease.token).toMatch(/^[A-Za-z0-9_-]{21}$/)
     expect(lease.fence).toBe(1)
     expect(lease.held).toBe(true)
     expect(lease.expiresAt).toBeGreaterThan(before)
@@ -371,6 +371,9 @@ describe.each(targets())('lock on $name', (target) => {
         () => lock.acquire('x', { ttlMs: 1.5 }),
         () => lock.acquire('x', { waitMs: Number.NaN }),
         () => lock.acquire('x', { waitMs: -1 }),
+        () => lock.acquire('x', { ttlMs: '5m' as never }),
+        () => lock.acquire('x', { waitMs: 300n as never }),
+        () => lock.withLock('x', async () => 1, { watchdogIntervalMs: 0 }),
         () => lock.acquire('a{b}'),
         () => lock.acquire('x'.repeat(2000)),
         () => lock.acquire('bad\nname'),
@@ -393,6 +396,10 @@ describe.each(targets())('lock on $name', (target) => {
     expect(() => createLock({ redis, driftFactor: 1 })).toThrow(InvalidArgumentError)
     expect(() => createLock({ redis: [] })).toThrow(InvalidArgumentError)
     expect(() => createLock({ redis, prefix: '' })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis, ttlMs: '30s' as never })).toThrow(/takes milliseconds/)
+    expect(() => createLock({ redis, redisTimeoutMs: 0 })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis: 'redis://localhost' as never })).toThrow(InvalidArgumentError)
+    expect(() => createLock({ redis: [redis, {} as never] })).toThrow(/redis\[1\]/)
     expect(() => createLock({ redis, backoff: { jitter: 'some' as never } })).toThrow(InvalidArgumentError)
   })
 

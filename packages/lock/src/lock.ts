@@ -1,11 +1,13 @@
 import {
+  assertDuration,
   assertPositive,
+  assertRedisClient,
+  type BackoffOptions,
   createEmitter,
   type Emitter,
   InvalidArgumentError,
   type RedisClient,
 } from '@x/redis-core'
-import type { BackoffOptions } from './backoff.js'
 import { createScriptCaller } from './call.js'
 import { createLeaseManager, type ManagerSettings } from './lease-manager.js'
 import { type LockState, quorumLock, singleLock } from './lock-primitive.js'
@@ -43,7 +45,7 @@ export interface CreateLockOptions {
    * expired without releasing (release notifications wake waiters earlier).
    * @default { initialMs: 25, maxMs: 1000, jitter: 'full' }
    */
-  backoff?: BackoffOptions
+  backoff?: Partial<BackoffOptions>
   /**
    * Share of the ttl assumed lost to clock drift between Redis and this process; a lease is only
    * handed out while `ttl − elapsed − (ttl × driftFactor + 2 ms)` is positive.
@@ -109,22 +111,20 @@ export interface Lock {
  */
 export function createLock(options: CreateLockOptions): Lock {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options are required')
-  const servers: readonly RedisClient[] = Array.isArray(options.redis)
-    ? options.redis
-    : options.redis
-      ? [options.redis as RedisClient]
-      : []
-  if (servers.length === 0 || servers.some((server) => typeof server?.evalsha !== 'function')) {
-    throw new InvalidArgumentError('redis must be an ioredis client or a non-empty array of them')
-  }
+  const servers: readonly RedisClient[] = Array.isArray(options.redis) ? options.redis : [options.redis]
+  if (servers.length === 0)
+    throw new InvalidArgumentError('redis must be a client or a non-empty array of them')
+  servers.forEach((server, index) => {
+    assertRedisClient(server, servers.length === 1 ? 'redis' : `redis[${index}]`)
+  })
   const keys = lockKeyspace(options.prefix ?? 'lock')
   const channel = keys.key('released')
-  const redisTimeoutMs = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
+  const redisTimeoutMs = assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
   const driftFactor = assertPositive('driftFactor', options.driftFactor ?? 0.01, { allowZero: true })
   if (driftFactor >= 1) throw new InvalidArgumentError('driftFactor must be below 1')
   const settings: ManagerSettings = {
     ttlMs: assertTtl('ttlMs', options.ttlMs ?? 30_000),
-    waitMs: assertPositive('waitMs', options.waitMs ?? 10_000, { allowZero: true }),
+    waitMs: assertDuration('waitMs', options.waitMs ?? 10_000, { allowZero: true }),
     backoff: resolveBackoff(options.backoff),
     driftFactor,
     handoffLimit: assertPositive('handoffLimit', options.handoffLimit ?? 16, {
@@ -137,7 +137,7 @@ export function createLock(options: CreateLockOptions): Lock {
     counters.redisErrors += 1
   })
 
-  const emitter = createEmitter<LockEvents>()
+  const emitter = createEmitter<LockEvents>({ name: '@x/lock' })
   const notifier = createReleaseNotifier(servers, channel, (error) =>
     emitter.emit('error', { operation: 'subscribe', error }),
   )
@@ -183,15 +183,15 @@ function assertFence(name: string, value: unknown): number {
   return fence
 }
 
-function resolveBackoff(backoff: BackoffOptions = {}): Required<BackoffOptions> {
+function resolveBackoff(backoff: Partial<BackoffOptions> = {}): BackoffOptions {
   if (typeof backoff !== 'object' || backoff === null)
     throw new InvalidArgumentError('backoff must be an object')
-  const initialMs = assertPositive('backoff.initialMs', backoff.initialMs ?? 25)
-  const maxMs = assertPositive('backoff.maxMs', backoff.maxMs ?? 1000)
+  const initialMs = assertDuration('backoff.initialMs', backoff.initialMs ?? 25)
+  const maxMs = assertDuration('backoff.maxMs', backoff.maxMs ?? 1000)
   if (maxMs < initialMs) throw new InvalidArgumentError('backoff.maxMs must be >= backoff.initialMs')
   const jitter = backoff.jitter ?? 'full'
-  if (jitter !== 'full' && jitter !== 'none') {
-    throw new InvalidArgumentError(`backoff.jitter must be 'full' or 'none', got ${String(jitter)}`)
+  if (jitter !== 'full' && jitter !== 'equal' && jitter !== 'none') {
+    throw new InvalidArgumentError(`backoff.jitter must be 'full', 'equal' or 'none', got ${String(jitter)}`)
   }
   return { initialMs, maxMs, jitter }
 }

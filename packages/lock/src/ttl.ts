@@ -1,11 +1,9 @@
-import { assertPositive, InvalidArgumentError } from '@x/redis-core'
+import { assertDuration, InvalidArgumentError } from '@x/redis-core'
 
-/** Longest ttl a timer can represent (setTimeout overflows above 2^31 − 1 ms). */
-const MAX_TTL_MS = 2 ** 31 - 1
-
-/** A lease ttl: whole ms, and no longer than a timer can represent. */
+/** A lease ttl: whole milliseconds (Redis's PX), up to the longest delay a timer accepts. */
 export function assertTtl(name: string, value: unknown): number {
-  const ttl = assertPositive(name, value, { integer: true })
-  if (ttl > MAX_TTL_MS) throw new InvalidArgumentError(`${name} must be at most ${MAX_TTL_MS} ms, got ${ttl}`)
+  const ttl = assertDuration(name, value)
+  if (!Number.isInteger(ttl))
+    throw new InvalidArgumentError(`${name} must be a whole number of ms, got ${ttl}`)
   return ttl
 }
