@@ -62,7 +62,7 @@ export interface ScanOptions {
   match: string
   /** SCAN COUNT hint: keys examined per call. @default 500 */
   count?: number
-  /** Deadline of each SCAN or UNLINK call; a paused server fails the walk with TimeoutError. @default 2000 */
+  /** Deadline of each SCAN or UNLINK call; a paused server fails the walk with TimeoutError. @default 1000 */
   timeoutMs?: number
 }
 
@@ -77,7 +77,7 @@ export async function* scanKeys(client: RedisClient, options: ScanOptions): Asyn
     do {
       const reply = (await redisCall(
         node.scan(cursor, 'MATCH', options.match, 'COUNT', count),
-        options.timeoutMs ?? 2000,
+        options.timeoutMs ?? 1000,
         'SCAN',
       )) as [string, string[]]
       cursor = reply[0]
@@ -91,7 +91,7 @@ export async function* scanKeys(client: RedisClient, options: ScanOptions): Asyn
  * replacement for the KEYS command followed by `DEL`. Returns the number of keys removed.
  */
 export async function unlinkByPattern(client: RedisClient, options: ScanOptions): Promise<number> {
-  const timeoutMs = options.timeoutMs ?? 2000
+  const timeoutMs = options.timeoutMs ?? 1000
   let removed = 0
   for (const node of masters(client)) {
     let cursor = '0'
