@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { EventEmitter } from 'node:events'
 import {
+  assertDuration,
   assertPositive,
+  assertRedisClient,
   type Codec,
+  createEmitter,
   InvalidArgumentError,
   jsonCodec,
   keyspace,
@@ -117,19 +120,17 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   }
   assertNoRenamedOptions(options, RENAMED)
   const { redis } = options
-  if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
-    throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
-  }
+  assertRedisClient(redis, 'redis')
   if (typeof expressSession?.Store !== 'function') {
     throw new InvalidArgumentError('pass the express-session module (or an object with its Store class)')
   }
   const keys = keyspace(options.prefix ?? 'sess')
-  const ttl = assertPositive('ttlMs', options.ttlMs ?? 86_400_000, { integer: true })
-  const tombstoneTtl = assertPositive('tombstoneTtlMs', options.tombstoneTtlMs ?? 3_600_000, {
-    integer: true,
-  })
+  const ttl = Math.floor(assertDuration('ttlMs', options.ttlMs ?? 86_400_000, { max: MAX_LIFETIME_MS }))
+  const tombstoneTtl = Math.floor(
+    assertDuration('tombstoneTtlMs', options.tombstoneTtlMs ?? 3_600_000, { max: MAX_LIFETIME_MS }),
+  )
   const maxDataBytes = assertPositive('maxDataBytes', options.maxDataBytes ?? 65_536, { integer: true })
-  const timeout = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
+  const timeout = assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
   const codec = options.codec ?? jsonCodec
   const userIdOf = options.userIdOf ?? defaultUserIdOf
   const counters = { redisErrors: 0, timeouts: 0 }
@@ -151,11 +152,14 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
       throw error
     })
   let store: EventEmitter | undefined
+  // Nobody listening: core's default (one console.error line per operation and code every 10 s).
+  const unheard = createEmitter<{ error: ExpressSessionStoreErrorEvent }>({ name: '@x/session' })
   const report = (error: Error, operation: string, key: string) => {
-    // An EventEmitter throws an 'error' nobody listens to: only emit to listeners.
-    if (!store || store.listenerCount('error') === 0) return
+    const payload: ExpressSessionStoreErrorEvent = { operation, error, key }
+    // An EventEmitter throws an 'error' nobody listens to: emit only to listeners.
+    if (!store || store.listenerCount('error') === 0) return unheard.emit('error', payload)
     try {
-      store.emit('error', { operation, error, key } satisfies ExpressSessionStoreErrorEvent)
+      store.emit('error', payload)
     } catch {
       // A throwing listener must not fail the read that reported.
     }
@@ -202,7 +206,8 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
           await methods.destroy(sid)
           return
         }
-        const encoded = encodeData(codec, session, maxDataBytes)
+        // express-session hands a Session class instance; its own enumerable fields are the data.
+        const encoded = encodeData(codec, { ...session }, maxDataBytes)
         // Index first: a session that exists is always findable by destroyForUser.
         await index(session, d, lifetime)
         await call(
@@ -297,6 +302,9 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   Object.assign(instance, methods)
   return instance as unknown as InstanceType<TStore> & ExpressSessionStoreMethods
 }
+
+// Lifetimes are Redis expiries, not timers: up to 10 years.
+const MAX_LIFETIME_MS = 3650 * 86_400_000
 
 const RENAMED: Record<string, string> = {
   ttl: 'ttlMs',

@@ -1,4 +1,12 @@
-import { assertPositive, type Codec, InvalidArgumentError, jsonCodec, type RedisClient } from '@x/redis-core'
+import {
+  assertDuration,
+  assertPositive,
+  assertRedisClient,
+  type Codec,
+  InvalidArgumentError,
+  jsonCodec,
+  type RedisClient,
+} from '@x/redis-core'
 
 export interface SessionStoreOptions {
   /** An ioredis `Redis` or `Cluster` (from `createRedis` or your own). The store never closes it. */
@@ -70,6 +78,7 @@ export interface ResolvedStoreOptions {
 }
 
 const DAY = 86_400_000
+const MAX_LIFETIME_MS = 3650 * DAY
 
 /** Options renamed before the first release: a JavaScript caller with an old name gets told, not ignored. */
 const RENAMED: Record<string, string> = {
@@ -93,17 +102,21 @@ export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStore
   }
   assertNoRenamedOptions(options, RENAMED)
   const redis = options.redis
-  if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
-    throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
-  }
-  const idleTimeoutMs = assertPositive('idleTimeoutMs', options.idleTimeoutMs ?? 7 * DAY, { integer: true })
-  const absoluteTimeoutMs = assertPositive('absoluteTimeoutMs', options.absoluteTimeoutMs ?? 30 * DAY, {
-    integer: true,
-  })
-  const touchIntervalMs = assertPositive(
-    'touchIntervalMs',
-    options.touchIntervalMs ?? Math.min(60_000, Math.floor(idleTimeoutMs / 2)),
-    { allowZero: true, integer: true },
+  assertRedisClient(redis, 'redis')
+  // Session lifetimes may exceed a Node.js timer's range (they are Redis expiries, not timers):
+  // up to 10 years.
+  const idleTimeoutMs = Math.floor(
+    assertDuration('idleTimeoutMs', options.idleTimeoutMs ?? 7 * DAY, { max: MAX_LIFETIME_MS }),
+  )
+  const absoluteTimeoutMs = Math.floor(
+    assertDuration('absoluteTimeoutMs', options.absoluteTimeoutMs ?? 30 * DAY, { max: MAX_LIFETIME_MS }),
+  )
+  const touchIntervalMs = Math.floor(
+    assertDuration(
+      'touchIntervalMs',
+      options.touchIntervalMs ?? Math.min(60_000, Math.floor(idleTimeoutMs / 2)),
+      { allowZero: true, max: MAX_LIFETIME_MS },
+    ),
   )
   if (touchIntervalMs >= idleTimeoutMs) {
     throw new InvalidArgumentError(
@@ -125,6 +138,6 @@ export function resolveStoreOptions(options: SessionStoreOptions): ResolvedStore
       allowZero: true,
       integer: true,
     }),
-    redisTimeoutMs: assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000),
+    redisTimeoutMs: assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000),
   }
 }

@@ -53,15 +53,15 @@ export function createStoreContext<TData extends SessionData>(
     redisErrors: 0,
     timeouts: 0,
   }
-  const events = createEmitter<SessionStoreEvents>()
+  const events = createEmitter<SessionStoreEvents>({ name: '@x/session' })
   const caller = createRedisCaller(redis, options.redisTimeoutMs, 'session')
   const countFailure = (error: unknown): never => {
     counters.redisErrors++
     if (TimeoutError.isInstance(error)) counters.timeouts++
     throw error
   }
+  // With nobody listening, core's emitter prints one line per operation and code every 10 s.
   const report = (operation: string, error: Error, sessionId?: string) => {
-    if (!events.has('error')) return
     events.emit(
       'error',
       sessionId === undefined ? { operation, error } : { operation, error, key: sessionId },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { digestOf, generateToken, parsePublicId, parseToken, tagFor } from './token.js'
 
 describe('tokens', () => {
-  it('carries a 6-char user tag, a 16-char (96-bit) id and a 43-char (256-bit) secret', () => {
+  it('carries a 6-char user tag, a 16-char (96-bit) id and a 43-char (258-bit) secret', () => {
     const { token, parsed } = generateToken('alice')
     const [tag, id, secret] = token.split('.') as [string, string, string]
     expect(tag).toBe(tagFor('alice'))

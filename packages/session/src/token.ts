@@ -1,8 +1,9 @@
 import * as crypto from 'node:crypto'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { randomId } from '@x/redis-core'
 
-// Sizes in characters of the URL-safe alphabet (6 bits each): the public id needs to be unique
-// (96 bits), the secret is the credential (256 bits and more).
+// Sizes in characters of randomId's URL-safe alphabet (6 bits each): the public id needs to be
+// unique (96 bits), the secret is the credential (258 bits).
 const TAG_CHARS = 6
 const ID_CHARS = 16
 const SECRET_CHARS = 43
@@ -40,13 +41,6 @@ export function digestOf(secret: string): string {
     : createHash('sha256').update(secret).digest('base64url')
 }
 
-/** URL-safe random characters from the operating system's CSPRNG. */
-function randomChars(chars: number): string {
-  return randomBytes(Math.ceil((chars * 3) / 4))
-    .toString('base64url')
-    .slice(0, chars)
-}
-
 /** A new token for a user: `tag.id.secret`. */
 export function generateToken(userId: string): { token: string; parsed: ParsedToken } {
   return generateTokenForTag(tagFor(userId))
@@ -54,8 +48,8 @@ export function generateToken(userId: string): { token: string; parsed: ParsedTo
 
 /** A new token in the slot of `tag` (rotation keeps the user's tag). */
 export function generateTokenForTag(tag: string): { token: string; parsed: ParsedToken } {
-  const id = randomChars(ID_CHARS)
-  const secret = randomChars(SECRET_CHARS)
+  const id = randomId(ID_CHARS)
+  const secret = randomId(SECRET_CHARS)
   return {
     token: `${tag}.${id}.${secret}`,
     parsed: { tag, id, publicId: `${tag}.${id}`, digest: digestOf(secret) },
