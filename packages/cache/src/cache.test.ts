@@ -1,8 +1,15 @@
-import { createRedis, DecodeError, EncodeError, InvalidArgumentError, type RedisClient } from '@x/redis-core'
+import { createRedis, type RedisClient } from '@x/redis-core'
 import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadScripts } from '../test/load-scripts.js'
-import { createCache } from './index.js'
+import {
+  createCache,
+  DecodeError,
+  EncodeError,
+  FetchTimeoutError,
+  InvalidArgumentError,
+  TimeoutError,
+} from './index.js'
 
 describe.each(targets())('$name', (target) => {
   let redis: RedisClient
@@ -247,23 +254,27 @@ describe.each(targets())('$name', (target) => {
     expect(await cache.get('k')).toBeUndefined()
   })
 
-  it('hard timeout without a stale value rejects with TimeoutError and aborts the signal', async () => {
+  it('hard timeout without a stale value rejects with FetchTimeoutError and aborts the signal', async () => {
     const cache = createCache({ redis, prefix: fresh() })
-    let aborted = false
-    await expect(
-      cache.getOrSet(
+    let reason: unknown
+    // The fetcher only finishes when aborted: only the hard timeout can end it.
+    const error = await cache
+      .getOrSet(
         'k',
         (context) =>
           new Promise<number>((resolve) => {
             context.signal.addEventListener('abort', () => {
-              aborted = true
+              reason = context.signal.reason
+              resolve(1)
             })
-            setTimeout(() => resolve(1), 400)
           }),
         { hardTimeoutMs: 50 },
-      ),
-    ).rejects.toMatchObject({ code: 'E_TIMEOUT' })
-    expect(aborted).toBe(true)
+      )
+      .catch((caught: unknown) => caught)
+    expect(FetchTimeoutError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ code: 'E_CACHE_FETCH_TIMEOUT', key: 'k', timeoutMs: 50 })
+    expect(TimeoutError.isInstance(error), 'not a Redis timeout').toBe(false)
+    expect(reason).toBe(error)
     expect(cache.stats().fetchTimeouts).toBe(1)
   })
 })

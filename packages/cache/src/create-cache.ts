@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto'
-import { createDeadlineQueue, createEmitter } from '@x/redis-core'
+import { createDeadlineQueue, createEmitter, randomId } from '@x/redis-core'
 import { RedisCache } from './cache.js'
 import { emptyStats } from './events.js'
 import { connectBus } from './invalidation.js'
@@ -14,13 +13,14 @@ import type { Cache, CacheEvents, CacheOptions } from './types.js'
  */
 export function createCache(options: CacheOptions): Cache {
   const { prefix, l1, redisTimeoutMs, ...settings } = resolveOptions(options)
-  const emitter = createEmitter<CacheEvents>()
+  const emitter = createEmitter<CacheEvents>({ name: '@x/cache' })
   const state: CacheState = {
     ...settings,
     l1: l1 ? new LocalCache(l1.maxEntries, l1.ttlMs) : undefined,
     bus: undefined,
     channel: `${prefix}:#bus`,
-    origin: randomBytes(8).toString('hex'),
+    // An instance id (CONVENTIONS: 10 characters, unique among live instances, not a secret).
+    origin: randomId(10),
     tagBase: `${prefix}:#t:{${prefix}}:`,
     emitter,
     stats: emptyStats(),

@@ -1,5 +1,5 @@
 import { TimeoutError } from '@x/redis-core'
-import { isHardTimeout } from './fetch-timeouts.js'
+import { FetchTimeoutError } from './errors.js'
 import type { CacheState } from './state.js'
 import type { CacheEvents, CacheStats } from './types.js'
 
@@ -25,11 +25,9 @@ export function emptyStats(): Counters {
   }
 }
 
-/** An error no caller can receive: the `error` event, printed when nobody listens. */
+/** An error no caller can receive: the `error` event (core's emitter prints it when nobody listens). */
 export function report(s: CacheState, operation: string, error: unknown, key?: string): void {
-  const listened = s.emitter.has('error')
   s.emitter.emit('error', { operation, error, ...(key === undefined ? {} : { key }) })
-  if (!listened) console.error(`[@x/cache] ${operation} failed`, error)
 }
 
 /** Redis failed or timed out and the operation fell back: counted and reported. */
@@ -78,7 +76,7 @@ export function corrupt(s: CacheState, key: string, error: unknown): void {
 }
 
 export function fetchFailed(s: CacheState, key: string, error: unknown, staleServed: boolean): void {
-  if (isHardTimeout(error)) {
+  if (FetchTimeoutError.isInstance(error)) {
     s.stats.fetchTimeouts++
     s.emitter.emit('fetchTimeout', { key, kind: 'hard' })
   } else {

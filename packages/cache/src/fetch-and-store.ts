@@ -1,9 +1,9 @@
-import { assertPositive } from '@x/redis-core'
 import { buildBody, encodePayload } from './envelope.js'
 import { fetchFailed, redisError, refused } from './events.js'
 import { withHardTimeout } from './fetch-timeouts.js'
 import { checkTags } from './keys.js'
 import { keepInL1, storedOf } from './l1-fill.js'
+import { checkTtl } from './options.js'
 import { learnClock } from './redis-calls.js'
 import { fillScript } from './scripts/fill.lua.js'
 import type { CacheState } from './state.js'
@@ -52,7 +52,7 @@ function fetchContext<T>(
     hasStale: stale !== undefined,
     signal: controller.signal,
     skip: hooks.skip,
-    setTtlMs: (ttlMs) => hooks.setTtlMs(assertPositive('ttlMs', ttlMs, { integer: true })),
+    setTtlMs: (ttlMs) => hooks.setTtlMs(checkTtl(ttlMs)),
     setTags: (tags) => hooks.setTags(checkTags(tags) ?? []),
   }
 }
@@ -77,6 +77,7 @@ export async function bypass<T>(
   try {
     const value = await withHardTimeout(
       Promise.resolve().then(() => fetcher(context)),
+      key,
       options?.hardTimeoutMs ?? s.hardTimeoutMs,
       controller,
     )
@@ -124,6 +125,7 @@ export function fetchAndStore<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T
   )
   const fetched = withHardTimeout(
     (stamped ?? Promise.resolve(undefined)).then(() => job.fetcher(context)),
+    key,
     options?.hardTimeoutMs ?? s.hardTimeoutMs,
     controller,
   )

@@ -1,26 +1,22 @@
-import { TimeoutError } from '@x/redis-core'
-
-const hardTimeouts = new WeakSet<object>()
-
-/** True for the TimeoutError raised by `withHardTimeout` (not a Redis timeout). */
-export function isHardTimeout(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && hardTimeouts.has(error)
-}
+import { FetchTimeoutError } from './errors.js'
 
 /**
- * Rejects with TimeoutError after `ms` and aborts `controller`, so a fetcher that honours its signal
- * stops working. The fetcher's own late rejection is observed here, never unhandled.
+ * Rejects with FetchTimeoutError after `ms` and aborts `controller`, so a fetcher that honours its
+ * signal stops working. The fetcher's own late rejection is observed here, never unhandled.
  */
 export function withHardTimeout<T>(
   promise: Promise<T>,
+  key: string,
   ms: number | undefined,
   controller: AbortController,
 ): Promise<T> {
   if (ms === undefined) return promise
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const error = new TimeoutError(`fetcher did not finish within ${ms} ms (hard timeout)`)
-      hardTimeouts.add(error)
+      const error = new FetchTimeoutError(`fetcher did not finish within ${ms} ms (hard timeout)`, {
+        key,
+        timeoutMs: ms,
+      })
       controller.abort(error)
       reject(error)
     }, ms)

@@ -1,7 +1,8 @@
 import { EncodeError, InvalidArgumentError, toRedisError } from '@x/redis-core'
+import { FetchTimeoutError } from './errors.js'
 import { fetchFailed, hit, l1Hit, miss, redisError, report, served } from './events.js'
 import { bypass, type FetchJob, fetchAndStore, type Stale } from './fetch-and-store.js'
-import { isHardTimeout, waitAtMost } from './fetch-timeouts.js'
+import { waitAtMost } from './fetch-timeouts.js'
 import { checkKey, checkTags, entryHeader } from './keys.js'
 import { keepInL1 } from './l1-fill.js'
 import { acquireOrWait, releaseLease, tryLease } from './lease.js'
@@ -141,7 +142,7 @@ async function fetchForeground<T>(s: CacheState, job: FetchJob<T>, stale: Stale<
     const serveStale = stale !== undefined && !EncodeError.isInstance(error)
     fetchFailed(s, key, error, serveStale)
     if (!serveStale) throw error
-    served(s, key, isHardTimeout(error) ? 'hard-timeout' : 'fetch-error')
+    served(s, key, FetchTimeoutError.isInstance(error) ? 'hard-timeout' : 'fetch-error')
     return stale.value
   }
 }

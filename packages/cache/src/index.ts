@@ -1,4 +1,12 @@
 export { createCache } from './create-cache.js'
+export {
+  DecodeError,
+  EncodeError,
+  FetchTimeoutError,
+  InvalidArgumentError,
+  RedisUnavailableError,
+  TimeoutError,
+} from './errors.js'
 export type {
   BatchFetcher,
   Cache,

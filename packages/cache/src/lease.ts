@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto'
-import { toRedisError } from '@x/redis-core'
+import { randomId, toRedisError } from '@x/redis-core'
 import { redisError } from './events.js'
 import { entryHeader } from './keys.js'
 import { classify, isTagged, parse, type Read, readTagged } from './read.js'
@@ -32,7 +31,8 @@ type Attempt<T> =
   | { kind: 'changed'; read: Read<T>; header: string }
 
 async function attempt<T>(s: CacheState, target: LeaseTarget, header: string): Promise<Attempt<T>> {
-  const token = randomBytes(12).toString('base64url')
+  // A lease token (21 characters, 126 bits): only its holder can release the lease.
+  const token = randomId(21)
   const reply = await s.deadlines.run(
     acquireLeaseScript.run(s.redis, [target.full, target.leaseKey], [header, token, s.lease!.leaseMs]),
     'lease',

@@ -10,12 +10,12 @@ export function getRaw(s: CacheState, full: string): Promise<string | null> {
 }
 
 /** `script.runMany` under the cache's timeout; a failure of the whole call becomes every call's error. */
-export async function runMany<R>(
+export async function runMany<D>(
   s: CacheState,
-  script: Script<R>,
+  script: Script<D>,
   calls: ScriptCall[],
   what: string,
-): Promise<Array<R | Error>> {
+): Promise<Awaited<ReturnType<Script<D>['runMany']>>> {
   try {
     return await s.deadlines.run(script.runMany(s.redis, calls), what)
   } catch (error) {
