@@ -1,15 +1,19 @@
-import { randomUUID } from 'node:crypto'
 import {
+  assertDuration,
   assertPositive,
+  assertRedisClient,
   createEmitter,
+  createServerClock,
   InvalidArgumentError,
   keyspace,
+  monotonicMicros,
   type RedisClient,
+  randomId,
   redisCall,
   TimeoutError,
 } from '@x/redis-core'
-import { monotonicMicros, PROBE_DEADLINE, ServerDeadline } from './clock.js'
 import { type AcquireReply, acquireScript, countScript, extendScript } from './concurrency.lua.js'
+import { deadlineOf as serverDeadline } from './deadline.js'
 import type { ConcurrencyLimiterEvents } from './events.js'
 import { assertKey } from './key.js'
 
@@ -127,13 +131,11 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     if (old in options) throw new InvalidArgumentError(`option ${old} was renamed: use ${replacement}`)
   }
   const { redis } = options
-  if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
-    throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
-  }
+  assertRedisClient(redis)
   const prefix = keyspace(options.prefix ?? 'rl').prefix
   const limit = assertPositive('limit', options.limit, { integer: true })
-  const defaultLeaseMs = assertPositive('leaseMs', options.leaseMs ?? 30_000, { integer: true })
-  const timeoutMs = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
+  const defaultLeaseMs = assertDuration('leaseMs', options.leaseMs ?? 30_000)
+  const timeoutMs = assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
   const failClosedRetryAfterMs = assertPositive(
     'failClosedRetryAfterMs',
     options.failClosedRetryAfterMs ?? 1000,
@@ -144,7 +146,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       `failureMode must be 'fail-open', 'fail-closed' or 'throw', got ${String(failureMode)}`,
     )
   }
-  const emitter = createEmitter<ConcurrencyLimiterEvents>()
+  const emitter = createEmitter<ConcurrencyLimiterEvents>({ name: '@x/ratelimit' })
   const counts = {
     acquires: 0,
     leases: 0,
@@ -173,8 +175,8 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     }
     return result
   }
-  const clock = new ServerDeadline()
-  const deadlineOf = (started: number) => clock.deadline(started, timeoutMs) || PROBE_DEADLINE
+  const clock = createServerClock()
+  const deadlineOf = (started: number) => serverDeadline(clock, started, timeoutMs)
   const redisKey = (key: string) => `${prefix}:{${assertKey(key)}}:c`
 
   const release = async (key: string, id: string): Promise<boolean> => {
@@ -194,7 +196,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
         return release(key, id)
       },
       async extend(ms = defaultLeaseMs) {
-        assertPositive('ms', ms, { integer: true })
+        assertDuration('ms', ms)
         if (released || !recorded) return false
         const reply = await counted(
           redisCall(extendScript.run(redis, [redisKey(key)], [id, ms * 1000]), timeoutMs, 'lease extend'),
@@ -214,8 +216,9 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     limit,
     async acquire(key, acquireOptions) {
       const fullKey = redisKey(key)
-      const leaseMs = assertPositive('leaseMs', acquireOptions?.leaseMs ?? defaultLeaseMs, { integer: true })
-      const id = randomUUID()
+      const leaseMs = assertDuration('leaseMs', acquireOptions?.leaseMs ?? defaultLeaseMs)
+      // 126 bits: a lease id is the holder's proof for release and extend.
+      const id = randomId(21)
       let reply: AcquireReply
       try {
         const started = monotonicMicros()

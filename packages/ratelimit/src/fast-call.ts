@@ -46,10 +46,13 @@ export function evalWithTimeout<T>(
       },
       (error: unknown) => {
         if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) return fail(error)
-        script.run(redis, args.slice(0, keyCount) as string[], args.slice(keyCount)).then((reply) => {
-          clearTimeout(timer)
-          resolve(reply)
-        }, fail)
+        ;(script.run(redis, args.slice(0, keyCount) as string[], args.slice(keyCount)) as Promise<T>).then(
+          (reply) => {
+            clearTimeout(timer)
+            resolve(reply)
+          },
+          fail,
+        )
       },
     )
   })
@@ -103,7 +106,10 @@ export function evalThen<T, R>(
     }
     sent.then(ok, (error: unknown) => {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) return fail(error)
-      script.run(redis, args.slice(0, keyCount) as string[], args.slice(keyCount)).then(ok, fail)
+      ;(script.run(redis, args.slice(0, keyCount) as string[], args.slice(keyCount)) as Promise<T>).then(
+        ok,
+        fail,
+      )
     })
   })
 }

@@ -1,5 +1,4 @@
-import { assertPositive } from '@x/redis-core'
-import { monotonicMicros } from './clock.js'
+import { assertPositive, monotonicMicros } from '@x/redis-core'
 import { assertKey } from './key.js'
 import { assertCost, normalizePolicies, type Policy, type PolicyOptions } from './policy.js'
 import { type PolicyResult, type RateLimitResult, summarize } from './result.js'

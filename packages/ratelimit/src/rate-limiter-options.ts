@@ -1,4 +1,11 @@
-import { assertPositive, InvalidArgumentError, keyspace, type RedisClient } from '@x/redis-core'
+import {
+  assertDuration,
+  assertPositive,
+  assertRedisClient,
+  InvalidArgumentError,
+  keyspace,
+  type RedisClient,
+} from '@x/redis-core'
 import type { BlockedCacheOptions } from './blocked-cache.js'
 import type { FallbackLimiter } from './memory-limiter.js'
 import { type Algorithm, normalizePolicies, type Policy, type PolicyOptions } from './policy.js'
@@ -87,9 +94,7 @@ export function resolveRateLimiterOptions(options: RateLimiterOptions): Resolved
     if (old in options) throw new InvalidArgumentError(`option ${old} was renamed: use ${replacement}`)
   }
   const { redis } = options
-  if (!redis || typeof (redis as { evalsha?: unknown }).evalsha !== 'function') {
-    throw new InvalidArgumentError('redis must be an ioredis Redis or Cluster client')
-  }
+  assertRedisClient(redis)
   if (options.policies && (options.limit !== undefined || options.windowMs !== undefined)) {
     throw new InvalidArgumentError('pass either policies or limit/windowMs, not both')
   }
@@ -120,8 +125,8 @@ export function resolveRateLimiterOptions(options: RateLimiterOptions): Resolved
     prefix: keyspace(options.prefix ?? 'rl').prefix,
     policies,
     failureMode,
-    redisTimeoutMs: assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000),
-    failClosedRetryAfterMs: assertPositive('failClosedRetryAfterMs', options.failClosedRetryAfterMs ?? 1000),
+    redisTimeoutMs: assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000),
+    failClosedRetryAfterMs: assertDuration('failClosedRetryAfterMs', options.failClosedRetryAfterMs ?? 1000),
     blockedCacheKeys:
       blocked === undefined || blocked === false
         ? undefined

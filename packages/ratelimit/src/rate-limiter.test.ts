@@ -1,5 +1,6 @@
 import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
 import { countCommands, sleep, targets } from '@x/testkit/vitest'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRateLimiter } from './rate-limiter.js'
 
@@ -139,12 +140,9 @@ describe.each(targets())('$name', (target) => {
 })
 
 describe('options', () => {
-  // Never called: option errors are thrown before anything reaches Redis.
-  const redis = {
-    evalsha: () => {
-      throw new Error('must not be called')
-    },
-  } as unknown as RedisClient
+  // Never connected: option errors are thrown before anything reaches Redis.
+  const redis = new Redis({ port: 1, lazyConnect: true })
+  afterAll(() => redis.disconnect())
   const invalid = (options: Record<string, unknown>) => () =>
     createRateLimiter({ redis, ...options } as Parameters<typeof createRateLimiter>[0])
 

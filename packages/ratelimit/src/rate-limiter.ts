@@ -1,7 +1,9 @@
 import {
-  assertPositive,
+  assertDuration,
   createDeadlineQueue,
   createEmitter,
+  createServerClock,
+  monotonicMicros,
   redisCall,
   type Script,
   TimeoutError,
@@ -9,7 +11,7 @@ import {
 import { blockScript } from './block.lua.js'
 import { BlockedCache } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
-import { monotonicMicros, PROBE_DEADLINE, ServerDeadline } from './clock.js'
+import { deadlineOf as serverDeadline } from './deadline.js'
 import { decodeReply, failureResult } from './decode.js'
 import type { RateLimiterEvents } from './events.js'
 import { evalThen, evalWithTimeout, writeCoalescer } from './fast-call.js'
@@ -79,7 +81,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { redis, prefix, policies, failureMode, redisTimeoutMs, failClosedRetryAfterMs, blockedCacheKeys } =
     resolveRateLimiterOptions(options)
   const cache = blockedCacheKeys === undefined ? undefined : new BlockedCache(blockedCacheKeys)
-  const emitter = createEmitter<RateLimiterEvents>()
+  const emitter = createEmitter<RateLimiterEvents>({ name: '@x/ratelimit' })
   const counts = {
     checks: 0,
     admitted: 0,
@@ -106,8 +108,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const coalesce = writeCoalescer(redis)
   const keyCount = policies.length + 1
   const suffixes = policies.map(policySuffix)
-  const clock = new ServerDeadline()
-  const deadlineOf = (started: number) => clock.deadline(started, redisTimeoutMs) || PROBE_DEADLINE
+  const clock = createServerClock()
+  const deadlineOf = (started: number) => serverDeadline(clock, started, redisTimeoutMs)
   const timedOut = () =>
     new TimeoutError(`rate limit check did not finish within ${redisTimeoutMs} ms`, {
       timeoutMs: redisTimeoutMs,
@@ -265,11 +267,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     async block(key, blockMs) {
       assertKey(key)
-      assertPositive('blockMs', blockMs, { integer: true })
+      assertDuration('blockMs', blockMs)
       cache?.forget(key)
       await counted(
         redisCall(
-          blockScript.run(redis, [keysOf(prefix, key, [])[0]!], [blockMs]),
+          blockScript.run(redis, [keysOf(prefix, key, [])[0]!], [Math.ceil(blockMs)]),
           redisTimeoutMs,
           'rate limit block',
         ),
