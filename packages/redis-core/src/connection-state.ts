@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
+import { probeAddress } from './probe-address.js'
 import { redact, redactError } from './redact.js'
 
 type Client = Redis | Cluster
@@ -11,6 +12,8 @@ export interface ConnectionState {
   everReady: boolean
   /** The last connection-level error: its code (`ECONNREFUSED`, `WRONGPASS`, …) and redacted message. */
   lastError?: { code: string | undefined; message: string }
+  /** Set while a Cluster's unexplained failure is being diagnosed (see `probeAddress`). */
+  diagnosing?: Promise<void>
 }
 
 const states = new WeakMap<Client, ConnectionState>()
@@ -29,14 +32,36 @@ export function watchConnection(client: Client): ConnectionState {
   const record = (error: unknown) => {
     // First listener on the client: later listeners (the app's, a logger) get the error scrubbed.
     if (error instanceof Error) redactError(error)
-    state.lastError = { code: rootCauseOf(error), message: redact(messageOf(error)) }
+    const code = rootCauseOf(error)
+    // "Connection is closed" after an ECONNREFUSED says less: keep the cause of this outage.
+    if (code === undefined && state.lastError?.code !== undefined) return
+    state.lastError = { code, message: redact(messageOf(error)) }
   }
   client.on('ready', () => {
     state.everReady = true
+    state.lastError = undefined
   })
   client.on('error', record)
   // A Cluster reports each node's failure as 'node error'; its 'error' is only the summary.
-  if (isClusterClient(client)) client.on('node error', record)
+  if (isClusterClient(client)) {
+    let diagnosed = false
+    client.on('node error', (error: unknown, key?: string) => {
+      record(error)
+      // "Connection is closed" hides why: ask the network once, with one TCP connect to that node.
+      if (diagnosed || state.everReady || state.lastError?.code !== undefined || typeof key !== 'string')
+        return
+      diagnosed = true
+      const [, host = '', port = ''] = /^(.*):(\d+)$/.exec(key) ?? []
+      const timeoutMs = Math.min(client.options.redisOptions?.connectTimeout ?? 2000, 5000)
+      state.diagnosing = probeAddress(host.replace(/^\[(.*)\]$/, '$1'), Number(port), timeoutMs).then(
+        (code) => {
+          if (code !== undefined && state.lastError?.code === undefined) {
+            state.lastError = { code, message: `${code} from ${formatHost(host, Number(port))}` }
+          }
+        },
+      )
+    })
+  }
   return state
 }
 

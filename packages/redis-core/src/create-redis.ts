@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import { backoffDelay } from './backoff.js'
 import { type HostAndPort, type RedisConnectionOptions, resolveRedisConfig } from './config.js'
 import { rootCauseOf, watchConnection } from './connection-state.js'
 import { InvalidArgumentError } from './errors.js'
@@ -147,12 +148,15 @@ function closeOfflineQueueWhenReady<T extends RedisClient>(client: T, options: C
     const appListens = client.listeners('error').some((listener) => !ours.has(listener as never))
     if (appListens) return
     logged = true
-    const cause = rootCauseOf(error) ?? 'error'
     const phase = state.everReady ? 'lost its connection' : 'cannot connect'
-    console.error(
-      `[@x/redis-core] Redis at ${state.address} ${phase}: ${cause} (${redact(error.message)}); ` +
-        "retrying in the background. Listen with client.on('error') or set logConnectionErrors: false to silence this line.",
-    )
+    // A Cluster learns why its seed nodes fail from a probe that may still be running.
+    void (state.diagnosing ?? Promise.resolve()).then(() => {
+      const cause = rootCauseOf(error) ?? state.lastError?.code ?? 'error'
+      console.error(
+        `[@x/redis-core] Redis at ${state.address} ${phase}: ${cause} (${redact(error.message)}); ` +
+          "retrying in the background. Listen with client.on('error') or set logConnectionErrors: false to silence this line.",
+      )
+    })
   }
   ours.add(onError)
   client.on('error', onError)
@@ -160,10 +164,10 @@ function closeOfflineQueueWhenReady<T extends RedisClient>(client: T, options: C
   return client
 }
 
-/** Capped exponential backoff with "equal jitter": half fixed, half random. */
+/**
+ * Capped exponential backoff with "equal jitter": half fixed, half random.
+ * @deprecated Use `backoffDelay(attempt, { initialMs, maxMs, jitter: 'equal' })`.
+ */
 export function backoff(baseMs: number, maxMs: number): (attempt: number) => number {
-  return (attempt) => {
-    const capped = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20))
-    return Math.round(capped / 2 + Math.random() * (capped / 2))
-  }
+  return (attempt) => Math.round(backoffDelay(attempt, { initialMs: baseMs, maxMs, jitter: 'equal' }))
 }

@@ -177,6 +177,34 @@ describe('connection failures say what is wrong', () => {
     expect(console.lines[0]).toMatch(/127\.0\.0\.1:1.*ECONNREFUSED/)
   })
 
+  it('a Cluster whose seed nodes refuse: the seed addresses and ECONNREFUSED, one console line', async () => {
+    const console = captureConsole()
+    let error: unknown
+    try {
+      const redis = createRedis({
+        clusterNodes: [
+          { host: '127.0.0.1', port: 1 },
+          { host: '127.0.0.1', port: 2 },
+        ],
+        clusterOptions: { clusterRetryStrategy: () => null },
+      })
+      clients.push(redis)
+      await rejection(redis.get('x'))
+      // ioredis does not say why a seed node failed; core asks the network once, then knows.
+      await eventually(() => console.lines.length > 0)
+      error = toRedisError(await rejection(redis.get('x')), redis)
+    } finally {
+      console.restore()
+    }
+    expect(RedisUnavailableError.isInstance(error)).toBe(true)
+    if (!RedisUnavailableError.isInstance(error)) return
+    expect(error.address).toBe('127.0.0.1:1,127.0.0.1:2')
+    expect(error.rootCause).toBe('ECONNREFUSED')
+    expect(error.neverConnected).toBe(true)
+    expect(console.lines).toHaveLength(1)
+    expect(console.lines[0]).toMatch(/127\.0\.0\.1:1,127\.0\.0\.1:2 cannot connect: ECONNREFUSED/)
+  })
+
   it('an unknown host: ENOTFOUND', async () => {
     const console = captureConsole()
     let error: unknown
