@@ -4,6 +4,7 @@ import { normalizeDevice } from './device.js'
 import { sessionCreate } from './scripts/session-create.lua.js'
 import type { StoreContext } from './store-context.js'
 import { generateToken } from './token.js'
+import type { SessionTraceContext } from './trace-context.js'
 import type { CreateOptions, Session, SessionData } from './types.js'
 
 export async function createSession<TData extends SessionData>(
@@ -11,6 +12,7 @@ export async function createSession<TData extends SessionData>(
   userId: string,
   data: TData,
   options: CreateOptions = {},
+  trace?: SessionTraceContext,
 ): Promise<{ token: string; session: Session<TData> }> {
   const { codec, maxDataBytes, idleTimeoutMs, absoluteTimeoutMs, maxSessionsPerUser } = context.options
   assertName('userId', userId, 512)
@@ -19,6 +21,7 @@ export async function createSession<TData extends SessionData>(
   const { keys } = context
   for (let attempt = 0; attempt < 3; attempt++) {
     const { token, parsed } = generateToken(userId)
+    if (trace) trace.roundTrips++
     const reply = await context.call(
       'create',
       sessionCreate.run(
@@ -43,6 +46,10 @@ export async function createSession<TData extends SessionData>(
     if (!reply) continue
     const [createdAt, absoluteExpiresAt] = reply
     context.counters.creates++
+    if (trace) {
+      trace.sessionId = parsed.publicId
+      trace.outcome = 'created'
+    }
     return {
       token,
       session: {

@@ -23,6 +23,7 @@ export {
   type SessionCookieOptions,
 } from './session-cookie.js'
 export { createSessionStore } from './session-store.js'
+export type { SessionOutcome, SessionTraceContext } from './trace-context.js'
 export type {
   CreateOptions,
   DestroyForUserOptions,

@@ -5,6 +5,7 @@ import { readSession } from './read.js'
 import { sessionUpdate } from './scripts/session-update.lua.js'
 import type { StoreContext } from './store-context.js'
 import { parseToken } from './token.js'
+import type { SessionTraceContext } from './trace-context.js'
 import type { Session, SessionChange, SessionData, UpdateOptions } from './types.js'
 
 export async function updateSession<TData extends SessionData>(
@@ -12,6 +13,7 @@ export async function updateSession<TData extends SessionData>(
   token: string,
   change: SessionChange<TData>,
   options: UpdateOptions = {},
+  trace?: SessionTraceContext,
 ): Promise<Session<TData> | null> {
   if (typeof change !== 'function') assertRecord(change, 'update patch')
   const retries = assertPositive('retries', options.retries ?? context.options.updateRetries, {
@@ -19,21 +21,34 @@ export async function updateSession<TData extends SessionData>(
     integer: true,
   })
   const parsed = parseToken(token)
-  if (!parsed) return null
+  if (!parsed) {
+    if (trace) trace.outcome = 'missing'
+    return null
+  }
+  if (trace) trace.sessionId = parsed.publicId
   const { codec, maxDataBytes, idleTimeoutMs } = context.options
   const { keys, counters } = context
   const conflict = (message: string, reason: 'contended' | 'rotated') => {
     counters.conflicts++
+    if (trace) trace.outcome = 'conflict'
     return new SessionConflictError(message, { sessionId: parsed.publicId, reason })
   }
   return context.serialize(parsed.publicId, async () => {
     for (let attempt = 0; ; attempt++) {
+      if (trace) {
+        trace.attempts = attempt + 1
+        trace.roundTrips++
+      }
       const current = await readSession(context, parsed, 'update')
-      if (!current) return null
+      if (!current) {
+        if (trace) trace.outcome = current === 0 ? 'expired' : 'missing'
+        return null
+      }
       if (current.rotated) throw conflict('this token was rotated; update through the new token', 'rotated')
       const next =
         typeof change === 'function' ? await change(current.data) : applyPatch(current.data, change)
       const encoded = encodeData(codec, next, maxDataBytes)
+      if (trace) trace.roundTrips++
       const reply = await context.call(
         'update',
         sessionUpdate.run(
@@ -46,6 +61,7 @@ export async function updateSession<TData extends SessionData>(
       if (reply[0] === 1) {
         const [, version, lastAccess] = reply
         counters.updates++
+        if (trace) trace.outcome = 'updated'
         return {
           ...current,
           data: decodeData<TData>(codec, encoded),
@@ -54,7 +70,10 @@ export async function updateSession<TData extends SessionData>(
           idleExpiresAt: Math.min(lastAccess + idleTimeoutMs, current.absoluteExpiresAt),
         }
       }
-      if (reply[0] === 0) return null
+      if (reply[0] === 0) {
+        if (trace) trace.outcome = 'missing'
+        return null
+      }
       if (reply[0] === 3) throw conflict('this token was rotated; update through the new token', 'rotated')
       if (attempt >= retries) {
         throw conflict(

@@ -3,6 +3,7 @@ import { userDestroy } from './scripts/user-destroy.lua.js'
 import { userList } from './scripts/user-list.lua.js'
 import type { StoreContext } from './store-context.js'
 import { parseToken, tagFor } from './token.js'
+import type { SessionTraceContext } from './trace-context.js'
 import type {
   DestroyForUserOptions,
   DeviceInfo,
@@ -16,11 +17,13 @@ export async function listUserSessions<TData extends SessionData>(
   context: StoreContext<TData>,
   userId: string,
   options: ListForUserOptions = {},
+  trace?: SessionTraceContext,
 ): Promise<SessionInfo[]> {
   assertName('userId', userId, 512)
   const tag = tagFor(userId)
   const current = options.current === undefined ? null : parseToken(options.current)
   const { idleTimeoutMs } = context.options
+  if (trace) trace.roundTrips++
   const reply = await context.call(
     'listForUser',
     userList.run(
@@ -30,6 +33,10 @@ export async function listUserSessions<TData extends SessionData>(
     ),
   )
   const [, ...rows] = reply
+  if (trace) {
+    trace.outcome = 'listed'
+    trace.count = rows.length
+  }
   return rows.map(([id, createdAt, lastSeen, absoluteExpiresAt, userAgent, ip, label]) => {
     const last = Number(lastSeen)
     const absolute = Number(absoluteExpiresAt)
@@ -54,11 +61,13 @@ export async function destroyUserSessions<TData extends SessionData>(
   context: StoreContext<TData>,
   userId: string,
   options: DestroyForUserOptions = {},
+  trace?: SessionTraceContext,
 ): Promise<number> {
   assertName('userId', userId, 512)
   const tag = tagFor(userId)
   const except = options.except === undefined ? null : parseToken(options.except)
   const keep = except && except.tag === tag ? except : null
+  if (trace) trace.roundTrips++
   const reply = await context.call(
     'destroyForUser',
     userDestroy.run(
@@ -68,5 +77,9 @@ export async function destroyUserSessions<TData extends SessionData>(
     ),
   )
   context.counters.destroys += reply
+  if (trace) {
+    trace.outcome = 'destroyed'
+    trace.count = reply
+  }
   return reply
 }
