@@ -1,5 +1,7 @@
 import {
-  assertPositive,
+  assertDuration,
+  assertRedisClient,
+  createEmitter,
   createSubscriber,
   InvalidArgumentError,
   jsonCodec,
@@ -11,7 +13,6 @@ import { PubSubClosedError } from './errors.js'
 import { createDecoder, encodeMessage, encodeValue, type MessageDecoder } from './message-codec.js'
 import { createMessageIterable, type IterateOptions, type MessageIterable } from './message-iterator.js'
 import { createPublisher, type PublishCommand } from './publisher.js'
-import { createPubSubEvents } from './pubsub-events.js'
 import { createSubscriptions, type SubscriptionKind } from './subscriptions.js'
 import type { Channel, ChannelOptions } from './typed-channel.js'
 import type { MessageHandler, PubSubEvents, PubSubOptions, PubSubStats, Unsubscribe } from './types.js'
@@ -49,13 +50,13 @@ export interface PubSub {
  */
 export function createPubSub(options: PubSubOptions): PubSub {
   const { redis } = options
-  if (redis === null || typeof redis !== 'object' || typeof redis.publish !== 'function') {
-    throw new InvalidArgumentError('createPubSub: options.redis must be an ioredis Redis or Cluster client')
-  }
+  assertRedisClient(redis, 'options.redis')
   const codec = options.codec ?? jsonCodec
-  const redisTimeoutMs = assertPositive('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
+  const redisTimeoutMs = assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
   const defaultDecoder = createDecoder(codec)
-  const { emitter, reportError } = createPubSubEvents()
+  // Nobody listening to `error`: core's default, one redacted console.error line per operation and code every 10 s.
+  const emitter = createEmitter<PubSubEvents>({ name: '@x/pubsub' })
+  const reportError = (payload: PubSubEvents['error']) => emitter.emit('error', payload)
   const counters = { published: 0, delivered: 0, invalid: 0, handlerErrors: 0, redisErrors: 0, reconnects: 0 }
   const countRedisError = () => {
     counters.redisErrors++

@@ -1,4 +1,4 @@
-import { DecodeError } from '@x/redis-core'
+import { callSafely, DecodeError } from '@x/redis-core'
 import { HandlerError, SchemaError } from './errors.js'
 import type { MessageDecoder } from './message-codec.js'
 import { formatIssues, type StandardSchemaV1 } from './standard-schema.js'
@@ -40,15 +40,9 @@ export function createDelivery(hooks: DeliveryHooks) {
     pattern: string | undefined,
   ) => {
     hooks.delivered()
+    const onThrow = (error: unknown) => failed(error, channel, pattern)
     for (const handler of handlers) {
-      try {
-        const result = (handler as MessageHandler<unknown>)(value, channel, pattern) as unknown
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-          ;(result as Promise<void>).then(undefined, (error: unknown) => failed(error, channel, pattern))
-        }
-      } catch (error) {
-        failed(error, channel, pattern)
-      }
+      callSafely(() => (handler as MessageHandler<unknown>)(value, channel, pattern), onThrow)
     }
   }
 

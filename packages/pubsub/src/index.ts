@@ -10,16 +10,18 @@ export { createPubSub, type PubSub } from './create-pubsub.js'
 export { HandlerError, OverflowError, PubSubClosedError, SchemaError } from './errors.js'
 export type { IterateOptions, MessageIterable, OverflowPolicy } from './message-iterator.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
-export {
-  createStream,
-  type DeadLetter,
-  type Stream,
-  type StreamConsumer,
-  type StreamErrorContext,
-  type StreamHandler,
-  type StreamMessageInfo,
-  type StreamOptions,
-} from './stream.js'
+export { createStream } from './stream.js'
+export type {
+  DeadLetter,
+  Stream,
+  StreamConsumer,
+  StreamConsumerStats,
+  StreamEvents,
+  StreamHandler,
+  StreamMessageInfo,
+  StreamOperation,
+  StreamOptions,
+} from './stream-types.js'
 export type { Channel, ChannelOptions } from './typed-channel.js'
 export type {
   InvalidMessage,

@@ -19,16 +19,18 @@ import { defineScript } from '@x/redis-core'
  * ARGV[6] max deliveries: a message claimed for a delivery beyond this goes to the dead letters
  * ARGV[7] approximate MAXLEN of the dead-letter stream
  *
- * Returns { next cursor, { {id, {field, value, ...}, deliveries}, ... }, number dead-lettered }.
+ * Returns { next cursor, { {id, {field, value, ...}, deliveries}, ... }, { {id, deliveries}, ... } dead-lettered }.
  * XAUTOCLAIM increments the delivery counter of what it claims; XPENDING reads it back.
  */
-export const reclaimScript = defineScript<[string, Array<[string, string[], number]>, number]>({
+export const reclaimScript = defineScript<
+  [string, Array<[string, string[], number]>, Array<[string, number]>]
+>({
   name: 'pubsub:reclaim',
   keys: 2,
   lua: `
 local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local deliver = {}
-local dead = 0
+local dead = {}
 local maxDeliveries = tonumber(ARGV[6])
 for _, entry in ipairs(claimed[2]) do
   if type(entry) == 'table' and type(entry[2]) == 'table' then
@@ -54,7 +56,7 @@ for _, entry in ipairs(claimed[2]) do
       end
       redis.call('XADD', unpack(args))
       redis.call('XACK', KEYS[1], ARGV[1], id)
-      dead = dead + 1
+      dead[#dead + 1] = { id, deliveries }
     else
       deliver[#deliver + 1] = { id, fields, deliveries }
     end

@@ -3,7 +3,8 @@ import { resolve } from 'node:path'
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { eventually, targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createStream, type StreamMessageInfo } from './stream.js'
+import { createStream } from './stream.js'
+import type { StreamMessageInfo } from './stream-types.js'
 
 const child = resolve(import.meta.dirname, '../test/crashing-consumer.ts')
 
@@ -38,8 +39,9 @@ describe.each(targets())('a crashing stream consumer on $name', (target) => {
 
   it('a message whose consumer process died before the ack is delivered to another consumer', async () => {
     const name = 'crash'
-    const stream = createStream(name, {
+    const stream = createStream({
       redis,
+      name,
       prefix: target.prefix,
       claimIdleMs: 200,
       claimIntervalMs: 50,

@@ -1,8 +1,9 @@
 import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
 import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createStream, type Stream, type StreamMessageInfo, type StreamOptions } from './stream.js'
+import { createStream } from './stream.js'
+import type { Stream, StreamMessageInfo, StreamOptions } from './stream-types.js'
 import { clientList, watchProcess } from './test-support.js'
 
 describe.each(targets())('createStream on $name', (target) => {
@@ -13,7 +14,8 @@ describe.each(targets())('createStream on $name', (target) => {
   const watch = watchProcess()
 
   const make = <T = unknown>(extra: Partial<StreamOptions<T>> = {}, name = `s${++counter}`) => {
-    const stream = createStream<T>(name, { redis, prefix: target.prefix, onError: () => {}, ...extra })
+    const stream = createStream<T>({ redis, name, prefix: target.prefix, ...extra })
+    stream.on('error', () => {})
     streams.push(stream as Stream<unknown>)
     return stream
   }
@@ -22,6 +24,8 @@ describe.each(targets())('createStream on $name', (target) => {
     redis = createRedis(target.connection)
     inspect = target.client()
   })
+  // Checked after every test, so each one fails on its own if it crashed the process.
+  afterEach(() => expect(watch.errors).toEqual([]))
   afterAll(async () => {
     await Promise.all(streams.map((stream) => stream.close()))
     redis.disconnect()
@@ -144,16 +148,20 @@ describe.each(targets())('createStream on $name', (target) => {
       }
       good.push(id)
     })
-    await stream.publish({ id: 13 })
+    const events: unknown[] = []
+    stream.on('deadLettered', (event) => void events.push(event))
+    const id = await stream.publish({ id: 13 })
     await stream.publish({ id: 14 })
     await eventually(async () => (await inspect.xlen(stream.deadLetterKey)) === 1, 15_000)
+    await eventually(() => events.length === 1)
+    expect(events).toEqual([{ key: stream.key, id, reason: 'max-deliveries', deliveries: 3 }])
     expect(attempts).toEqual([1, 2, 3])
     expect(good).toEqual([14])
     const dead = await stream.deadLetters()
     expect(dead).toHaveLength(1)
     expect(dead[0]).toMatchObject({ deliveries: 3, reason: 'max-deliveries', raw: '{"id":13}' })
     expect(dead[0]!.error).toContain('cannot handle 13')
-    expect(consumer.stats).toMatchObject({ handled: 1, failed: 3, deadLettered: 1 })
+    expect(consumer.stats).toMatchObject({ handled: 1, failed: 3, deadLettered: 1, reclaimed: 2 })
     await eventually(
       async () => Number(((await inspect.xpending(stream.key, 'default')) as [number])[0]) === 0,
     )
@@ -165,9 +173,13 @@ describe.each(targets())('createStream on $name', (target) => {
     await stream.publish('poison')
     await inspect.xgroup('CREATE', stream.key, 'default', '0', 'MKSTREAM').catch(() => {})
     await inspect.xreadgroup('GROUP', 'default', 'crashed', 'COUNT', 1, 'STREAMS', stream.key, '>')
+    const events: unknown[] = []
+    stream.on('deadLettered', (event) => void events.push(event))
     const seen: unknown[] = []
     const consumer = stream.consume((message) => void seen.push(message))
     await eventually(async () => (await inspect.xlen(stream.deadLetterKey)) === 1, 10_000)
+    await eventually(() => events.length === 1)
+    expect(events[0]).toMatchObject({ reason: 'max-deliveries', deliveries: 2 })
     expect(seen).toEqual([])
     expect((await stream.deadLetters())[0]).toMatchObject({
       deliveries: 2,
@@ -270,7 +282,8 @@ describe.each(targets())('createStream on $name', (target) => {
     expect(() => make({ maxLen: 0 })).toThrow(InvalidArgumentError)
     expect(() => make({ maxDeliveries: -1 })).toThrow(InvalidArgumentError)
     expect(() => make({ startFrom: 'middle' as never })).toThrow(InvalidArgumentError)
-    expect(() => createStream('x', { redis: undefined as never })).toThrow(InvalidArgumentError)
+    expect(() => createStream({ name: 'x', redis: undefined as never })).toThrow(InvalidArgumentError)
+    expect(() => make({ blockMs: '5m' as never })).toThrow(/milliseconds/)
     expect(() => stream.consume('nope' as never)).toThrow(InvalidArgumentError)
     expect(await inspect.exists(stream.key)).toBe(0)
   })
@@ -289,9 +302,5 @@ describe.each(targets())('createStream on $name', (target) => {
     await eventually(() => seen.length === 1)
     expect(seen).toEqual(['new'])
     await consumer.stop()
-  })
-
-  it('never crashed the process', () => {
-    expect(watch.errors).toEqual([])
   })
 })

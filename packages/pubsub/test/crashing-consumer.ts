@@ -5,13 +5,14 @@ import { createStream } from '../src/stream.js'
 
 const connection = JSON.parse(process.env.X_CONNECTION!)
 const redis = createRedis(connection)
-const stream = createStream(process.env.X_STREAM!, {
+const stream = createStream({
   redis,
+  name: process.env.X_STREAM!,
   prefix: process.env.X_PREFIX!,
   consumer: 'doomed',
   blockMs: 200,
-  onError: () => {},
 })
+stream.on('error', () => {})
 stream.consume(() => {
   process.stdout.write('handling\n')
   process.exit(17)
