@@ -1,6 +1,6 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { loadScripts } from '../test/load-scripts.js'
 import {
   createCache,
@@ -177,6 +177,19 @@ describe.each(targets())('$name', (target) => {
     expect(await cache.getOrSet('k', fetcher)).toBe(1)
     await eventually(async () => (await cache.get('k')) === undefined, 15_000)
     expect(await cache.getOrSet('k', fetcher)).toBe(2)
+  })
+
+  it('freshness follows the Redis clock, not a local wall clock that stepped back', async () => {
+    const cache = createCache({ redis, prefix: fresh(), ttlMs: 300, graceMs: 60_000 })
+    await cache.set('k', 'v')
+    const wall = Date.now
+    const stepped = vi.spyOn(Date, 'now').mockImplementation(() => wall() - 60_000)
+    try {
+      await eventually(async () => (await cache.get('k')) === undefined, 10_000)
+      expect(await cache.get('k', { allowStale: true })).toBe('v')
+    } finally {
+      stepped.mockRestore()
+    }
   })
 
   it('ctx.setTtl changes the ttl of the result', async () => {

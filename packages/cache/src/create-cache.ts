@@ -1,4 +1,4 @@
-import { createDeadlineQueue, createEmitter, randomId } from '@x/redis-core'
+import { createDeadlineQueue, createEmitter, createServerClock, randomId } from '@x/redis-core'
 import { RedisCache } from './cache.js'
 import { emptyStats } from './events.js'
 import { connectBus } from './invalidation.js'
@@ -29,7 +29,7 @@ export function createCache(options: CacheOptions): Cache {
     completed: new Map(),
     readEpoch: 0,
     refreshing: new Set(),
-    clockOffset: 0,
+    clock: createServerClock(),
     invalidationSeq: 0,
   }
   if (state.l1) connectBus(state)

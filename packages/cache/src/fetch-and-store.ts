@@ -4,7 +4,7 @@ import { withHardTimeout } from './fetch-timeouts.js'
 import { checkTags } from './keys.js'
 import { keepInL1, storedOf } from './l1-fill.js'
 import { checkTtl } from './options.js'
-import { learnClock } from './redis-calls.js'
+import { learnClock, serverNow } from './redis-calls.js'
 import { fillScript } from './scripts/fill.lua.js'
 import type { CacheState } from './state.js'
 import { pairUp, tagVersions } from './tags.js'
@@ -149,7 +149,7 @@ export function fetchAndStore<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T
       )
       learnClock(s, now)
       if (written !== 1) refused(s, key)
-      else keepInL1(s, full, storedOf(payload), Date.now() + entryTtl, writeTags, job.seq)
+      else keepInL1(s, full, storedOf(payload), now + entryTtl - serverNow(s), writeTags, job.seq)
     } catch (error) {
       // The caller still gets the value; the cache just was not filled.
       redisError(s, 'fill', key, error)

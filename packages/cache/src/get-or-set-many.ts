@@ -6,7 +6,7 @@ import { checkKeys, checkTags } from './keys.js'
 import { keepInL1, storedOf } from './l1-fill.js'
 import { checkWriteOptions } from './options.js'
 import { readMany } from './read-many.js'
-import { learnClock, runMany } from './redis-calls.js'
+import { learnClock, runMany, serverNow } from './redis-calls.js'
 import { fillScript } from './scripts/fill.lua.js'
 import type { Scope } from './state.js'
 import { pairUp, tagVersions } from './tags.js'
@@ -123,7 +123,10 @@ export async function getOrSetMany<T>(
     }
     learnClock(s, reply[1])
     if (reply[0] !== 1) refused(s, write.key)
-    else keepInL1(s, write.full, storedOf(write.payload), Date.now() + ttls[index]!, tags, seq)
+    else {
+      const freshForMs = reply[1] + ttls[index]! - serverNow(s)
+      keepInL1(s, write.full, storedOf(write.payload), freshForMs, tags, seq)
+    }
   })
   return results
 }

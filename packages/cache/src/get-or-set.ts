@@ -9,7 +9,7 @@ import { acquireOrWait, releaseLease, tryLease } from './lease.js'
 import { leaseKeyOf } from './lease-key.js'
 import { checkGetOrSetOptions } from './options.js'
 import { classify, isTagged, parse, readTagged, wrongType } from './read.js'
-import { getRaw, isWrongType } from './redis-calls.js'
+import { getRaw, isWrongType, serverNow } from './redis-calls.js'
 import { joinOrStart } from './single-flight.js'
 import type { CacheState, Scope } from './state.js'
 import { tagNames, tagVersions } from './tags.js'
@@ -34,7 +34,7 @@ export function getOrSet<T>(
     return Promise.reject(error)
   }
   if (s.l1 !== undefined) {
-    const local = s.l1.get(full, Date.now())
+    const local = s.l1.get(full, performance.now())
     if (local !== undefined) {
       l1Hit(s, key)
       return Promise.resolve(local.value as T)
@@ -78,7 +78,7 @@ async function lookup<T>(
     : classify<T>(s, key, entry, undefined)
   if (read.state === 'fresh') {
     hit(s, key)
-    keepInL1(s, full, read.stored!, read.freshUntil - s.clockOffset, tagNames(read.tags), seq)
+    keepInL1(s, full, read.stored!, read.freshUntil - serverNow(s), tagNames(read.tags), seq)
     return read.value
   }
   const job: FetchJob<T> = {

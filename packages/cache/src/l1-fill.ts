@@ -21,13 +21,13 @@ function deepFreeze(value: unknown): void {
  * - L1 holds its own copy, decoded from the stored form and deep-frozen: every caller that hits L1
  *   gets that shared object, so nobody can change what the others read, and the object a caller
  *   passed to set() or got from a fetcher or a Redis read stays theirs.
- * `freshUntil` is local milliseconds.
+ * `freshForMs`: how much longer the value is fresh in Redis.
  */
 export function keepInL1(
   s: CacheState,
   full: string,
   stored: Stored,
-  freshUntil: number,
+  freshForMs: number,
   tags: readonly string[] | undefined,
   seq: number,
 ): void {
@@ -46,7 +46,8 @@ export function keepInL1(
     return
   }
   deepFreeze(copy)
-  l1.set(full, copy, freshUntil, tags, Date.now())
+  const now = performance.now()
+  l1.set(full, copy, now + freshForMs, tags, now)
 }
 
 /** The stored form of a payload from encodePayload (kind marker first). */

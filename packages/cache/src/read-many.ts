@@ -37,7 +37,7 @@ export async function readMany<T>(
   const fulls = keys.map((key) => scope.valuePrefix + key)
   const out: Array<Read<T> | Bypass | undefined> = new Array(keys.length)
   const raws: Array<string | null | undefined> = new Array(keys.length)
-  const now = Date.now()
+  const now = performance.now()
   const remote: number[] = []
   fulls.forEach((full, index) => {
     const local = s.l1?.get(full, now)

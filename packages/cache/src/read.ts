@@ -3,7 +3,7 @@ import { decodePayload, type Entry, parseEntry, type Stored } from './envelope.j
 import { corrupt, hit, l1Hit, miss, redisError } from './events.js'
 import { checkKey } from './keys.js'
 import { keepInL1 } from './l1-fill.js'
-import { getRaw, isWrongType } from './redis-calls.js'
+import { getRaw, isWrongType, serverNow } from './redis-calls.js'
 import type { CacheState, Scope } from './state.js'
 import { tagNames, versionsOf } from './tags.js'
 
@@ -70,7 +70,7 @@ export function classify<T>(
     corrupt(s, key, error)
     return { state: 'miss', generation: entry.generation }
   }
-  const now = Date.now() + s.clockOffset
+  const now = serverNow(s)
   if (entry.freshUntil > now) {
     return {
       state: 'fresh',
@@ -118,7 +118,7 @@ export function countRead<T>(s: CacheState, key: string, read: Read<T>, full: st
   if (read.state === 'fresh') {
     hit(s, key)
     if (read.stored !== undefined) {
-      keepInL1(s, full, read.stored, read.freshUntil - s.clockOffset, tagNames(read.tags), seq)
+      keepInL1(s, full, read.stored, read.freshUntil - serverNow(s), tagNames(read.tags), seq)
     }
   } else miss(s, key)
 }
@@ -127,7 +127,7 @@ export function countRead<T>(s: CacheState, key: string, read: Read<T>, full: st
 export async function readOne<T>(scope: Scope, key: string, operation: string): Promise<Read<T>> {
   const s = scope.state
   const full = scope.valuePrefix + checkKey(key)
-  const local = s.l1?.get(full, Date.now())
+  const local = s.l1?.get(full, performance.now())
   if (local !== undefined) {
     l1Hit(s, key)
     return {

@@ -23,9 +23,17 @@ export async function runMany<D>(
   }
 }
 
-/** Scripts return the server time, so freshness can be judged on the Redis clock. */
-export function learnClock(s: CacheState, serverNow: number): void {
-  if (typeof serverNow === 'number') s.clockOffset = serverNow - Date.now()
+/** Scripts return the server time (ms): core's server clock learns the offset from each reply. */
+export function learnClock(s: CacheState, serverMs: unknown): void {
+  if (typeof serverMs === 'number') s.clock.observe(serverMs * 1000)
+}
+
+/**
+ * The Redis server's time in ms without a round trip, so freshness is judged on the clock that wrote
+ * the entry; the local wall clock until a script reply has been seen (a cache that only reads).
+ */
+export function serverNow(s: CacheState): number {
+  return s.clock.now() ?? Date.now()
 }
 
 export function isWrongType(error: unknown): boolean {

@@ -1,4 +1,4 @@
-import type { DeadlineQueue, Emitter } from '@x/redis-core'
+import type { DeadlineQueue, Emitter, ServerClock } from '@x/redis-core'
 import type { Counters } from './events.js'
 import type { InvalidationBus } from './invalidation-bus.js'
 import type { LocalCache } from './lru.js'
@@ -26,8 +26,8 @@ export interface CacheState extends Omit<Settings, 'prefix' | 'l1' | 'redisTimeo
   readEpoch: number
   /** Keys with a background refresh running, so stale reads start exactly one. */
   refreshing: Set<string>
-  /** Redis clock minus local clock (ms), learned from script replies; freshness uses the Redis clock. */
-  clockOffset: number
+  /** The Redis server's clock, learned from script replies; freshness is judged on it. */
+  clock: ServerClock
   /** Bumped by every invalidation seen here; a fetch that saw it change does not fill L1. */
   invalidationSeq: number
 }

@@ -5,7 +5,7 @@ import { publish } from './invalidation.js'
 import { checkKey, checkTags } from './keys.js'
 import { keepInL1, storedOf } from './l1-fill.js'
 import { checkWriteOptions } from './options.js'
-import { learnClock, runMany } from './redis-calls.js'
+import { learnClock, runMany, serverNow } from './redis-calls.js'
 import { deleteScript } from './scripts/delete.lua.js'
 import { writeScript } from './scripts/write.lua.js'
 import type { CacheState, Scope } from './state.js'
@@ -75,7 +75,7 @@ export async function setMany<T>(scope: Scope, entries: ReadonlyArray<SetManyEnt
       return
     }
     learnClock(s, reply[1])
-    keepInL1(s, entry.full, storedOf(entry.payload), Date.now() + entry.ttl, entry.tags, seq)
+    keepInL1(s, entry.full, storedOf(entry.payload), reply[1] + entry.ttl - serverNow(s), entry.tags, seq)
   })
   // Published even after a partial failure: the failed keys may or may not have been written.
   await publish(s, { keys: prepared.map((entry) => entry.full) })
@@ -136,7 +136,7 @@ export async function update<T>(
     'update',
   )
   learnClock(s, now)
-  if (stored === 1) keepInL1(s, full, storedOf(payload), Date.now() + ttl, tags, seq)
+  if (stored === 1) keepInL1(s, full, storedOf(payload), now + ttl - serverNow(s), tags, seq)
   else refused(s, key)
   await publish(s, { keys: [full] })
   return value
