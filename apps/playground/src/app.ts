@@ -3,12 +3,14 @@ import type { AppEnv } from './app-env.js'
 import { onError } from './http/on-error.js'
 import { ipRateLimit } from './http/rate-limit.js'
 import { sameOriginOnly } from './http/same-origin.js'
+import { assetRoutes } from './routes/assets.js'
 import { healthRoutes } from './routes/health.js'
 import { homeRoutes } from './routes/home.js'
 import { jobRoutes } from './routes/jobs.js'
 import { messageRoutes } from './routes/messages.js'
 import { rateLimitStateRoutes } from './routes/rate-limit-state.js'
 import { sessionRoutes } from './routes/sessions.js'
+import { statsRoutes } from './routes/stats.js'
 import { userRoutes } from './routes/users.js'
 import type { Services } from './services.js'
 
@@ -24,6 +26,8 @@ export function createApp(services: Services) {
   })
   app.use(ipRateLimit())
   app.use(sameOriginOnly())
+  app.route('/', assetRoutes())
+  app.route('/', statsRoutes())
   app.route('/', healthRoutes())
   app.route('/', homeRoutes())
   app.route('/', rateLimitStateRoutes())

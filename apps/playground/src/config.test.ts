@@ -3,7 +3,7 @@ import { loadConfig } from './config.js'
 
 describe('loadConfig', () => {
   it('has defaults that run on a machine with nothing configured', () => {
-    const config = loadConfig({})
+    const config = loadConfig({}, [])
     expect(config).toMatchObject({
       port: 3000,
       host: '127.0.0.1',
@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       loginAttemptsPerIp: 30,
       eventStreamsPerClient: 8,
       eventStreamsTotal: 500,
+      instances: 1,
+      peerUrls: [],
       cookieSecure: false,
     })
     expect(config.cookieSecrets[0]!.length).toBeGreaterThanOrEqual(32)
@@ -41,6 +43,12 @@ describe('loadConfig', () => {
       'new-key-new-key-new-key-new-key-1',
       'old-key-old-key-old-key-old-key-1',
     ])
+  })
+
+  it('takes the number of instances from --instances or INSTANCES', () => {
+    expect(loadConfig({}, ['--instances', '2']).instances).toBe(2)
+    expect(loadConfig({ INSTANCES: '3' }, []).instances).toBe(3)
+    expect(() => loadConfig({}, ['--instances', 'many'])).toThrow(/INSTANCES must be an integer/)
   })
 
   it('refuses a bad number with the variable in the message', () => {

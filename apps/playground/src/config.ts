@@ -27,6 +27,13 @@ export interface PlaygroundConfig {
   eventStreamsPerClient: number
   /** Open event streams in this process. Env: `EVENT_STREAMS_TOTAL`. @default 500 */
   eventStreamsTotal: number
+  /**
+   * App instances this process runs, on consecutive ports from `port`, sharing the database but
+   * nothing else (ids A, B, …). Env: `INSTANCES`, or the `--instances N` argument. @default 1
+   */
+  instances: number
+  /** Other instances' base URLs, for the side-by-side page. Env: `PEER_URLS` (comma-separated). @default none */
+  peerUrls: string[]
   /** Mark the session cookie `Secure`. Env: `COOKIE_SECURE`. @default false (plain http on localhost) */
   cookieSecure: boolean
   /**
@@ -39,7 +46,12 @@ export interface PlaygroundConfig {
 type Env = Record<string, string | undefined>
 
 /** Reads the configuration from the environment; throws one readable error for a bad value. */
-export function loadConfig(env: Env = process.env): PlaygroundConfig {
+export function loadConfig(
+  env: Env = process.env,
+  args: readonly string[] = process.argv.slice(2),
+): PlaygroundConfig {
+  const flag = args.indexOf('--instances')
+  const instancesEnv = flag === -1 ? env : { ...env, INSTANCES: args[flag + 1] }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env.HOST) ?? '127.0.0.1',
@@ -54,12 +66,20 @@ export function loadConfig(env: Env = process.env): PlaygroundConfig {
     loginAttemptsPerIp: integer(env, 'LOGIN_ATTEMPTS_PER_IP', 30, 1, 1_000_000),
     eventStreamsPerClient: integer(env, 'EVENT_STREAMS_PER_CLIENT', 8, 1, 100_000),
     eventStreamsTotal: integer(env, 'EVENT_STREAMS_TOTAL', 500, 1, 100_000),
+    instances: integer(instancesEnv, 'INSTANCES', 1, 1, 4),
+    peerUrls: list(env.PEER_URLS),
     cookieSecure: ['1', 'true', 'yes'].includes((text(env.COOKIE_SECURE) ?? 'false').toLowerCase()),
-    cookieSecrets: (text(env.COOKIE_SECRETS) ?? 'playground-development-cookie-key-change-me-in-production')
-      .split(',')
-      .map((secret) => secret.trim())
-      .filter((secret) => secret !== ''),
+    cookieSecrets: list(
+      text(env.COOKIE_SECRETS) ?? 'playground-development-cookie-key-change-me-in-production',
+    ),
   }
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 }
 
 function text(value: string | undefined): string | undefined {

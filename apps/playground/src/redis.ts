@@ -1,4 +1,5 @@
 import { closeRedis, createRedis, type RedisClient } from '@x/redis-core'
+import { redisStartFailed } from './startup-error.js'
 
 export interface RedisHandle {
   redis: RedisClient
@@ -20,7 +21,9 @@ export async function connectRedis(redisUrl: string | undefined, instanceId: str
   if (!url) {
     // Loaded only here: a deployment with REDIS_URL never touches the test kit.
     const { startRedis } = await import('@x/testkit')
-    const server = await startRedis()
+    const server = await startRedis().catch((error: unknown) => {
+      throw redisStartFailed(error)
+    })
     url = server.url
     stopServer = () => server.stop()
   }

@@ -10,6 +10,7 @@ import {
   type SessionCookie,
   type SessionStore,
 } from '@x/session'
+import { trackCacheOutcomes } from './cache-outcome.js'
 import type { PlaygroundConfig } from './config.js'
 import type { Database } from './db/database.js'
 import { eventCodec } from './event-codec.js'
@@ -83,6 +84,8 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
     l1: { maxEntries: 1000, ttlMs: 30_000 },
   })
   cache.on('error', (event) => log('cache')(event.error, event.operation))
+  // Per-read outcomes (hit, miss, stale, coalesced) for the X-Cache header the page shows.
+  trackCacheOutcomes(cache)
   const absoluteTimeout = 7 * 24 * 60 * 60_000
   const sessions = createSessionStore<SessionData>({
     redis,

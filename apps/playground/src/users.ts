@@ -1,3 +1,4 @@
+import { noteFetch } from './cache-outcome.js'
 import { findUser, findUsers, type User, type UserPatch, updateUser } from './db/users.js'
 import type { Services } from './services.js'
 
@@ -10,9 +11,10 @@ export function getUser(services: Services, id: number): Promise<User | null> {
   return services.cache.getOrSet<User | null>(
     userKey(id),
     async (context) => {
+      noteFetch()
       const user = await findUser(services.db, id)
       // A missing user is cached too (no hammering the database with unknown ids), but briefly.
-      if (user === null) context.setTtl(5000)
+      if (user === null) context.setTtlMs(5000)
       return user
     },
     { tags: userTags(id) },
@@ -49,4 +51,9 @@ export function saveUser(services: Services, id: number, patch: UserPatch): Prom
 /** Drops every cached user on every instance: one round trip, whatever the number of entries. */
 export function invalidateUsers(services: Services): Promise<void> {
   return services.cache.invalidateTags(['users'])
+}
+
+/** Drops one user's entry on every instance, so the next read goes to the database. */
+export async function forgetUser(services: Services, id: number): Promise<void> {
+  await services.cache.delete(userKey(id))
 }

@@ -1,4 +1,4 @@
-import { connect } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AppProcess, startApp } from './harness/app-process.js'
 import { openEvents, type SseStream } from './harness/sse.js'
@@ -88,4 +88,42 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
     expect(await portAnswers(redisPort)).toBe(false)
     expect(app!.output()).toContain('SIGTERM: shutting down')
   })
+})
+
+describe('start-up failures a newcomer meets say what to do, without a stack trace', () => {
+  const noStack = /\n\s+at /
+
+  it('no redis-server installed (and no REDIS_URL)', async () => {
+    const failure = await startApp({
+      name: 'no-redis',
+      env: { REDIS_SERVER_BIN: '/nonexistent/redis-server' },
+    }).then(
+      () => new Error('started without a redis-server'),
+      (error: Error) => error,
+    )
+    expect(failure.message).toMatch(/exited with 1 during start-up/)
+    expect(failure.message).toContain('tried to start a throwaway redis-server')
+    expect(failure.message).toContain('apt-get install -y redis-server')
+    expect(failure.message).toContain('REDIS_URL=')
+    expect(failure.message).not.toMatch(/tests/)
+    expect(failure.message).not.toMatch(noStack)
+  })
+
+  it('the port is taken', async () => {
+    const busy = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const port = (busy.address() as { port: number }).port
+    try {
+      const failure = await startApp({ name: 'busy', env: { PORT: String(port) } }).then(
+        () => new Error('started on a busy port'),
+        (error: Error) => error,
+      )
+      expect(failure.message).toMatch(/exited with 1 during start-up/)
+      expect(failure.message).toContain(`port ${port} on 127.0.0.1 is already in use`)
+      expect(failure.message).toContain(`PORT=${port + 1} pnpm playground`)
+      expect(failure.message).not.toMatch(noStack)
+    } finally {
+      busy.close()
+    }
+  }, 120_000)
 })

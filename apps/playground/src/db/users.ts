@@ -28,12 +28,21 @@ function toUser(row: UserRow): User {
   }
 }
 
+let profileQueries = 0
+
+/** Profile queries this process sent to the database: what the cache saves, shown on the page. */
+export function profileQueryCount(): number {
+  return profileQueries
+}
+
 export async function findUser(db: Database, id: number): Promise<User | null> {
+  profileQueries++
   const [row] = await db.query<UserRow>(`SELECT ${columns} FROM users WHERE id = $1`, [id])
   return row ? toUser(row) : null
 }
 
 export async function findUsers(db: Database, ids: readonly number[]): Promise<Map<number, User>> {
+  profileQueries++
   const rows = await db.query<UserRow>(`SELECT ${columns} FROM users WHERE id = ANY($1::int[])`, [ids])
   return new Map(rows.map((row) => [Number(row.id), toUser(row)]))
 }

@@ -1,89 +1,153 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
-
-/** One page, plain HTML and JS: the latest events (live, over SSE) and the caller's rate-limit budgets. */
-const page = (instance: string) => `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>@x playground</title>
-<style>
-  body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
-  h1 { font-size: 1.3rem; } h2 { font-size: 1.05rem; margin-top: 2rem; }
-  table { border-collapse: collapse; } td, th { padding: .2rem .8rem .2rem 0; text-align: left; }
-  #events li { font-family: ui-monospace, monospace; font-size: 13px; }
-  .muted { color: #777; } form { display: flex; gap: .5rem; }
-</style>
-</head>
-<body>
-<h1>@x playground <span class="muted">— instance ${instance}</span></h1>
-<p class="muted">Users are cached (@x/cache), sessions live in Redis (@x/session), every request is rate limited
-(@x/ratelimit), jobs run under a fenced lock (@x/lock) and events arrive over pub/sub (@x/pubsub).</p>
-
-<h2>Rate limits <span class="muted" id="rl-updated"></span></h2>
-<table><thead><tr><th>key</th><th>policy</th><th>remaining</th><th>limit</th><th>window</th></tr></thead>
-<tbody id="rl"></tbody></table>
-
-<h2>Post a message</h2>
-<form id="post"><input id="body" placeholder="hello from the browser" size="50" required><button>send</button></form>
-
-<h2>Latest events <span class="muted" id="status">connecting…</span></h2>
-<ul id="events"></ul>
-
-<script>
-const list = document.getElementById('events')
-function show(kind, data) {
-  const item = document.createElement('li')
-  item.textContent = new Date().toLocaleTimeString() + '  ' + kind + '  ' + data
-  list.prepend(item)
-  while (list.children.length > 50) list.lastChild.remove()
-}
-async function history() {
-  const response = await fetch('/messages')
-  if (!response.ok) return
-  const { messages } = await response.json()
-  for (const message of messages.slice(0, 10).reverse()) show('message (stored)', JSON.stringify(message))
-}
-const source = new EventSource('/events')
-source.addEventListener('ready', (event) => { document.getElementById('status').textContent = 'live via ' + JSON.parse(event.data).instance })
-for (const kind of ['message', 'job', 'user-updated', 'rate-limited']) {
-  source.addEventListener(kind, (event) => show(kind, event.data))
-}
-source.addEventListener('resync', () => { show('resync', 'pub/sub reconnected: reloading'); history() })
-source.onerror = () => { document.getElementById('status').textContent = 'reconnecting…' }
-
-async function limits() {
-  const response = await fetch('/ratelimit')
-  const rows = []
-  if (response.ok) {
-    const state = await response.json()
-    for (const [key, value] of Object.entries(state)) {
-      if (!value) continue
-      for (const policy of value.policies) {
-        rows.push('<tr><td>' + key + '</td><td>' + policy.name + '</td><td>' + policy.remaining + '</td><td>' +
-          policy.limit + '</td><td>' + Math.round(policy.windowMs / 1000) + ' s</td></tr>')
-      }
-    }
-  }
-  document.getElementById('rl').innerHTML = rows.join('')
-  document.getElementById('rl-updated').textContent = response.ok ? '' : '(' + response.status + ')'
-}
-document.getElementById('post').addEventListener('submit', async (event) => {
-  event.preventDefault()
-  const input = document.getElementById('body')
-  await fetch('/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: input.value }) })
-  input.value = ''
-  limits()
-})
-history()
-limits()
-setInterval(limits, 3000)
-</script>
-</body>
-</html>`
+import { seedUsers } from '../db/migrate.js'
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 
+/**
+ * The showcase: one page per instance, plain HTML and a plain script (public/showcase.js, no build
+ * step), and a side-by-side page that shows every instance of this deployment in frames.
+ */
+const page = (instance: string, hasPeers: boolean) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@x playground — instance ${instance}</title>
+<link rel="stylesheet" href="/assets/uplot.css">
+<link rel="stylesheet" href="/assets/showcase.css">
+</head>
+<body data-instance="${instance}">
+<header>
+  <h1>@x playground <span class="instance" aria-label="instance">instance ${instance}</span></h1>
+  <p class="muted">Every panel below talks to this instance only. ${
+    hasPeers
+      ? '<a href="/side-by-side" target="_top">See every instance side by side</a> to watch them share Redis.'
+      : 'Start a second instance on the same Redis to watch them share it.'
+  }</p>
+</header>
+<main>
+<section aria-labelledby="h-account" id="account">
+  <h2 id="h-account">Sign in <small>@x/session</small></h2>
+  <form id="login-form" class="row">
+    <label for="login-email">User</label>
+    <select id="login-email" name="email">${seedUsers
+      .map((user) => `<option value="${user.email}">${escapeHtml(user.name)} (${user.email})</option>`)
+      .join('')}</select>
+    <label for="login-password">Password</label>
+    <input id="login-password" name="password" type="password" value="playground" autocomplete="current-password">
+    <label for="login-device">Device name</label>
+    <input id="login-device" name="device" placeholder="e.g. laptop" maxlength="100">
+    <button type="submit">Sign in</button>
+  </form>
+  <div id="signed-in" hidden>
+    <p>Signed in as <strong id="me-name"></strong> <span class="muted" id="me-session"></span></p>
+    <div class="row">
+      <button type="button" id="logout">Sign out</button>
+      <button type="button" id="rotate">Rotate my token</button>
+      <button type="button" id="logout-others">Sign out every other device</button>
+    </div>
+    <h3>Your devices</h3>
+    <ul id="sessions" class="list"></ul>
+  </div>
+  <p id="account-status" role="status" class="status"></p>
+</section>
+
+<section aria-labelledby="h-users" id="users-section">
+  <h2 id="h-users">Users <small>@x/cache: cache-aside, tags, single-flight</small></h2>
+  <p class="muted needs-session">Sign in to browse the users.</p>
+  <table id="users" class="only-session">
+    <caption class="muted">Each read says where it was answered: memory (L1), Redis, the database (miss), stale, or coalesced into another read.</caption>
+    <thead><tr><th scope="col">User</th><th scope="col">E-mail</th><th scope="col">Last read</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+    <tbody></tbody>
+  </table>
+  <div class="row only-session">
+    <button type="button" id="invalidate">Invalidate the tag "users" (every instance)</button>
+  </div>
+  <form id="stampede-form" class="row only-session">
+    <label for="stampede-user">Stampede on</label>
+    <select id="stampede-user">${seedUsers.map((user) => `<option value="${user.id}">${escapeHtml(user.name)}</option>`).join('')}</select>
+    <label for="stampede-readers">concurrent cold reads</label>
+    <input id="stampede-readers" type="number" min="1" max="500" value="50">
+    <button type="submit">Stampede</button>
+  </form>
+  <p id="stampede-result" role="status" class="status"></p>
+</section>
+
+<section aria-labelledby="h-limits" id="limits-section">
+  <h2 id="h-limits">Rate limits <small>@x/ratelimit</small></h2>
+  <div id="budgets" aria-live="off"></div>
+  <div class="row">
+    <label for="burst-size">Requests</label>
+    <input id="burst-size" type="number" min="1" max="500" value="40">
+    <button type="button" id="burst">Send them now</button>
+  </div>
+  <p id="burst-result" role="status" class="status"></p>
+</section>
+
+<section aria-labelledby="h-jobs" id="jobs-section">
+  <h2 id="h-jobs">Jobs <small>@x/lock: a fenced lock the database checks</small></h2>
+  <p class="muted needs-session">Sign in to run jobs.</p>
+  <form id="job-form" class="row only-session">
+    <label for="job-id">Job</label>
+    <select id="job-id"><option>nightly-report</option><option>reindex</option><option>send-digest</option></select>
+    <label for="job-work">work (ms)</label>
+    <input id="job-work" type="number" min="0" max="30000" value="3000">
+    <button type="submit">Run on instance ${instance}</button>
+  </form>
+  <p id="job-result" role="status" class="status"></p>
+  <p id="lock-state" class="muted"></p>
+  <h3>Runs on every instance, live</h3>
+  <ol id="job-log" class="list log"></ol>
+</section>
+
+<section aria-labelledby="h-messages" id="messages-section">
+  <h2 id="h-messages">Messages <small>@x/pubsub</small> <span id="stream-status" class="muted">connecting…</span></h2>
+  <form id="message-form" class="row">
+    <label for="message-body">Message</label>
+    <input id="message-body" maxlength="1000" required placeholder="hello from instance ${instance}">
+    <button type="submit">Send</button>
+  </form>
+  <ul id="messages" class="list log" aria-live="polite"></ul>
+</section>
+
+<section aria-labelledby="h-charts" id="charts-section">
+  <h2 id="h-charts">Live counters <small>this instance, per second</small></h2>
+  <div id="chart" role="img" aria-label="Cache and database reads per second on this instance"></div>
+  <p class="muted" id="chart-totals"></p>
+</section>
+</main>
+<script src="/assets/uplot.js"></script>
+<script src="/assets/showcase.js" type="module"></script>
+</body>
+</html>`
+
+const sideBySide = (urls: string[]) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@x playground — side by side</title>
+<link rel="stylesheet" href="/assets/showcase.css">
+</head>
+<body class="side-by-side">
+<h1>@x playground: ${urls.length} instances, one Redis, one database</h1>
+<p class="muted">The session cookie belongs to the host, so signing in on one instance signs you in on all of them.</p>
+<div class="frames">${urls
+  .map(
+    (url, index) =>
+      `<iframe src="${escapeHtml(url)}/" title="instance ${String.fromCharCode(65 + index)} at ${escapeHtml(url)}"></iframe>`,
+  )
+  .join('')}</div>
+</body>
+</html>`
+
 export function homeRoutes() {
-  return new Hono<AppEnv>().get('/', (c) => c.html(page(escapeHtml(c.var.services.instanceId))))
+  return new Hono<AppEnv>()
+    .get('/', (c) => {
+      const { instanceId, config } = c.var.services
+      return c.html(page(escapeHtml(instanceId), config.peerUrls.length > 1))
+    })
+    .get('/favicon.ico', (c) => c.body(null, 204))
+    .get('/side-by-side', (c) => c.html(sideBySide(c.var.services.config.peerUrls)))
 }

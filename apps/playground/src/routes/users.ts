@@ -1,5 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.js'
+import { withCacheOutcome } from '../cache-outcome.js'
+import { profileQueryCount } from '../db/users.js'
 import { requireAuth } from '../http/auth.js'
 import {
   badRequest,
@@ -9,9 +11,17 @@ import {
   problem,
   readJsonObject,
 } from '../http/json-body.js'
-import { getUser, getUsers, invalidateUsers, saveUser } from '../users.js'
+import { forgetUser, getUser, getUsers, invalidateUsers, saveUser } from '../users.js'
 
 const maxBatch = 100
+const maxStampede = 500
+
+function boundedCount(value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback
+  const parsed = positiveInteger(value, 'readers')
+  if (parsed > max) throw badRequest(`readers must be at most ${max}`)
+  return parsed
+}
 
 export function userRoutes() {
   return (
@@ -32,9 +42,26 @@ export function userRoutes() {
       .get('/users/:id', async (c) => {
         const id = positiveInteger(c.req.param('id'), 'user id')
         await requireAuth(c)
-        const user = await getUser(c.var.services, id)
+        const { value: user, outcome } = await withCacheOutcome(() => getUser(c.var.services, id))
+        // How this read was answered: hit-l1, hit-redis, miss, stale or coalesced.
+        c.header('X-Cache', outcome)
         if (!user) throw problem(404, 'Not Found', `no user ${id}`)
         return c.json(user)
+      })
+      // N concurrent reads of one cold key: the cache runs one database query for all of them.
+      .post('/users/:id/stampede', async (c) => {
+        const id = positiveInteger(c.req.param('id'), 'user id')
+        const readers = boundedCount(c.req.query('readers'), 50, maxStampede)
+        await requireAuth(c)
+        const { services } = c.var
+        await forgetUser(services, id)
+        const before = profileQueryCount()
+        const reads = await Promise.all(
+          Array.from({ length: readers }, () => withCacheOutcome(() => getUser(services, id))),
+        )
+        const outcomes: Record<string, number> = {}
+        for (const { outcome } of reads) outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+        return c.json({ userId: id, readers, databaseQueries: profileQueryCount() - before, outcomes })
       })
       .put('/users/:id', async (c) => {
         const id = positiveInteger(c.req.param('id'), 'user id')
