@@ -106,6 +106,11 @@ describe('resolveRedisConfig', () => {
     expect(() => resolveRedisConfig({}, env)).toThrow(message)
   })
 
+  it('names the url option, not REDIS_URL, when the URL came from the options', () => {
+    expect(() => resolveRedisConfig({ url: 'http://x:1' }, {})).toThrow(/^url must start with redis:\/\//)
+    expect(() => resolveRedisConfig({}, { REDIS_URL: 'http://x:1' })).toThrow(/^REDIS_URL must start/)
+  })
+
   it('ignores empty variables', () => {
     expect(resolveRedisConfig({}, { REDIS_URL: '', REDIS_HOST: ' ', REDIS_PORT: '' })).toMatchObject({
       host: '127.0.0.1',

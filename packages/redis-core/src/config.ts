@@ -61,7 +61,7 @@ export function resolveRedisConfig(
   options: RedisConnectionOptions = {},
   env: Env = process.env,
 ): ResolvedRedisConfig {
-  const fromUrl = parseUrl(options.url ?? nonEmpty(env.REDIS_URL))
+  const fromUrl = parseUrl(options.url ?? nonEmpty(env.REDIS_URL), options.url === undefined ? 'REDIS_URL' : 'url')
   const username = options.username ?? fromUrl?.username ?? nonEmpty(env.REDIS_USERNAME)
   const password = options.password ?? fromUrl?.password ?? nonEmpty(env.REDIS_PASSWORD)
   const tlsFlag = options.tls ?? (fromUrl?.tls || parseBool(env.REDIS_TLS, 'REDIS_TLS'))
@@ -94,7 +94,7 @@ export function resolveRedisConfig(
   return { mode: 'standalone', host, port, db, ...auth }
 }
 
-function parseUrl(url: string | undefined) {
+function parseUrl(url: string | undefined, name: string) {
   if (!url) return undefined
   let parsed: URL
   try {
@@ -103,18 +103,18 @@ function parseUrl(url: string | undefined) {
     // Node's error keeps the whole input (password included) in its message and `input` field:
     // it must not travel as the cause, and the URL is never repeated.
     throw new InvalidArgumentError(
-      `REDIS_URL is not a valid URL (expected redis://[user:password@]host[:port][/db], ${url.length} characters given)`,
+      `${name} is not a valid URL (expected redis://[user:password@]host[:port][/db], ${url.length} characters given)`,
     )
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new InvalidArgumentError(
-      `REDIS_URL must start with redis:// or rediss://, got ${parsed.protocol}//`,
+      `${name} must start with redis:// or rediss://, got ${parsed.protocol}//`,
     )
   }
   const dbText = parsed.pathname.replace(/^\//, '') || parsed.searchParams.get('db') || ''
   const db = dbText === '' ? undefined : Number(dbText)
   if (db !== undefined && (!Number.isInteger(db) || db < 0)) {
-    throw new InvalidArgumentError(`REDIS_URL database must be an integer >= 0, got ${dbText}`)
+    throw new InvalidArgumentError(`${name} database must be an integer >= 0, got ${dbText}`)
   }
   return {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || undefined,
