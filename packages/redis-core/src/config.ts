@@ -61,7 +61,10 @@ export function resolveRedisConfig(
   options: RedisConnectionOptions = {},
   env: Env = process.env,
 ): ResolvedRedisConfig {
-  const fromUrl = parseUrl(options.url ?? nonEmpty(env.REDIS_URL), options.url === undefined ? 'REDIS_URL' : 'url')
+  const fromUrl = parseUrl(
+    options.url ?? nonEmpty(env.REDIS_URL),
+    options.url === undefined ? 'REDIS_URL' : 'url',
+  )
   const username = options.username ?? fromUrl?.username ?? nonEmpty(env.REDIS_USERNAME)
   const password = options.password ?? fromUrl?.password ?? nonEmpty(env.REDIS_PASSWORD)
   const tlsFlag = options.tls ?? (fromUrl?.tls || parseBool(env.REDIS_TLS, 'REDIS_TLS'))
@@ -107,9 +110,7 @@ function parseUrl(url: string | undefined, name: string) {
     )
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new InvalidArgumentError(
-      `${name} must start with redis:// or rediss://, got ${parsed.protocol}//`,
-    )
+    throw new InvalidArgumentError(`${name} must start with redis:// or rediss://, got ${parsed.protocol}//`)
   }
   const dbText = parsed.pathname.replace(/^\//, '') || parsed.searchParams.get('db') || ''
   const db = dbText === '' ? undefined : Number(dbText)

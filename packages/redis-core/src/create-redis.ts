@@ -82,7 +82,7 @@ export function createRedis(options?: CreateServerOptions): Redis
 export function createRedis(options?: CreateRedisOptions): RedisClient
 export function createRedis(options: CreateRedisOptions = {}): RedisClient {
   const config = resolveRedisConfig(options, options.env)
-  const wanted = options.cluster ?? (options.clusterNodes ? true : false)
+  const wanted = options.cluster ?? options.clusterNodes !== undefined
   if (wanted === true && config.mode !== 'cluster') {
     throw new InvalidArgumentError('cluster: true needs clusterNodes or REDIS_CLUSTER_NODES')
   }
