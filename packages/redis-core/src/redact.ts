@@ -37,8 +37,13 @@ export function redactError(error: Error): Error {
   if (record[REDACTED]) return error
   Object.defineProperty(record, REDACTED, { value: true })
   const message = redact(error.message)
-  if (message !== error.message) error.message = message
-  if (typeof error.stack === 'string') error.stack = redact(error.stack)
+  // The stack repeats the message; its frames hold no secrets. Reading `stack` makes V8 format it,
+  // so it is left alone when the message was clean (the common case on an error path under load).
+  if (message !== error.message) {
+    const stack = error.stack
+    error.message = message
+    if (typeof stack === 'string') error.stack = redact(stack)
+  }
   if (record.command && typeof record.command === 'object') record.command = { name: record.command.name }
   if (error.cause instanceof Error) redactError(error.cause)
   const nodeError = (error as { lastNodeError?: unknown }).lastNodeError
