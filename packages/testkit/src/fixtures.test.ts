@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Cluster, Redis } from 'ioredis'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { countCommands } from './count-commands.js'
 import { targets } from './targets.js'
 import { uniqueName } from './unique-name.js'
@@ -51,6 +51,36 @@ describe.each(targets())('fixtures on the shared $name', (target) => {
   })
 })
 
+describe('useRedis closes its client', () => {
+  let client: Redis | Cluster | undefined
+  afterAll(() => {
+    // The inner describe's afterAll ran first and closed it.
+    expect(client?.status).toBe('end')
+  })
+
+  describe('inner', () => {
+    const [server] = targets()
+    const redis = useRedis(server!)
+    it('uses it', async () => {
+      client = redis
+      expect(await redis.ping()).toBe('PONG')
+    })
+  })
+})
+
+describe('countCommands on a pipeline', () => {
+  const [server] = targets()
+  const redis = useRedis(server!)
+  it('counts each command of the pipeline', async () => {
+    const key = `${server!.prefix}:${uniqueName('pipe')}`
+    const { commands, byName } = await countCommands(redis, () =>
+      redis.pipeline().set(key, '1').incr(key).get(key).exec(),
+    )
+    expect(commands).toBe(3)
+    expect(byName).toEqual({ set: 1, incr: 1, get: 1 })
+  })
+})
+
 describe('uniqueName', () => {
   it('never repeats within a run and keeps the label', () => {
     const names = new Set(Array.from({ length: 1000 }, () => uniqueName('k')))
@@ -75,5 +105,9 @@ describe('the unhandled-rejection trap', () => {
     expect(outcome.code).not.toBe(0)
     expect(outcome.output).toMatch(/unhandled rejection/)
     expect(outcome.output).toMatch(/nobody handled me/)
+    expect(outcome.output).toMatch(/uncaught exception/)
+    expect(outcome.output).toMatch(/thrown where nobody catches/)
+    // Each failure is charged to the test it happened in; the clean test passes.
+    expect(outcome.output).toMatch(/2 failed \| 1 passed/)
   }, 120_000)
 })

@@ -32,21 +32,26 @@ function plainClient(connection: Target['connection']): Client {
   return client
 }
 
-/** QUIT when the client is ready (so in-flight replies arrive), else drop it; never hangs. */
+/** QUIT when the client is ready (so in-flight replies arrive), else drop it; waits for 'end', never hangs. */
 async function closeClient(client: Client): Promise<void> {
   if (client.status === 'end') return
+  const ended = new Promise<boolean>((resolve) => client.once('end', () => resolve(true)))
   if (client.status === 'ready') {
-    const quit = client.quit().then(
-      () => true,
-      () => false,
-    )
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), 2000)
-    })
-    const quitted = await Promise.race([quit, late])
-    clearTimeout(timer)
-    if (quitted) return
+    client.quit().catch(() => {})
+    if (await within(ended, 2000)) return
   }
   client.disconnect()
+  await within(ended, 2000)
+}
+
+async function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
 }
