@@ -4,6 +4,7 @@ import {
   assertRedisClient,
   createEmitter,
   createServerClock,
+  createTracing,
   InvalidArgumentError,
   keyspace,
   monotonicMicros,
@@ -70,6 +71,18 @@ export interface ConcurrencyLimiterStats {
   redisErrors: number
   /** Of `redisErrors`, those that did not finish within `redisTimeoutMs`. */
   timeouts: number
+}
+
+/**
+ * The context published on `x:ratelimit:acquire`, `release`, `extend` and `active`: the key and
+ * facts, never a lease id (the holder's proof).
+ */
+export interface LeaseTraceContext {
+  key: string
+  leaseMs?: number
+  /** `acquired`, `limited`, `fail-open`, `fail-closed` (acquire); `released`, `extended`, `not-held`. */
+  outcome?: 'acquired' | 'limited' | 'fail-open' | 'fail-closed' | 'released' | 'extended' | 'not-held'
+  roundTrips: number
 }
 
 export interface Lease {
@@ -166,7 +179,12 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       redisFailed(error)
       throw error
     })
-  const answered = (key: string, result: AcquireResult): AcquireResult => {
+  const answered = (
+    key: string,
+    result: AcquireResult,
+    context: LeaseTraceContext | undefined,
+  ): AcquireResult => {
+    if (context) context.outcome = result.acquired ? (result.reason ?? 'acquired') : result.reason
     counts.acquires++
     if (result.acquired) counts.leases++
     else {
@@ -179,10 +197,46 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
   const deadlineOf = (started: number) => serverDeadline(clock, started, timeoutMs)
   const redisKey = (key: string) => `${prefix}:{${assertKey(key)}}:c`
 
-  const release = async (key: string, id: string): Promise<boolean> => {
-    const removed = await counted(redisCall(redis.zrem(redisKey(key), id), timeoutMs, 'lease release'))
-    return removed === 1
+  const tracing = createTracing('ratelimit')
+  const tracers = {
+    acquire: tracing.operation('acquire'),
+    release: tracing.operation('release'),
+    extend: tracing.operation('extend'),
+    active: tracing.operation('active'),
   }
+  /**
+   * Publishes `fn` on `x:ratelimit:<operation>` when someone subscribes; the context is built only
+   * then. It carries the key and facts, never a lease id (the holder's proof).
+   */
+  const traced = <T>(
+    operation: keyof typeof tracers,
+    makeContext: () => LeaseTraceContext,
+    fn: (context: LeaseTraceContext | undefined) => Promise<T>,
+  ): Promise<T> => {
+    const tracer = tracers[operation]
+    if (!tracer.active) return fn(undefined)
+    const context = makeContext()
+    const done = fn(context)
+    // The channel would publish the resolved value as `context.result`, and a lease holds its id:
+    // subscribers see the settlement of a copy that resolves to nothing (errors still published).
+    tracer
+      .trace(context, () => done.then(() => undefined))
+      .catch(() => {
+        // The caller gets this rejection from `done`.
+      })
+    return done
+  }
+
+  const release = (key: string, id: string): Promise<boolean> =>
+    traced(
+      'release',
+      () => ({ key, roundTrips: 1 }),
+      async (context) => {
+        const removed = await counted(redisCall(redis.zrem(redisKey(key), id), timeoutMs, 'lease release'))
+        if (context) context.outcome = removed === 1 ? 'released' : 'not-held'
+        return removed === 1
+      },
+    )
 
   const makeLease = (key: string, id: string, expiresAt: number, recorded: boolean): Lease => {
     let released = false
@@ -195,16 +249,26 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
         released = true
         return release(key, id)
       },
-      async extend(ms = defaultLeaseMs) {
-        assertDuration('ms', ms)
-        if (released || !recorded) return false
-        const reply = await counted(
-          redisCall(extendScript.run(redis, [redisKey(key)], [id, ms * 1000]), timeoutMs, 'lease extend'),
-        )
-        if (reply === 0) return false
-        ;(lease as { expiresAt: number }).expiresAt = reply
-        return true
-      },
+      extend: (ms = defaultLeaseMs) =>
+        traced(
+          'extend',
+          () => ({ key, leaseMs: ms, roundTrips: 0 }),
+          async (context) => {
+            assertDuration('ms', ms)
+            if (released || !recorded) {
+              if (context) context.outcome = 'not-held'
+              return false
+            }
+            if (context) context.roundTrips = 1
+            const reply = await counted(
+              redisCall(extendScript.run(redis, [redisKey(key)], [id, ms * 1000]), timeoutMs, 'lease extend'),
+            )
+            if (context) context.outcome = reply === 0 ? 'not-held' : 'extended'
+            if (reply === 0) return false
+            ;(lease as { expiresAt: number }).expiresAt = reply
+            return true
+          },
+        ),
       async [Symbol.asyncDispose]() {
         await lease.release()
       },
@@ -212,40 +276,48 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     return lease
   }
 
-  return {
-    limit,
-    async acquire(key, acquireOptions) {
-      const fullKey = redisKey(key)
-      const leaseMs = assertDuration('leaseMs', acquireOptions?.leaseMs ?? defaultLeaseMs)
-      // 126 bits: a lease id is the holder's proof for release and extend.
-      const id = randomId(21)
-      let reply: AcquireReply
-      try {
-        const started = monotonicMicros()
-        const send = (deadline: number, budgetMs: number) =>
-          redisCall(
-            acquireScript.run(redis, [fullKey], [id, limit, leaseMs * 1000, deadline]),
-            budgetMs,
-            'lease acquire',
-          )
-        reply = await send(deadlineOf(started), timeoutMs)
+  const acquire = async (
+    key: string,
+    acquireOptions: { leaseMs?: number } | undefined,
+    context: LeaseTraceContext | undefined,
+  ): Promise<AcquireResult> => {
+    const fullKey = redisKey(key)
+    const leaseMs = assertDuration('leaseMs', acquireOptions?.leaseMs ?? defaultLeaseMs)
+    // 126 bits: a lease id is the holder's proof for release and extend.
+    const id = randomId(21)
+    let reply: AcquireReply
+    try {
+      const started = monotonicMicros()
+      const send = (deadline: number, budgetMs: number) => {
+        if (context) context.roundTrips++
+        return redisCall(
+          acquireScript.run(redis, [fullKey], [id, limit, leaseMs * 1000, deadline]),
+          budgetMs,
+          'lease acquire',
+        )
+      }
+      reply = await send(deadlineOf(started), timeoutMs)
+      if (reply[0] === 3) {
+        // A probe (no measure of the server clock yet) or a wrong estimate: nothing was taken.
+        // Measure from this reply and try once more with a real deadline, within the budget left.
+        clock.forget()
+        clock.observe(reply[1])
+        const left = timeoutMs - (monotonicMicros() - started) / 1000
+        if (left > 0) reply = await send(deadlineOf(started), left)
         if (reply[0] === 3) {
-          // A probe (no measure of the server clock yet) or a wrong estimate: nothing was taken.
-          // Measure from this reply and try once more with a real deadline, within the budget left.
-          clock.forget()
-          clock.observe(reply[1])
-          const left = timeoutMs - (monotonicMicros() - started) / 1000
-          if (left > 0) reply = await send(deadlineOf(started), left)
-          if (reply[0] === 3) throw new TimeoutError(`lease acquire did not finish within ${timeoutMs} ms`)
+          throw new TimeoutError(`lease acquire did not finish within ${timeoutMs} ms`, { timeoutMs })
         }
-        clock.observe(reply[3])
-      } catch (error) {
-        redisFailed(error)
-        if (failureMode === 'throw') throw error
-        emitter.emit('error', { operation: 'acquire', error, key })
-        if (failureMode === 'fail-open') {
-          counts.failOpenAnswers++
-          return answered(key, {
+      }
+      clock.observe(reply[3])
+    } catch (error) {
+      redisFailed(error)
+      if (failureMode === 'throw') throw error
+      emitter.emit('error', { operation: 'acquire', error, key })
+      if (failureMode === 'fail-open') {
+        counts.failOpenAnswers++
+        return answered(
+          key,
+          {
             acquired: true,
             lease: makeLease(key, id, Date.now() + leaseMs, false),
             limit,
@@ -254,48 +326,74 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
             remaining: 0,
             retryAfterMs: 0,
             reason: 'fail-open',
-          })
-        }
-        counts.failClosedAnswers++
-        return answered(key, {
+          },
+          context,
+        )
+      }
+      counts.failClosedAnswers++
+      return answered(
+        key,
+        {
           acquired: false,
           limit,
           active: 0,
           remaining: 0,
           retryAfterMs: failClosedRetryAfterMs,
           reason: 'fail-closed',
-        })
-      }
-      const [acquired, active, time] = reply
-      if (acquired === 1) {
-        return answered(key, {
+        },
+        context,
+      )
+    }
+    const [acquired, active, time] = reply
+    if (acquired === 1) {
+      return answered(
+        key,
+        {
           acquired: true,
           lease: makeLease(key, id, time, true),
           limit,
           active,
           remaining: Math.max(0, limit - active),
           retryAfterMs: 0,
-        })
-      }
-      return answered(key, {
+        },
+        context,
+      )
+    }
+    return answered(
+      key,
+      {
         acquired: false,
         limit,
         active,
         remaining: 0,
         retryAfterMs: Math.max(1, time),
         reason: 'limited',
-      })
-    },
+      },
+      context,
+    )
+  }
+
+  return {
+    limit,
+    acquire: (key, acquireOptions) =>
+      traced(
+        'acquire',
+        () => ({ key, leaseMs: acquireOptions?.leaseMs ?? defaultLeaseMs, roundTrips: 0 }),
+        (context) => acquire(key, acquireOptions, context),
+      ),
     async release(key, id) {
       assertKey(key)
       if (typeof id !== 'string' || id.length === 0)
         throw new InvalidArgumentError('id must be a non-empty string')
       return release(key, id)
     },
-    async active(key) {
-      // Expired leases stay in the set until the next acquire; the script counts only live ones.
-      return counted(redisCall(countScript.run(redis, [redisKey(key)]), timeoutMs, 'lease count'))
-    },
+    active: (key) =>
+      traced(
+        'active',
+        () => ({ key, roundTrips: 1 }),
+        // Expired leases stay in the set until the next acquire; the script counts only live ones.
+        async () => counted(redisCall(countScript.run(redis, [redisKey(key)]), timeoutMs, 'lease count')),
+      ),
     on: (event, listener) => emitter.on(event, listener),
     stats: () => ({ ...counts }),
   }

@@ -1,11 +1,20 @@
+export {
+  type ErrorEvent,
+  InvalidArgumentError,
+  RedisUnavailableError,
+  TimeoutError,
+} from '@x/redis-core'
 export type { BlockedCacheOptions } from './blocked-cache.js'
 export {
   type AcquireResult,
   type ConcurrencyLimiter,
   type ConcurrencyLimiterOptions,
+  type ConcurrencyLimiterStats,
   createConcurrencyLimiter,
   type Lease,
+  type LeaseTraceContext,
 } from './concurrency-limiter.js'
+export type { ConcurrencyLimiterEvents, RateLimiterEvents } from './events.js'
 export { type HeadersOptions, headers } from './headers.js'
 export { type IpKeyOptions, ipKey } from './ip-key.js'
 export { MAX_KEY_BYTES } from './key.js'
@@ -38,5 +47,7 @@ export {
   type LimitOptions,
   type RateLimiter,
   type RateLimiterOptions,
+  type RateLimiterStats,
 } from './rate-limiter.js'
 export type { PolicyResult, RateLimitReason, RateLimitResult } from './result.js'
+export type { CheckTraceContext, RateLimitOutcome } from './trace-context.js'

@@ -3,6 +3,7 @@ import {
   createDeadlineQueue,
   createEmitter,
   createServerClock,
+  createTracing,
   monotonicMicros,
   redisCall,
   type Script,
@@ -20,6 +21,7 @@ import { gcraLimitScript } from './limit.lua.js'
 import { ALGORITHM_CODE, assertCost, type Policy } from './policy.js'
 import { type RateLimiterOptions, resolveRateLimiterOptions } from './rate-limiter-options.js'
 import type { RateLimitResult } from './result.js'
+import { type CheckTraceContext, recordOutcome } from './trace-context.js'
 
 export interface LimitOptions {
   /**
@@ -82,6 +84,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     resolveRateLimiterOptions(options)
   const cache = blockedCacheKeys === undefined ? undefined : new BlockedCache(blockedCacheKeys)
   const emitter = createEmitter<RateLimiterEvents>({ name: '@x/ratelimit' })
+  const tracing = createTracing('ratelimit')
+  const traceLimit = tracing.operation('limit')
   const counts = {
     checks: 0,
     admitted: 0,
@@ -134,12 +138,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     args: Array<string | number>,
     started: number,
     reply: CheckReply,
+    context: CheckTraceContext | undefined,
   ): Promise<CheckReply> => {
     clock.forget()
     clock.observe(reply[1]!)
     const left = redisTimeoutMs - (monotonicMicros() - started) / 1000
     if (left <= 0) return Promise.reject(timedOut())
     args[args.length - 1] = deadlineOf(started)
+    if (context) context.roundTrips++
     return evalWithTimeout(redis, checkWith, keyCount, args, left, 'rate limit check').then((second) => {
       if (second[0] === 3) throw timedOut()
       clock.observe(second[1]!)
@@ -147,21 +153,32 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     })
   }
 
-  const call = (key: string, mode: number, cost: number): Promise<CheckReply> => {
+  const call = (
+    key: string,
+    mode: number,
+    cost: number,
+    context: CheckTraceContext | undefined,
+  ): Promise<CheckReply> => {
     const started = monotonicMicros()
     const args: Array<string | number> = keysOf(prefix, key, suffixes)
     args.push(mode, cost, deadlineOf(started))
     coalesce()
+    if (context) context.roundTrips++
     return evalWithTimeout(redis, script, keyCount, args, redisTimeoutMs, 'rate limit check').then(
       (reply) => {
-        if (reply[0] === 3) return again(script, args, started, reply)
+        if (reply[0] === 3) return again(script, args, started, reply, context)
         clock.observe(reply[1]!)
         return reply
       },
     )
   }
 
-  const answered = (key: string, result: RateLimitResult): RateLimitResult => {
+  const answered = (
+    key: string,
+    result: RateLimitResult,
+    context: CheckTraceContext | undefined,
+  ): RateLimitResult => {
+    if (context) recordOutcome(context, result)
     counts.checks++
     if (result.allowed) counts.admitted++
     else {
@@ -171,26 +188,35 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return result
   }
 
-  const failed = async (error: unknown, key: string, cost: number): Promise<RateLimitResult> => {
+  const failed = async (
+    error: unknown,
+    key: string,
+    cost: number,
+    context: CheckTraceContext | undefined,
+  ): Promise<RateLimitResult> => {
     redisFailed(error, 'limit', key, failureMode !== 'throw')
     if (failureMode === 'throw') throw error
     if (failureMode === 'fail-open' || failureMode === 'fail-closed') {
       const open = failureMode === 'fail-open'
       if (open) counts.failOpenAnswers++
       else counts.failClosedAnswers++
-      return answered(key, failureResult(policies, open, failClosedRetryAfterMs))
+      return answered(key, failureResult(policies, open, failClosedRetryAfterMs), context)
     }
     try {
       const result = await failureMode.limit(key, { cost })
       counts.fallbackAnswers++
-      return answered(key, { ...result, reason: 'fallback' })
+      return answered(key, { ...result, reason: 'fallback' }, context)
     } catch (fallbackError) {
       emitter.emit('error', { operation: 'fallback', error: fallbackError, key })
       throw fallbackError
     }
   }
 
-  const limit = (key: string, limitOptions?: LimitOptions): Promise<RateLimitResult> => {
+  const check = (
+    key: string,
+    limitOptions: LimitOptions | undefined,
+    context: CheckTraceContext | undefined,
+  ): Promise<RateLimitResult> => {
     let cost = 1
     try {
       assertKey(key)
@@ -202,7 +228,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const cached = cache.get(key, cost)
       if (cached) {
         counts.cacheHits++
-        return Promise.resolve(answered(key, cached))
+        return Promise.resolve(answered(key, cached, context))
       }
     }
     const started = monotonicMicros()
@@ -214,10 +240,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const result = decodeReply(policies, reply)
       // A block rejects every cost; a limit rejects this cost and larger ones.
       if (cache && !result.allowed) cache.remember(key, result.reason === 'blocked' ? 1 : cost, result)
-      return answered(key, result)
+      return answered(key, result, context)
     }
-    const fail = (error: unknown) => failed(error, key, cost)
+    const fail = (error: unknown) => failed(error, key, cost, context)
     coalesce()
+    if (context) context.roundTrips++
     return evalThen(
       redis,
       checkWith,
@@ -226,7 +253,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       queue,
       'rate limit check',
       (reply) => {
-        if (reply[0] === 3) return again(checkWith, args, started, reply).then(answer, fail)
+        if (reply[0] === 3) return again(checkWith, args, started, reply, context).then(answer, fail)
         clock.observe(reply[1]!)
         return answer(reply)
       },
@@ -241,44 +268,70 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       throw error
     })
 
+  const limit = (key: string, limitOptions?: LimitOptions): Promise<RateLimitResult> => {
+    // The hot path: one boolean check when nobody subscribes.
+    if (!traceLimit.active) return check(key, limitOptions, undefined)
+    const context: CheckTraceContext = { key, cost: limitOptions?.cost ?? 1, roundTrips: 0 }
+    return traceLimit.trace(context, () => check(key, limitOptions, context))
+  }
+
+  /** Publishes `fn` on `x:ratelimit:<operation>` when someone subscribes. */
+  const traced = <T>(operation: string, context: object, fn: () => Promise<T>): Promise<T> => {
+    const tracer = tracing.operation(operation)
+    return tracer.active ? tracer.trace(context, fn) : fn()
+  }
+
+  const inspect = async (
+    operation: 'peek' | 'refund',
+    key: string,
+    mode: number,
+    cost: unknown,
+  ): Promise<RateLimitResult> => {
+    const context: CheckTraceContext = { key, cost: cost as number, roundTrips: 0 }
+    return traced(operation, context, async () => {
+      assertKey(key)
+      assertCost(cost)
+      if (mode === MODE_REFUND) cache?.forget(key)
+      const result = decodeReply(
+        policies,
+        await counted(call(key, mode, cost as number, context), operation, key),
+      )
+      recordOutcome(context, result)
+      return result
+    })
+  }
+
   return {
     policies,
     limit,
-    async peek(key, peekOptions) {
-      assertKey(key)
-      const cost = peekOptions?.cost === undefined ? 1 : assertCost(peekOptions.cost)
-      return decodeReply(policies, await counted(call(key, MODE_PEEK, cost), 'peek', key))
-    },
-    async refund(key, cost = 1) {
-      assertKey(key)
-      assertCost(cost)
-      cache?.forget(key)
-      return decodeReply(policies, await counted(call(key, MODE_REFUND, cost), 'refund', key))
-    },
-    async reset(key) {
-      assertKey(key)
-      cache?.forget(key)
-      // One UNLINK of keys sharing a hash tag: atomic, one slot, one round trip.
-      await counted(
-        redisCall(redis.unlink(...keysOf(prefix, key, suffixes)), redisTimeoutMs, 'rate limit reset'),
-        'reset',
-        key,
-      )
-    },
-    async block(key, blockMs) {
-      assertKey(key)
-      assertDuration('blockMs', blockMs)
-      cache?.forget(key)
-      await counted(
-        redisCall(
-          blockScript.run(redis, [keysOf(prefix, key, [])[0]!], [Math.ceil(blockMs)]),
-          redisTimeoutMs,
-          'rate limit block',
-        ),
-        'block',
-        key,
-      )
-    },
+    peek: (key, peekOptions) => inspect('peek', key, MODE_PEEK, peekOptions?.cost ?? 1),
+    refund: (key, cost = 1) => inspect('refund', key, MODE_REFUND, cost),
+    reset: (key) =>
+      traced('reset', { key, roundTrips: 1 }, async () => {
+        assertKey(key)
+        cache?.forget(key)
+        // One UNLINK of keys sharing a hash tag: atomic, one slot, one round trip.
+        await counted(
+          redisCall(redis.unlink(...keysOf(prefix, key, suffixes)), redisTimeoutMs, 'rate limit reset'),
+          'reset',
+          key,
+        )
+      }),
+    block: (key, blockMs) =>
+      traced('block', { key, blockMs, roundTrips: 1 }, async () => {
+        assertKey(key)
+        assertDuration('blockMs', blockMs)
+        cache?.forget(key)
+        await counted(
+          redisCall(
+            blockScript.run(redis, [keysOf(prefix, key, [])[0]!], [Math.ceil(blockMs)]),
+            redisTimeoutMs,
+            'rate limit block',
+          ),
+          'block',
+          key,
+        )
+      }),
     on: (event, listener) => emitter.on(event, listener),
     stats: () => ({ ...counts, blockedKeys: cache?.size ?? 0 }),
   }
