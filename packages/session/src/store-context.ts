@@ -23,7 +23,7 @@ export interface StoreContext<TData extends SessionData> {
   /** Every Redis call of the store: the store's deadline, typed errors, counted. */
   call<T>(operation: string, promise: Promise<T>): Promise<T>
   /** session-get with this store's timeouts written in. */
-  readonly sessionGet: Script<string | 0 | null>
+  readonly sessionGet: ReturnType<typeof sessionGetScript>
   /** Per-session queue of this process's updates. */
   readonly serialize: <T>(name: string, task: () => Promise<T>) => Promise<T>
   readonly counters: SessionStoreStats

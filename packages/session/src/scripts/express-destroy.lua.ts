@@ -8,8 +8,12 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1 when a session existed.
  */
-export const expressDestroy = defineScript<number>({
-  name: 'session-express-destroy',
+export const expressDestroy = defineScript<{
+  keys: [session: string, tombstone: string]
+  args: [tombstoneTtlMs: number]
+  result: 0 | 1
+}>({
+  name: 'session:express-destroy',
   keys: 2,
   lua: `-- KEYS: session, tombstone | ARGV: tombstone ttl ms
 local existed = redis.call('UNLINK', KEYS[1])

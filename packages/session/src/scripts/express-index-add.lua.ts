@@ -10,8 +10,12 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns the number of entries after the update.
  */
-export const expressIndexAdd = defineScript<number>({
-  name: 'session-express-index-add',
+export const expressIndexAdd = defineScript<{
+  keys: [index: string]
+  args: [digest: string, ttlMs: number]
+  result: number
+}>({
+  name: 'session:express-index-add',
   keys: 1,
   lua: `-- KEYS: index | ARGV: digest, ttl ms
 local t = redis.call('TIME')

@@ -12,8 +12,12 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1 when saved, 0 when the session was destroyed.
  */
-export const expressSet = defineScript<number>({
-  name: 'session-express-set',
+export const expressSet = defineScript<{
+  keys: [session: string, tombstone: string]
+  args: [value: string, ttlMs: number]
+  result: 0 | 1
+}>({
+  name: 'session:express-set',
   keys: 2,
   lua: `-- KEYS: session, tombstone | ARGV: value, ttl ms
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end

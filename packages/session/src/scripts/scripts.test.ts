@@ -76,18 +76,14 @@ describe.each(targets())('session scripts on $name', (target) => {
   it('session-update is compare-and-set and never creates a key', async () => {
     const k = keys()
     expect(
-      await sessionUpdate.run(redis, [k.session], ['digest', '1', 'tnew', 60_000, k.id, k.indexPrefix]),
+      await sessionUpdate.run(redis, [k.session], ['digest', 1, 'tnew', 60_000, k.id, k.indexPrefix]),
     ).toEqual([0])
     expect(await redis.exists(k.session)).toBe(0)
     await create(k)
     expect(
-      await sessionUpdate.run(redis, [k.session], ['digest', '7', 'tnew', 60_000, k.id, k.indexPrefix]),
+      await sessionUpdate.run(redis, [k.session], ['digest', 7, 'tnew', 60_000, k.id, k.indexPrefix]),
     ).toEqual([2, 1])
-    const ok = await sessionUpdate.run(
-      redis,
-      [k.session],
-      ['digest', '1', 'tnew', 60_000, k.id, k.indexPrefix],
-    )
+    const ok = await sessionUpdate.run(redis, [k.session], ['digest', 1, 'tnew', 60_000, k.id, k.indexPrefix])
     expect(ok[0]).toBe(1)
     expect(ok[1]).toBe(2)
     expect(await redis.hget(k.session, 'd')).toBe('tnew')
@@ -146,5 +142,24 @@ describe.each(targets())('session scripts on $name', (target) => {
     const score = Number(await redis.zscore(k.index, 'a'))
     expect(await expressIndexAdd.run(redis, [k.index], ['a', 1_000])).toBe(1)
     expect(Number(await redis.zscore(k.index, 'a'))).toBe(score)
+  })
+})
+
+// A changed script is a new SHA on every server: this list makes such a change visible in review.
+describe('script hashes', () => {
+  it.each([
+    [sessionCreate, 'session:create', '1666f40a3eadb74f5bbaa0d505ef85812df1c69d'],
+    [sessionGetScript(604_800_000, 60_000), 'session:get', '4c4c0fb3bdf82d67a671c8fff101b829d4d84363'],
+    [sessionUpdate, 'session:update', '93220fb96b843aacee6024743e0f7ec2f903d6d3'],
+    [sessionRotate, 'session:rotate', '8884b23994c744e449f8cdf2014305c24393d2ac'],
+    [sessionDestroy, 'session:destroy', '7da06cdba9c16ce15ca92bc9fe1dbc0eff888b68'],
+    [userList, 'session:listForUser', '18dd46901ef6048fd6b4f30f138c28628fbc40fe'],
+    [userDestroy, 'session:destroyForUser', '3aa4b62a2e644998b2e717e6042ce9e5becac950'],
+    [expressSet, 'session:express-set', '3b9d7466c9a2c388fc6b470300af899359745293'],
+    [expressDestroy, 'session:express-destroy', '2680552c6f1c8da92bb51ce24b5fb618ef9ebf8d'],
+    [expressIndexAdd, 'session:express-index-add', '011764f9fba0a34377caa25cce8efe47742bca6d'],
+  ] as const)(' keeps its SHA', (script, name, sha) => {
+    expect(script.name).toBe(name)
+    expect(script.sha).toBe(sha)
   })
 })

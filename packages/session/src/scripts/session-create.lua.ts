@@ -19,8 +19,24 @@ import { PRELUDE } from './lua-prelude.js'
  *
  * Returns {now, absoluteExpiresAt, evicted} or false when the id already exists.
  */
-export const sessionCreate = defineScript<[number, number, number] | null>({
-  name: 'session-create',
+export const sessionCreate = defineScript<{
+  keys: [session: string, index: string]
+  args: [
+    digest: string,
+    userId: string,
+    data: string,
+    idleTimeoutMs: number,
+    absoluteTimeoutMs: number,
+    id: string,
+    maxSessions: number,
+    userAgent: string,
+    ip: string,
+    label: string,
+    sessionKeyPrefix: string,
+  ]
+  result: [createdAt: number, absoluteExpiresAt: number, evicted: number] | null
+}>({
+  name: 'session:create',
   keys: 2,
   lua: `-- KEYS: session, index | ARGV: digest, userId, data, idle, absolute, id, max, ua, ip, label, keyPrefix
 ${PRELUDE}

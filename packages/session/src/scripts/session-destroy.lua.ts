@@ -14,8 +14,18 @@ import { PRELUDE } from './lua-prelude.js'
  *
  * Returns 1 when a session was destroyed, 0 otherwise.
  */
-export const sessionDestroy = defineScript<number>({
-  name: 'session-destroy',
+export const sessionDestroy = defineScript<{
+  keys: [session: string]
+  args: [
+    proof: 'h' | 'u',
+    digestOrUserId: string,
+    id: string,
+    sessionKeyPrefix: string,
+    indexKeyPrefix: string,
+  ]
+  result: 0 | 1
+}>({
+  name: 'session:destroy',
   keys: 1,
   lua: `-- KEYS: session | ARGV: 'h'|'u', digest|userId, id, keyPrefix, indexPrefix
 ${PRELUDE}

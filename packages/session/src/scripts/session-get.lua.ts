@@ -1,4 +1,4 @@
-import { defineScript, type Script } from '@x/redis-core'
+import { defineScript } from '@x/redis-core'
 import { PRELUDE } from './lua-prelude.js'
 
 /**
@@ -21,12 +21,12 @@ import { PRELUDE } from './lua-prelude.js'
  * One bulk string parses measurably faster in the client than a 7-element array. Data comes
  * last, so it may contain the separator; user ids cannot (no control characters).
  */
-export function sessionGetScript(idleTimeout: number, touchInterval: number): Script<string | 0 | null> {
+export function sessionGetScript(idleTimeout: number, touchInterval: number) {
   if (!Number.isSafeInteger(idleTimeout) || !Number.isSafeInteger(touchInterval)) {
     throw new TypeError('session-get needs integer timeouts')
   }
-  return defineScript<string | 0 | null>({
-    name: 'session-get',
+  return defineScript<{ keys: [session: string]; args: [digest: string]; result: string | 0 | null }>({
+    name: 'session:get',
     keys: 1,
     lua: `-- KEYS: session | ARGV: digest | idle ${idleTimeout} ms, touch interval ${touchInterval} ms
 ${PRELUDE}

@@ -18,8 +18,20 @@ import { PRELUDE } from './lua-prelude.js'
  * Returns false (old token invalid or already rotated), 0 (expired or a broken record: removed
  * now) or the new session packed as session-get packs it (see session-reply.ts).
  */
-export const sessionRotate = defineScript<string | 0 | null>({
-  name: 'session-rotate',
+export const sessionRotate = defineScript<{
+  keys: [oldSession: string, newSession: string]
+  args: [
+    oldDigest: string,
+    newDigest: string,
+    oldId: string,
+    newId: string,
+    graceMs: number,
+    idleTimeoutMs: number,
+    indexKeyPrefix: string,
+  ]
+  result: string | 0 | null
+}>({
+  name: 'session:rotate',
   keys: 2,
   lua: `-- KEYS: old session, new session | ARGV: old digest, new digest, old id, new id, grace, idle, indexPrefix
 ${PRELUDE}

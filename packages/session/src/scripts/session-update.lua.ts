@@ -17,8 +17,19 @@ import { PRELUDE } from './lua-prelude.js'
  * Returns {1, version, lastAccess} written, {0} missing/expired/broken record (removed), {2, currentVersion} conflict,
  * {3} the token was rotated away (read-only during its grace period).
  */
-export const sessionUpdate = defineScript<[1, number, number] | [0] | [2, number] | [3]>({
-  name: 'session-update',
+export const sessionUpdate = defineScript<{
+  keys: [session: string]
+  args: [
+    digest: string,
+    expectedVersion: number,
+    data: string,
+    idleTimeoutMs: number,
+    id: string,
+    indexKeyPrefix: string,
+  ]
+  result: [1, version: number, lastAccess: number] | [0] | [2, version: number] | [3]
+}>({
+  name: 'session:update',
   keys: 1,
   lua: `-- KEYS: session | ARGV: digest, expected version, data, idle, id, indexPrefix
 ${PRELUDE}

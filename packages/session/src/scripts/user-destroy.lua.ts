@@ -13,8 +13,12 @@ import { PRELUDE } from './lua-prelude.js'
  *
  * Returns the number of sessions destroyed.
  */
-export const userDestroy = defineScript<number>({
-  name: 'session-user-destroy',
+export const userDestroy = defineScript<{
+  keys: [index: string]
+  args: [sessionKeyPrefix: string, keepId: string, keepDigest: string]
+  result: number
+}>({
+  name: 'session:destroyForUser',
   keys: 1,
   lua: `-- KEYS: index | ARGV: keyPrefix, keep id, keep digest
 ${PRELUDE}

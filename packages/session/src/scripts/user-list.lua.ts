@@ -12,10 +12,25 @@ import { PRELUDE } from './lua-prelude.js'
  *
  * Returns {now, {id, createdAt, lastAccess, absoluteExpiresAt, userAgent, ip, label}...}.
  */
-export const userList = defineScript<
-  [number, ...Array<[string, string, string, string, string, string, string]>]
->({
-  name: 'session-user-list',
+export const userList = defineScript<{
+  keys: [index: string]
+  args: [sessionKeyPrefix: string, idleTimeoutMs: number]
+  result: [
+    now: number,
+    ...rows: Array<
+      [
+        id: string,
+        createdAt: string,
+        lastAccess: string,
+        absoluteExpiresAt: string,
+        userAgent: string,
+        ip: string,
+        label: string,
+      ]
+    >,
+  ]
+}>({
+  name: 'session:listForUser',
   keys: 1,
   lua: `-- KEYS: index | ARGV: keyPrefix, idle
 ${PRELUDE}
