@@ -314,13 +314,23 @@ describe('two instances on one Redis and one database', () => {
     }
   })
 
-  it('serves the one-page view with live events and the rate-limit state', async () => {
+  it('serves the showcase page, its script, uPlot from node_modules, and the counters it charts', async () => {
     const { b } = playground
     const page = await b.fetch('/')
     expect(page.headers.get('content-type')).toContain('text/html')
     const html = await page.text()
-    expect(html).toContain("new EventSource('/events')")
-    expect(html).toContain("fetch('/ratelimit')")
+    expect(html).toContain('data-instance="B"')
+    expect(html).toContain('<script src="/assets/showcase.js" type="module">')
+    const script = await (await b.fetch('/assets/showcase.js')).text()
+    expect(script).toContain("new EventSource('/events')")
+    expect(script).toContain("api('/ratelimit')")
+    const uplot = await b.fetch('/assets/uplot.js')
+    expect(uplot.headers.get('content-type')).toContain('javascript')
+    expect(await uplot.text()).toContain('uPlot')
+    expect((await b.fetch('/assets/..%2Fpackage.json')).status).toBe(404)
+    const stats = (await (await b.fetch('/stats')).json()) as { instance: string; cache: { hits: number } }
+    expect(stats.instance).toBe('B')
+    expect(typeof stats.cache.hits).toBe('number')
     const state = (await (await b.fetch('/ratelimit')).json()) as {
       ip: { policies: Array<{ name: string }> }
     }
