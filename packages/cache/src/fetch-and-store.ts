@@ -8,6 +8,7 @@ import { learnClock, serverNow } from './redis-calls.js'
 import { fillScript } from './scripts/fill.lua.js'
 import type { CacheState } from './state.js'
 import { pairUp, tagVersions } from './tags.js'
+import type { CacheTraceContext } from './tracing.js'
 import type { FetchContext, Fetcher, GetOrSetOptions } from './types.js'
 import { jittered } from './write.js'
 
@@ -28,6 +29,8 @@ export interface FetchJob<T> {
   leaseKey: string | undefined
   /** The entry as the read saw it (see entryHeader): the lease is only taken if it is unchanged. */
   header: string
+  /** The caller's tracing context, when someone subscribes. */
+  trace: CacheTraceContext | undefined
 }
 
 export interface Stale<T> {
@@ -143,6 +146,7 @@ export function fetchAndStore<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T
         pairs = pairUp(writeTags, versions)
       }
       const entryTtl = jittered(s, ttl)
+      if (job.trace?.roundTrips !== undefined) job.trace.roundTrips++
       const [written, now] = await s.deadlines.run(
         fillScript.run(s.redis, [full], [job.generation, entryTtl, grace, buildBody(payload, pairs)]),
         'fill',

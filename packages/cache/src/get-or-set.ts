@@ -13,6 +13,7 @@ import { getRaw, isWrongType, serverNow } from './redis-calls.js'
 import { joinOrStart } from './single-flight.js'
 import type { CacheState, Scope } from './state.js'
 import { tagNames, tagVersions } from './tags.js'
+import type { CacheTraceContext } from './tracing.js'
 import type { Fetcher, GetOrSetOptions } from './types.js'
 
 export function getOrSet<T>(
@@ -20,6 +21,7 @@ export function getOrSet<T>(
   key: string,
   fetcher: Fetcher<T>,
   options: GetOrSetOptions | undefined,
+  trace: CacheTraceContext | undefined,
 ): Promise<T> {
   const s = scope.state
   // All input is checked before any lookup, and a bad one rejects: an L1 hit must not hide it.
@@ -37,10 +39,14 @@ export function getOrSet<T>(
     const local = s.l1.get(full, performance.now())
     if (local !== undefined) {
       l1Hit(s, key)
+      if (trace) {
+        trace.outcome = 'hit-l1'
+        trace.roundTrips = 0
+      }
       return Promise.resolve(local.value as T)
     }
   }
-  return lookup(scope, full, key, fetcher, options, tags)
+  return lookup(scope, full, key, fetcher, options, tags, trace)
 }
 
 /** A hit is one GET and one await; what a fetch needs is only built after a miss. */
@@ -51,6 +57,7 @@ async function lookup<T>(
   fetcher: Fetcher<T>,
   options: GetOrSetOptions | undefined,
   tags: string[] | undefined,
+  trace: CacheTraceContext | undefined,
 ): Promise<T> {
   const s = scope.state
   const seq = s.invalidationSeq
@@ -63,13 +70,15 @@ async function lookup<T>(
     snapshot.catch(() => {})
   }
   let raw: string | null
+  if (trace) trace.roundTrips = 1
   try {
     raw = await getRaw(s, full)
   } catch (error) {
     if (isWrongType(error)) raw = wrongType(s, key, error)
     else {
       redisError(s, 'getOrSet', key, toRedisError(error))
-      return await joinOrStart(s, full, readEpoch, '', () => bypass(s, key, fetcher, options))
+      if (trace) trace.outcome = 'bypass'
+      return await joinOrStart(s, full, readEpoch, '', trace, () => bypass(s, key, fetcher, options))
     }
   }
   const entry = parse(s, key, raw)
@@ -79,6 +88,7 @@ async function lookup<T>(
   if (read.state === 'fresh') {
     hit(s, key)
     keepInL1(s, full, read.stored!, read.freshUntil - serverNow(s), tagNames(read.tags), seq)
+    if (trace) trace.outcome = 'hit-l2'
     return read.value
   }
   const job: FetchJob<T> = {
@@ -92,25 +102,31 @@ async function lookup<T>(
     seq,
     leaseKey: s.lease ? leaseKeyOf(scope, key) : undefined,
     header: entryHeader(raw),
+    trace,
   }
   if (read.state === 'stale' && s.staleWhileRevalidate) {
     served(s, key, 'revalidate')
-    refreshInBackground(s, job)
+    if (trace) trace.outcome = 'stale'
+    refreshInBackground(s, { ...job, trace: undefined })
     return read.value
   }
   if (read.state === 'miss') miss(s, key)
   const stale = read.state === 'stale' ? { value: read.value } : undefined
-  return await joinOrStart(s, full, readEpoch, read.generation, () => fetchForeground(s, job, stale))
+  return await joinOrStart(s, full, readEpoch, read.generation, trace, () => fetchForeground(s, job, stale))
 }
 
 /** Fetches for a caller who waits: soft timeout and fail-safe serve the stale value when there is one. */
 async function fetchForeground<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T> | undefined): Promise<T> {
-  const { key, leaseKey } = job
+  const { key, leaseKey, trace } = job
   let token: string | undefined
   let fill = job
+  if (trace) trace.outcome = 'miss'
   if (leaseKey !== undefined) {
-    const outcome = await acquireOrWait<T>(s, { full: job.full, key, leaseKey, header: job.header })
-    if (outcome.found) return outcome.value
+    const outcome = await acquireOrWait<T>(s, { full: job.full, key, leaseKey, header: job.header }, trace)
+    if (outcome.found) {
+      if (trace) trace.outcome = 'coalesced'
+      return outcome.value
+    }
     token = outcome.token
     if (outcome.generation !== undefined) fill = { ...job, generation: outcome.generation }
   }
@@ -127,6 +143,7 @@ async function fetchForeground<T>(s: CacheState, job: FetchJob<T>, stale: Stale<
         s.stats.fetchTimeouts++
         s.emitter.emit('fetchTimeout', { key, kind: 'soft' })
         served(s, key, 'soft-timeout')
+        if (trace) trace.outcome = 'stale'
         // The fetch keeps running and fills the cache; its failure can only be reported.
         work.catch((error: unknown) => {
           fetchFailed(s, key, error, true)
@@ -143,6 +160,7 @@ async function fetchForeground<T>(s: CacheState, job: FetchJob<T>, stale: Stale<
     fetchFailed(s, key, error, serveStale)
     if (!serveStale) throw error
     served(s, key, FetchTimeoutError.isInstance(error) ? 'hard-timeout' : 'fetch-error')
+    if (trace) trace.outcome = 'fail-safe'
     return stale.value
   }
 }

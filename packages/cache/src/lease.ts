@@ -5,6 +5,7 @@ import { classify, isTagged, parse, type Read, readTagged } from './read.js'
 import { acquireLeaseScript } from './scripts/acquire-lease.lua.js'
 import { releaseLeaseScript } from './scripts/lease.lua.js'
 import type { CacheState } from './state.js'
+import type { CacheTraceContext } from './tracing.js'
 
 // Distributed single-flight: on a miss, the instance holding a short lease fetches; the others poll.
 // Taking the lease and checking that the entry is still what the caller read are one script, so a
@@ -78,13 +79,18 @@ function readRaw<T>(s: CacheState, key: string, raw: string | null): Read<T> | P
  * disappears (lease gone, no value) frees the lease for the next attempt; after twice the lease time
  * the caller fetches without one, as it does when Redis fails.
  */
-export async function acquireOrWait<T>(s: CacheState, target: LeaseTarget): Promise<LeaseOutcome<T>> {
+export async function acquireOrWait<T>(
+  s: CacheState,
+  target: LeaseTarget,
+  trace: CacheTraceContext | undefined,
+): Promise<LeaseOutcome<T>> {
   const lease = s.lease!
   const deadline = performance.now() + lease.leaseMs * 2 + lease.pollIntervalMs
   let header = target.header
   let generation: string | undefined
   for (;;) {
     let outcome: Attempt<T>
+    if (trace?.roundTrips !== undefined) trace.roundTrips++
     try {
       outcome = await attempt<T>(s, target, header)
     } catch (error) {

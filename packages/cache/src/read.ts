@@ -6,6 +6,7 @@ import { keepInL1 } from './l1-fill.js'
 import { getRaw, isWrongType, serverNow } from './redis-calls.js'
 import type { CacheState, Scope } from './state.js'
 import { tagNames, versionsOf } from './tags.js'
+import type { CacheTraceContext } from './tracing.js'
 
 /**
  * A classified entry. `generation` is what a fill must find to write ('0' when absent); `stored` is
@@ -124,7 +125,12 @@ export function countRead<T>(s: CacheState, key: string, read: Read<T>, full: st
 }
 
 /** get / has: L1, then one GET (plus a tag check for tagged entries). Redis failures read as misses. */
-export async function readOne<T>(scope: Scope, key: string, operation: string): Promise<Read<T>> {
+export async function readOne<T>(
+  scope: Scope,
+  key: string,
+  operation: string,
+  trace: CacheTraceContext | undefined,
+): Promise<Read<T>> {
   const s = scope.state
   const full = scope.valuePrefix + checkKey(key)
   const local = s.l1?.get(full, performance.now())
@@ -141,6 +147,7 @@ export async function readOne<T>(scope: Scope, key: string, operation: string): 
   }
   const seq = s.invalidationSeq
   let raw: string | null
+  if (trace) trace.roundTrips = 1
   try {
     raw = await getRaw(s, full)
   } catch (error) {
@@ -151,6 +158,7 @@ export async function readOne<T>(scope: Scope, key: string, operation: string): 
     raw = wrongType(s, key, error)
   }
   const entry = parse(s, key, raw)
+  if (trace && isTagged(entry)) trace.roundTrips = 2
   const read = isTagged(entry)
     ? await readTagged<T>(s, key, entry, undefined, undefined)
     : classify<T>(s, key, entry, undefined)

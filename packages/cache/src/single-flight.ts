@@ -1,4 +1,5 @@
 import type { CacheState } from './state.js'
+import type { CacheTraceContext } from './tracing.js'
 
 /** A fetch others may join: only while the key is as it was when the fetch started. */
 export interface Flight {
@@ -25,16 +26,23 @@ export function joinOrStart<T>(
   full: string,
   readEpoch: number,
   generation: string,
+  trace: CacheTraceContext | undefined,
   start: () => Promise<T>,
 ): Promise<T> {
   // Join only a fetch that saw the same generation and no invalidation since it started: a caller
   // that observed a delete, update, set or tag invalidation must not get a result read before it.
   const joinable = (flight: Flight) => flight.generation === generation && flight.seq === s.invalidationSeq
   const running = s.inflight.get(full)
-  if (running !== undefined && joinable(running)) return running.promise as Promise<T>
+  if (running !== undefined && joinable(running)) {
+    if (trace) trace.outcome = 'coalesced'
+    return running.promise as Promise<T>
+  }
   const done = s.completed.get(full)
   if (done !== undefined) {
-    if (done.epoch >= readEpoch && joinable(done)) return done.promise as Promise<T>
+    if (done.epoch >= readEpoch && joinable(done)) {
+      if (trace) trace.outcome = 'coalesced'
+      return done.promise as Promise<T>
+    }
     s.completed.delete(full)
   }
   const flight: Flight = { promise: start(), generation, seq: s.invalidationSeq }

@@ -217,6 +217,7 @@ export interface Cache {
   stats(): CacheStats
   /** Resolves when the invalidation bus is subscribed (at once without L1). */
   ready(): Promise<void>
-  /** Stops the bus and timers; the Redis client stays open. */
+  /** Stops the bus and timers; the Redis client stays open. Idempotent. */
   close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
 }

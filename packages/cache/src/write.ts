@@ -10,6 +10,7 @@ import { deleteScript } from './scripts/delete.lua.js'
 import { writeScript } from './scripts/write.lua.js'
 import type { CacheState, Scope } from './state.js'
 import { pairUp, tagVersions } from './tags.js'
+import type { CacheTraceContext } from './tracing.js'
 import type { SetManyEntry, WriteOptions } from './types.js'
 
 // Writes go through Lua that gives the key a new generation, so no fetch that started earlier can
@@ -82,7 +83,11 @@ export async function setMany<T>(scope: Scope, entries: ReadonlyArray<SetManyEnt
   if (failure !== undefined) throw failure
 }
 
-export async function deleteKey(scope: Scope, key: string): Promise<boolean> {
+export async function deleteKey(
+  scope: Scope,
+  key: string,
+  trace: CacheTraceContext | undefined,
+): Promise<boolean> {
   const s = scope.state
   const full = scope.valuePrefix + checkKey(key)
   s.invalidationSeq++
@@ -94,6 +99,7 @@ export async function deleteKey(scope: Scope, key: string): Promise<boolean> {
   learnClock(s, now)
   invalidated(s, { keys: [key] })
   await publish(s, { keys: [full] })
+  if (trace) trace.outcome = existed === 1 ? 'deleted' : 'absent'
   return existed === 1
 }
 
@@ -102,6 +108,7 @@ export async function update<T>(
   key: string,
   writer: () => T | Promise<T>,
   options: WriteOptions | undefined,
+  trace: CacheTraceContext | undefined,
 ): Promise<T> {
   const s = scope.state
   const full = scope.valuePrefix + checkKey(key)
@@ -136,6 +143,7 @@ export async function update<T>(
     'update',
   )
   learnClock(s, now)
+  if (trace) trace.outcome = stored === 1 ? 'written' : 'refused'
   if (stored === 1) keepInL1(s, full, storedOf(payload), now + ttl - serverNow(s), tags, seq)
   else refused(s, key)
   await publish(s, { keys: [full] })
