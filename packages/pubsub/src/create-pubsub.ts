@@ -3,6 +3,7 @@ import {
   assertRedisClient,
   createEmitter,
   createSubscriber,
+  createTracing,
   InvalidArgumentError,
   jsonCodec,
   type RedisClient,
@@ -16,6 +17,15 @@ import { createPublisher, type PublishCommand } from './publisher.js'
 import { createSubscriptions, type SubscriptionKind } from './subscriptions.js'
 import type { Channel, ChannelOptions } from './typed-channel.js'
 import type { MessageHandler, PubSubEvents, PubSubOptions, PubSubStats, Unsubscribe } from './types.js'
+
+/** The context of `x:pubsub:publish`: names and counts, never the message. */
+interface PublishTrace {
+  channel: string
+  sharded: boolean
+  roundTrips: number
+  outcome?: 'published'
+  receivers?: number
+}
 
 export interface PubSub {
   /** Publishes to a channel; resolves to the number of receivers (on a Cluster: on the node that took the PUBLISH). */
@@ -57,7 +67,18 @@ export function createPubSub(options: PubSubOptions): PubSub {
   // Nobody listening to `error`: core's default, one redacted console.error line per operation and code every 10 s.
   const emitter = createEmitter<PubSubEvents>({ name: '@x/pubsub' })
   const reportError = (payload: PubSubEvents['error']) => emitter.emit('error', payload)
-  const counters = { published: 0, delivered: 0, invalid: 0, handlerErrors: 0, redisErrors: 0, reconnects: 0 }
+  const tracing = createTracing('pubsub')
+  const tracePublish = tracing.operation('publish')
+  const traceSubscribe = tracing.operation('subscribe')
+  const counters = {
+    published: 0,
+    delivered: 0,
+    invalid: 0,
+    dropped: 0,
+    handlerErrors: 0,
+    redisErrors: 0,
+    reconnects: 0,
+  }
   const countRedisError = () => {
     counters.redisErrors++
   }
@@ -79,7 +100,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
     counters.reconnects++
     emitter.emit('reconnected', info)
   })
-  const deliver = createDelivery({
+  const deliver = createDelivery(tracing.operation('deliver'), {
     delivered() {
       counters.delivered++
     },
@@ -114,14 +135,27 @@ export function createPubSub(options: PubSubOptions): PubSub {
     assertOpen()
     assertChannel(kind === 'pattern' ? 'pattern' : 'channel', name)
     if (typeof handler !== 'function') throw new InvalidArgumentError('handler must be a function')
-    return subscriptions.add(kind, name, decoder, handler)
+    if (!traceSubscribe.active) return subscriptions.add(kind, name, decoder, handler)
+    const context = { channel: name, kind, outcome: 'subscribed', roundTrips: 1 }
+    return traceSubscribe.trace(context, () => subscriptions.add(kind, name, decoder, handler))
   }
 
-  const sent = (count: Promise<number>) =>
-    count.then((receivers) => {
-      counters.published++
-      return receivers
-    })
+  /** Sends one encoded message, counted, and traced on `x:pubsub:publish` when someone listens. */
+  const send = (command: PublishCommand, channel: string, payload: string | Buffer): Promise<number> => {
+    if (!tracePublish.active) return publisher.send(command, channel, payload).then(countPublished)
+    const context: PublishTrace = { channel, sharded: command === 'spublish', roundTrips: 1 }
+    return tracePublish.trace(context, () =>
+      publisher.send(command, channel, payload).then((receivers) => {
+        context.outcome = 'published'
+        context.receivers = receivers
+        return countPublished(receivers)
+      }),
+    )
+  }
+  const countPublished = (receivers: number) => {
+    counters.published++
+    return receivers
+  }
 
   const publishTo = (command: PublishCommand, channel: string, message: unknown): Promise<number> => {
     let payload: string | Buffer
@@ -132,7 +166,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
     } catch (error) {
       return Promise.reject(error)
     }
-    return sent(publisher.send(command, channel, payload))
+    return send(command, channel, payload)
   }
 
   const iterateWith = <T>(
@@ -147,6 +181,10 @@ export function createPubSub(options: PubSubOptions): PubSub {
       name,
       (push) => addSubscription(kind, name, decoder, push as MessageHandler<never>),
       iterateOptions,
+      () => {
+        counters.dropped++
+        deliver.dropped(name)
+      },
       // Deferred: an already aborted signal ends the iterable while it is being created.
       () => queueMicrotask(() => iterators.delete(iterable)),
     )
@@ -177,7 +215,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
         async publish(message) {
           assertOpen()
           const payload = await encodeMessage(decoder, message)
-          return sent(publisher.send(command, name, payload))
+          return send(command, name, payload)
         },
         subscribe: (handler) => addSubscription(kind, name, decoder, handler as MessageHandler<never>),
         iterate: (iterateOptions = {}) => iterateWith<T>(kind, name, decoder, iterateOptions),

@@ -60,6 +60,7 @@ export function createMessageIterable<T>(
   channel: string,
   subscribe: (handler: (message: T) => void) => Promise<Unsubscribe>,
   options: IterateOptions,
+  onDrop: () => void,
   onEnd: () => void = () => {},
 ): MessageIterable<T> {
   const { highWaterMark, overflow } = validateIterateOptions(options)
@@ -86,6 +87,7 @@ export function createMessageIterable<T>(
       return
     }
     dropped++
+    onDrop()
     if (overflow === 'drop-oldest') {
       ring[head] = message
       head = (head + 1) % highWaterMark

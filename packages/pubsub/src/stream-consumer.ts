@@ -2,6 +2,7 @@ import {
   backoffDelay,
   duplicateClient,
   isCluster,
+  type OperationTracer,
   type RedisClient,
   redisCall,
   toRedisError,
@@ -20,6 +21,17 @@ import type {
   StreamOperation,
 } from './stream-types.js'
 
+/** The context of `x:pubsub:consume`, one per handled entry: names and counts, never the message. */
+export interface ConsumeTrace {
+  stream: string
+  group: string
+  id: string
+  deliveries: number
+  roundTrips: number
+  /** `reclaimed`: handled on a later delivery; `failed`: left pending for a retry. */
+  outcome?: 'delivered' | 'reclaimed' | 'failed' | 'invalid' | 'dead-lettered'
+}
+
 /** What a consumer needs from its stream: resolved options and the stream's reporting. */
 export interface ConsumerContext {
   redis: RedisClient
@@ -35,6 +47,7 @@ export interface ConsumerContext {
   batchSize: number
   redisTimeoutMs: number
   decoder: MessageDecoder
+  traceConsume: OperationTracer
   /** XGROUP CREATE … MKSTREAM once, shared by the consumers of the stream; BUSYGROUP is success. */
   ensureGroup(): Promise<void>
   /** The next ensureGroup() creates the group again. */
@@ -93,12 +106,13 @@ export function startConsumer<T>(
     }
   }
 
-  const handle = async ([id, fields]: Entry, deliveries: number) => {
+  /** Handles one entry; answers what happened to it (the `outcome` of `x:pubsub:consume`). */
+  const handleEntry = async ([id, fields]: Entry, deliveries: number): Promise<ConsumeTrace['outcome']> => {
     const decoded = await decodeEntry<T>(context.decoder, fields)
     if ('error' in decoded) {
       context.report('invalid', decoded.error, id)
       await deadLetter(id, deliveries, 'invalid', decoded.error)
-      return
+      return 'invalid'
     }
     try {
       await handler(decoded.value, { id, deliveries })
@@ -106,16 +120,29 @@ export function startConsumer<T>(
       stats.failed++
       context.report('handler', error, id)
       // Left pending, it is redelivered after claimIdleMs; on its last allowed delivery it goes to the dead letters now.
-      if (deliveries >= context.maxDeliveries) await deadLetter(id, deliveries, 'max-deliveries', error)
-      return
+      if (deliveries < context.maxDeliveries) return 'failed'
+      await deadLetter(id, deliveries, 'max-deliveries', error)
+      return 'dead-lettered'
     }
     try {
       await call(redis.xack(key, group, id), 'XACK')
       stats.handled++
+      return deliveries > 1 ? 'reclaimed' : 'delivered'
     } catch (error) {
       // Not acknowledged: it will be reclaimed and handled again (at-least-once).
       context.report('ack', error, id)
+      return 'failed'
     }
+  }
+  const handle = async (entry: Entry, deliveries: number): Promise<void> => {
+    if (!context.traceConsume.active) {
+      await handleEntry(entry, deliveries)
+      return
+    }
+    const trace: ConsumeTrace = { stream: key, group, id: entry[0], deliveries, roundTrips: 1 }
+    await context.traceConsume.trace(trace, async () => {
+      trace.outcome = await handleEntry(entry, deliveries)
+    })
   }
 
   const reclaim = async () => {

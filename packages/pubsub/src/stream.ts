@@ -3,6 +3,7 @@ import {
   assertPositive,
   assertRedisClient,
   createEmitter,
+  createTracing,
   InvalidArgumentError,
   jsonCodec,
   randomId,
@@ -43,6 +44,8 @@ export function createStream<T = unknown>(options: StreamOptions<T>): Stream<T> 
   // Nobody listening to `error`: core's default, one redacted console.error line per operation and code every 10 s.
   const events = createEmitter<StreamEvents>({ name: '@x/pubsub' })
   const call = <R>(promise: Promise<R>, what: string) => redisCall(promise, redisTimeoutMs, what)
+  const tracing = createTracing('pubsub')
+  const tracePublish = tracing.operation('streamPublish')
 
   let groupReady: Promise<void> | undefined
   const createGroup = async () => {
@@ -70,6 +73,7 @@ export function createStream<T = unknown>(options: StreamOptions<T>): Stream<T> 
     batchSize: assertPositive('batchSize', options.batchSize ?? 16, { integer: true }),
     redisTimeoutMs,
     decoder: createDecoder(options.codec ?? jsonCodec, options.schema),
+    traceConsume: tracing.operation('consume'),
     ensureGroup() {
       groupReady ??= createGroup().catch((error: unknown) => {
         groupReady = undefined
@@ -97,8 +101,17 @@ export function createStream<T = unknown>(options: StreamOptions<T>): Stream<T> 
     async publish(message) {
       if (closed) throw new PubSubClosedError('this stream is closed')
       const payload = await encodeMessage(context.decoder, message)
-      const id = await call(redis.xadd(key, 'MAXLEN', trim, maxLen, '*', DATA_FIELD, payload), 'XADD')
-      return String(id)
+      const add = () => call(redis.xadd(key, 'MAXLEN', trim, maxLen, '*', DATA_FIELD, payload), 'XADD')
+      if (!tracePublish.active) return String(await add())
+      const trace: { stream: string; roundTrips: number; outcome?: 'published'; id?: string } = {
+        stream: key,
+        roundTrips: 1,
+      }
+      return tracePublish.trace(trace, async () => {
+        trace.id = String(await add())
+        trace.outcome = 'published'
+        return trace.id
+      })
     },
     consume(handler) {
       if (closed) throw new PubSubClosedError('this stream is closed')

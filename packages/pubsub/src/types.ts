@@ -66,6 +66,8 @@ export interface PubSubStats {
   delivered: number
   /** Messages that failed to decode or failed the schema. */
   invalid: number
+  /** Messages an iterator's full buffer dropped (its overflow policy). */
+  dropped: number
   /** Handlers that threw or rejected. */
   handlerErrors: number
   /** Redis calls that failed (timeouts included). */
