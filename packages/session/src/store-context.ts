@@ -3,7 +3,6 @@ import {
   DecodeError,
   type Emitter,
   type RedisClient,
-  type Script,
   TimeoutError,
 } from '@x/redis-core'
 import { decodeData } from './data-encoding.js'
