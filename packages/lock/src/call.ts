@@ -19,6 +19,6 @@ export function createScriptCaller(timeoutMs: number, onRedisError: () => void):
     onRedisError()
     throw error
   }
-  return (server, script, keys, args) =>
-    deadlines.run(script.run(server, keys, args), script.name).catch(counted)
+  return <T>(server: RedisClient, script: Script<T>, keys: readonly string[], args: readonly ScriptArg[]) =>
+    deadlines.run(script.run(server, keys, args) as Promise<T>, script.name).catch(counted)
 }

@@ -6,10 +6,11 @@ import {
   InvalidArgumentError,
   randomId,
 } from '@x/redis-core'
-import { LockLostError, LockTimeoutError } from './errors.js'
+import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
 import { LeaseImpl, type LeaseOperations } from './lease.js'
 import type { Grant, ReleaseNotifier } from './release-notifier.js'
 import type { LockCounters } from './stats.js'
+import { type LockKind, type LockTraceContext, traced, tracing } from './tracing.js'
 import { assertTtl } from './ttl.js'
 import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
 import { startWatchdog } from './watchdog.js'
@@ -43,6 +44,8 @@ export interface Primitive<K> {
   transfer?(keys: K, from: string, to: string, ttl: number): Promise<number>
   /** One holder at a time (mutex, Redlock): waiters may sleep until a local holder's lease ends. */
   readonly exclusive: boolean
+  /** Script calls per attempt, for the tracing context's `roundTrips` (Redlock: one per server). @default 1 */
+  readonly calls?: number
 }
 
 export interface ManagerSettings {
@@ -55,6 +58,8 @@ export interface ManagerSettings {
 
 /** What every lease manager of one instance shares. */
 export interface ManagerContext {
+  /** Published in the tracing context. */
+  kind: LockKind
   notifier: ReleaseNotifier
   emitter: Emitter<LockEvents>
   settings: ManagerSettings
@@ -78,7 +83,9 @@ const TOKEN_SIZE = 21
 const SUBSCRIBE_WAIT_MS = 1000
 
 export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerContext): LeaseManager {
-  const { notifier, emitter, settings, counters } = context
+  const { notifier, emitter, settings, counters, kind } = context
+  /** Redis calls per attempt: one per server (Redlock asks them all). */
+  const callsPerAttempt = primitive.calls ?? 1
   const drift = (ttl: number) => Math.floor(ttl * settings.driftFactor) + 2
   /** Consecutive local hand-offs per key, bounded so other processes get their turn. */
   const handoffs = new Map<string, number>()
@@ -148,6 +155,8 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     drift,
     emitter,
     counters,
+    kind,
+    calls: callsPerAttempt,
   }
 
   /**
@@ -182,7 +191,9 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     token: string,
     ttl: number,
     waiting: boolean,
+    trace: LockTraceContext | undefined,
   ): Promise<{ lease: Lease | undefined; retryInMs: number }> => {
+    if (trace) trace.roundTrips += callsPerAttempt
     const started = performance.now()
     const result = await primitive.attempt(keys, token, ttl, waiting)
     if (!result.ok) return { lease: undefined, retryInMs: result.retryInMs }
@@ -200,19 +211,45 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     return { ttl, waitMs }
   }
 
-  const acquired = (lease: Lease, waitedMs: number) => {
+  const acquired = (lease: Lease, waitedMs: number, trace: LockTraceContext | undefined) => {
     counters.acquisitions += 1
+    if (trace) {
+      trace.outcome = 'acquired'
+      trace.waitedMs = waitedMs
+      trace.fence = lease.fence
+    }
     if (emitter.has('acquired')) {
       emitter.emit('acquired', { resource: lease.resource, fence: lease.fence, waitedMs })
     }
     return lease
   }
 
-  const acquire = async (resource: string, options: AcquireOptions = {}): Promise<Lease> => {
+  const traceAcquire = tracing.operation('acquire')
+  const traceTryAcquire = tracing.operation('tryAcquire')
+  const traceWithLock = tracing.operation('withLock')
+
+  /** A fresh tracing context, or undefined when nobody subscribes (the common, free case). */
+  const traceContext = (resource: string): LockTraceContext => ({
+    kind,
+    resource: String(resource),
+    roundTrips: 0,
+  })
+
+  const acquire = (resource: string, options: AcquireOptions = {}): Promise<Lease> => {
+    if (!traceAcquire.active) return acquireWith(resource, options, undefined)
+    const trace = traceContext(resource)
+    return traced(traceAcquire, trace, () => acquireWith(resource, options, trace))
+  }
+
+  const acquireWith = async (
+    resource: string,
+    options: AcquireOptions,
+    trace: LockTraceContext | undefined,
+  ): Promise<Lease> => {
     const { ttl, waitMs } = checkAcquireOptions(options)
     const keys = primitive.keysOf(resource)
     const { signal } = options
-    signal?.throwIfAborted()
+    if (signal?.aborted) throw aborted(signal, trace, 0)
     const token = randomId(TOKEN_SIZE)
     const started = performance.now()
     const deadline = started + waitMs
@@ -224,16 +261,29 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     // failed attempt and the sleep still wakes us. Before that, the fast path stays ticket-free.
     let ticket = queued || notifier.active ? notifier.join(key) : undefined
     try {
+      return await waitFor()
+    } catch (error) {
+      if (trace && signal?.aborted && error === signal.reason) {
+        trace.outcome = 'aborted'
+        trace.waitedMs = performance.now() - started
+      }
+      throw error
+    } finally {
+      ticket?.leave()
+      if (notifier.waiting(key) === 0) localHolders.delete(key)
+    }
+
+    async function waitFor(): Promise<Lease> {
       let hint = Number.POSITIVE_INFINITY
       let retryNow = false
       if (!queued) {
-        const first = await attemptOnce(resource, keys, token, ttl, ticket !== undefined && waitMs > 0)
+        const first = await attemptOnce(resource, keys, token, ttl, ticket !== undefined && waitMs > 0, trace)
         if (first.lease) {
           if (ticket) ticket.notified = false
-          return acquired(first.lease, 0)
+          return acquired(first.lease, 0, trace)
         }
         signal?.throwIfAborted()
-        if (waitMs === 0) throw timeout(resource, performance.now() - started)
+        if (waitMs === 0) throw timeout(resource, performance.now() - started, trace)
         hint = first.retryInMs
         if (!ticket) {
           await notifier.ready(Math.min(SUBSCRIBE_WAIT_MS, Math.max(1, deadline - performance.now())), signal)
@@ -246,7 +296,7 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
       for (let poll = 0; ; poll++) {
         if (!retryNow && !ticket!.notified) {
           const remaining = deadline - performance.now()
-          if (remaining <= 0) throw timeout(resource, performance.now() - started)
+          if (remaining <= 0) throw timeout(resource, performance.now() - started, trace)
           // A local holder hands off or releases (which notifies): poll only at the slowest pace,
           // as a safety net for a lost notification. Otherwise back off with jitter; and since an
           // expired holder publishes nothing, never sleep past its remaining ttl.
@@ -265,44 +315,64 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
           const grant = await ticket!.sleep(delay, signal)
           if (grant) {
             const handed = await lease(resource, keys, token, ttl, grant.fence, grant.started)
-            if (handed) return acquired(handed, performance.now() - started)
+            if (handed) return acquired(handed, performance.now() - started, trace)
             continue
           }
         }
         retryNow = false
         signal?.throwIfAborted()
         ticket!.notified = false
-        const result = await attemptOnce(resource, keys, token, ttl, true)
+        const result = await attemptOnce(resource, keys, token, ttl, true, trace)
         if (result.lease) {
           // The notification (if any) was for the release we just won; do not pass it on.
           ticket!.notified = false
-          return acquired(result.lease, performance.now() - started)
+          return acquired(result.lease, performance.now() - started, trace)
         }
         hint = result.retryInMs
       }
-    } finally {
-      ticket?.leave()
-      if (notifier.waiting(key) === 0) localHolders.delete(key)
     }
   }
 
-  const tryAcquire = async (resource: string, options: Pick<AcquireOptions, 'ttlMs'> = {}) => {
-    const { ttl } = checkAcquireOptions({ ttlMs: options?.ttlMs, waitMs: 0 })
-    const keys = primitive.keysOf(resource)
-    const result = await attemptOnce(resource, keys, randomId(TOKEN_SIZE), ttl, false)
-    return result.lease ? acquired(result.lease, 0) : null
+  const tryAcquire = (resource: string, options: Pick<AcquireOptions, 'ttlMs'> = {}) => {
+    if (!traceTryAcquire.active) return tryAcquireWith(resource, options, undefined)
+    const trace = traceContext(resource)
+    return traced(traceTryAcquire, trace, () => tryAcquireWith(resource, options, trace))
   }
 
-  const withLease = async <T>(
+  const tryAcquireWith = async (
+    resource: string,
+    options: Pick<AcquireOptions, 'ttlMs'>,
+    trace: LockTraceContext | undefined,
+  ): Promise<Lease | null> => {
+    const { ttl } = checkAcquireOptions({ ttlMs: options?.ttlMs, waitMs: 0 })
+    const keys = primitive.keysOf(resource)
+    const result = await attemptOnce(resource, keys, randomId(TOKEN_SIZE), ttl, false, trace)
+    if (result.lease) return acquired(result.lease, 0, trace)
+    if (trace) trace.outcome = 'busy'
+    return null
+  }
+
+  const withLease = <T>(
     resource: string,
     fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
     options: WithLockOptions = {},
   ): Promise<T> => {
+    if (!traceWithLock.active) return withLeaseWith(resource, fn, options, undefined)
+    const trace = traceContext(resource)
+    return traced(traceWithLock, trace, () => withLeaseWith(resource, fn, options, trace))
+  }
+
+  const withLeaseWith = async <T>(
+    resource: string,
+    fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
+    options: WithLockOptions,
+    trace: LockTraceContext | undefined,
+  ): Promise<T> => {
     if (typeof fn !== 'function') throw new InvalidArgumentError('fn must be a function')
-    const ttl = options.ttlMs ?? settings.ttlMs
-    const intervalMs = options.watchdogIntervalMs ?? Math.max(1, Math.floor(ttl / 3))
+    const ttl = options?.ttlMs ?? settings.ttlMs
+    const intervalMs = options?.watchdogIntervalMs ?? Math.max(1, Math.floor(ttl / 3))
     assertDuration('watchdogIntervalMs', intervalMs)
-    const lease = await acquire(resource, options)
+    const lease = await acquireWith(resource, options, trace)
     const watchdog = startWatchdog(lease, { ttl, intervalMs }, (error) => {
       if (!LockLostError.isInstance(error))
         emitter.emit('error', { operation: 'extend', error, key: resource })
@@ -313,14 +383,20 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
       watchdog.stop()
       try {
         await lease.release()
+        if (trace) trace.outcome = 'released'
       } catch (error) {
+        if (trace) trace.outcome = LockNotHeldError.isInstance(error) ? 'lost' : trace.outcome
         emitter.emit('error', { operation: 'release', error, key: resource })
       }
     }
   }
 
-  const timeout = (resource: string, waitedMs: number): LockTimeoutError => {
+  const timeout = (resource: string, waitedMs: number, trace: LockTraceContext | undefined) => {
     counters.timeouts += 1
+    if (trace) {
+      trace.outcome = 'timeout'
+      trace.waitedMs = waitedMs
+    }
     return new LockTimeoutError(
       `"${resource}" stayed locked for the whole wait of ${Math.round(waitedMs)} ms`,
       {
@@ -328,6 +404,14 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
         waitedMs,
       },
     )
+  }
+
+  const aborted = (signal: AbortSignal, trace: LockTraceContext | undefined, waitedMs: number): unknown => {
+    if (trace) {
+      trace.outcome = 'aborted'
+      trace.waitedMs = waitedMs
+    }
+    return signal.reason
   }
 
   return { acquire, tryAcquire, withLease }

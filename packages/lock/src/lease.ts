@@ -1,7 +1,12 @@
 import type { Emitter } from '@x/redis-core'
 import { LockLostError, LockNotHeldError } from './errors.js'
 import type { LockCounters } from './stats.js'
+import { type LockKind, type LockTraceContext, traced, tracing } from './tracing.js'
 import { assertTtl } from './ttl.js'
+
+const traceExtend = tracing.operation('extend')
+const traceRelease = tracing.operation('release')
+
 import type { Lease, LockEvents } from './types.js'
 
 /** Shared by every lease of one manager (no per-lease closures on the hot path). */
@@ -14,6 +19,10 @@ export interface LeaseOperations<K> {
   drift(ttl: number): number
   emitter: Emitter<LockEvents>
   counters: LockCounters
+  /** Published in the tracing context. */
+  kind: LockKind
+  /** Script calls per extend or release (Redlock: one per server). */
+  calls: number
 }
 
 type State = 'held' | 'released' | 'lost'
@@ -67,7 +76,24 @@ export class LeaseImpl<K> implements Lease {
     return this.#controller.signal
   }
 
-  async extend(ttlMs: number = this.ttl): Promise<void> {
+  extend(ttlMs: number = this.ttl): Promise<void> {
+    if (!traceExtend.active) return this.#extend(ttlMs, undefined)
+    const trace = this.#trace()
+    return traced(traceExtend, trace, () => this.#extend(ttlMs, trace))
+  }
+
+  release(): Promise<void> {
+    if (!traceRelease.active) return this.#release(undefined)
+    const trace = this.#trace()
+    return traced(traceRelease, trace, () => this.#release(trace))
+  }
+
+  #trace(): LockTraceContext {
+    const { kind } = this.operations
+    return { kind, resource: this.resource, fence: this.fence, roundTrips: 0 }
+  }
+
+  async #extend(ttlMs: number, trace: LockTraceContext | undefined): Promise<void> {
     const ttl = assertTtl('ttlMs', ttlMs)
     if (this.#state === 'released') {
       throw new LockNotHeldError(`lease on "${this.resource}" was already released`, {
@@ -76,7 +102,9 @@ export class LeaseImpl<K> implements Lease {
     }
     if (this.#state === 'lost') throw this.#lostReason!
     const started = performance.now()
+    if (trace) trace.roundTrips += this.operations.calls
     const extended = await this.operations.extend(this.keys, this.token, ttl)
+    if (trace) trace.outcome = extended ? 'extended' : 'lost'
     if (!extended) {
       this.#markLost(
         new LockLostError(`lock on "${this.resource}" is no longer held by this lease; not extended`, {
@@ -96,12 +124,14 @@ export class LeaseImpl<K> implements Lease {
       emitter.emit('extended', { resource: this.resource, expiresAt: this.expiresAt })
   }
 
-  async release(): Promise<void> {
+  async #release(trace: LockTraceContext | undefined): Promise<void> {
     if (this.#state === 'released') return
     const wasLost = this.#state === 'lost'
     this.#state = 'released'
     clearTimeout(this.#timer)
+    if (trace) trace.roundTrips += this.operations.calls
     const released = await this.operations.release(this.keys, this.token)
+    if (trace) trace.outcome = released ? 'released' : 'lost'
     const { emitter } = this.operations
     if (!released) {
       const error = new LockNotHeldError(

@@ -178,6 +178,7 @@ export function quorumLock(
 
   return {
     exclusive: true,
+    calls: servers.length,
     keysOf: (resource) => lockKeys(keyspace, resource),
     notifyKey: (keys) => keys.lock[0],
     async attempt(keys, token, ttl, waiting): Promise<Attempt> {

@@ -6,6 +6,9 @@ import { createLock, type Lock } from './lock.js'
 import { lockTransfer } from './scripts/lock-transfer.lua.js'
 import type { Lease } from './types.js'
 
+/** Redis calls wait long here: the test machine may be loaded, and speed is not what these tests check. */
+const PATIENT_MS = 10_000
+
 describe.each(targets())('lock on $name', (target) => {
   let redis: RedisClient
   let other: RedisClient
@@ -19,7 +22,7 @@ describe.each(targets())('lock on $name', (target) => {
   beforeAll(() => {
     redis = createRedis(target.connection)
     other = createRedis(target.connection)
-    lock = createLock({ redis, prefix: target.prefix })
+    lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     inspector = target.client()
   })
 
@@ -188,7 +191,7 @@ describe.each(targets())('lock on $name', (target) => {
     // The system clock steps back 60 s right after the acquire (an NTP correction, a VM resume).
     const stepped = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 60_000)
     try {
-      const otherLock = createLock({ redis: other, prefix: target.prefix })
+      const otherLock = createLock({ redis: other, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
       let taken: Lease | null = null
       await eventually(async () => {
         taken = await otherLock.tryAcquire(name, { ttlMs: 30_000 })
@@ -243,6 +246,7 @@ describe.each(targets())('lock on $name', (target) => {
     const slowPoll = createLock({
       redis: other,
       prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
       backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
       waitMs: 25_000,
     })
@@ -324,7 +328,7 @@ describe.each(targets())('lock on $name', (target) => {
       }
       return copy
     }) as never)
-    const waiter = createLock({ redis: other, prefix: target.prefix })
+    const waiter = createLock({ redis: other, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     try {
       const controller = new AbortController()
       let settled = false
@@ -405,7 +409,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('accepts resource and semaphore names of up to 1024 bytes, whatever the prefix, and rejects 1025', async () => {
     const longPrefix = `${target.prefix}-${'p'.repeat(200)}`
-    const wide = createLock({ redis, prefix: longPrefix })
+    const wide = createLock({ redis, prefix: longPrefix, redisTimeoutMs: PATIENT_MS })
     try {
       // 1024 bytes: ASCII, and two-byte characters counted in bytes, not characters.
       for (const name of [`${resource()}-`.padEnd(1024, 'x'), 'é'.repeat(512)]) {
@@ -430,7 +434,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('never hands out a lease whose validity (ttl − elapsed − drift) is not positive', async () => {
     // drift = ttl × 0.99 + 2 ms ≥ ttl for a 100 ms ttlMs: every acquisition is born invalid.
-    const strict = createLock({ redis, prefix: target.prefix, driftFactor: 0.99 })
+    const strict = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS, driftFactor: 0.99 })
     const name = resource()
     expect(await strict.tryAcquire(name, { ttlMs: 100 })).toBeNull()
     await expect(strict.acquire(name, { ttlMs: 100, waitMs: 200 })).rejects.toSatisfy(
@@ -442,7 +446,7 @@ describe.each(targets())('lock on $name', (target) => {
   })
 
   it('stats() counts acquisitions, releases, timeouts, losses and waiters without calling Redis', async () => {
-    const counted = createLock({ redis, prefix: target.prefix })
+    const counted = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     const name = resource()
     expect(counted.stats()).toEqual({
       acquisitions: 0,
@@ -481,7 +485,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('emits acquired, extended and released events', async () => {
     const seen: string[] = []
-    const observed = createLock({ redis, prefix: target.prefix })
+    const observed = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     observed.on('acquired', (event) => seen.push(`acquired:${event.fence}`))
     observed.on('extended', () => seen.push('extended'))
     observed.on('released', () => seen.push('released'))
@@ -533,6 +537,7 @@ describe.each(targets())('lock on $name', (target) => {
     const slowPoll = createLock({
       redis,
       prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
       backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
       waitMs: 25_000,
     })
@@ -587,7 +592,12 @@ describe.each(targets())('lock on $name', (target) => {
   })
 
   it('with handoffLimit 0 a release always frees the lock and notifies', async () => {
-    const plain = createLock({ redis: other, prefix: target.prefix, handoffLimit: 0 })
+    const plain = createLock({
+      redis: other,
+      prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
+      handoffLimit: 0,
+    })
     const name = resource()
     const holder = await plain.acquire(name)
     const waiting = plain.acquire(name, { waitMs: 20_000 })
@@ -611,7 +621,7 @@ describe.each(targets())('lock on $name', (target) => {
     const alone = await lock.acquire(name)
     await alone.release()
     const holder = await lock.acquire(name)
-    const waiter = createLock({ redis: other, prefix: target.prefix })
+    const waiter = createLock({ redis: other, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     const waiting = waiter.acquire(name, { waitMs: 20_000 })
     await eventually(async () => (await inspector.exists(`${target.prefix}:{${name}}:waiters`)) === 1, 10_000)
     await holder.release()
@@ -630,6 +640,7 @@ describe.each(targets())('lock on $name', (target) => {
     const plain = createLock({
       redis: other,
       prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
       handoffLimit: 0,
       backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
       waitMs: 25_000,
@@ -738,7 +749,7 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('shares one subscriber connection among all waiters of an instance', async () => {
     const name = resource()
-    const counted = createLock({ redis: other, prefix: target.prefix })
+    const counted = createLock({ redis: other, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     const channel = `${target.prefix}:released`
     const subscribers = async () =>
       Number(((await inspector.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1])

@@ -16,7 +16,12 @@ import { createReadWriteLockOn, type ReadWriteLock, type ReadWriteLockOptions } 
 import { createReleaseNotifier } from './release-notifier.js'
 import { createSemaphoreOn, type Semaphore, type SemaphoreOptions } from './semaphore.js'
 import { createCounters, type LockStats } from './stats.js'
+import { type LockTraceContext, traced, tracing } from './tracing.js'
 import { assertTtl } from './ttl.js'
+
+const traceInspect = tracing.operation('inspect')
+const traceRaiseFence = tracing.operation('raiseFence')
+
 import type { AcquireOptions, Lease, LockEvents, WithLockOptions } from './types.js'
 
 export interface CreateLockOptions {
@@ -147,7 +152,8 @@ export function createLock(options: CreateLockOptions): Lock {
       : quorumLock(servers, keys, channel, call, (resource, error) =>
           emitter.emit('error', { operation: 'cleanup', error, key: resource }),
         )
-  const context = { servers, keys, channel, call, notifier, emitter, settings, counters }
+  const kind = servers.length === 1 ? ('lock' as const) : ('redlock' as const)
+  const context = { kind, servers, keys, channel, call, notifier, emitter, settings, counters }
   const manager = createLeaseManager(primitive, context)
   let closed: Promise<void> | undefined
   const close = () => {
@@ -159,12 +165,34 @@ export function createLock(options: CreateLockOptions): Lock {
     acquire: manager.acquire,
     tryAcquire: manager.tryAcquire,
     withLock: manager.withLease,
-    async inspect(resource) {
-      return primitive.inspect(primitive.keysOf(resource))
+    inspect(resource) {
+      const run = async (trace?: LockTraceContext) => {
+        const state = await primitive.inspect(primitive.keysOf(resource))
+        if (trace) {
+          trace.roundTrips = servers.length
+          trace.outcome = state.locked ? 'locked' : 'unlocked'
+          trace.fence = state.fence
+        }
+        return state
+      }
+      if (!traceInspect.active) return run()
+      const trace: LockTraceContext = { kind, resource: String(resource), roundTrips: 0 }
+      return traced(traceInspect, trace, () => run(trace))
     },
-    async raiseFence(resource, floor) {
-      const keys = primitive.keysOf(resource)
-      return primitive.raiseFence(keys, assertFence('floor', floor))
+    raiseFence(resource, floor) {
+      const run = async (trace?: LockTraceContext) => {
+        const keys = primitive.keysOf(resource)
+        const fence = await primitive.raiseFence(keys, assertFence('floor', floor))
+        if (trace) {
+          trace.roundTrips = servers.length
+          trace.outcome = 'fenced'
+          trace.fence = fence
+        }
+        return fence
+      }
+      if (!traceRaiseFence.active) return run()
+      const trace: LockTraceContext = { kind, resource: String(resource), roundTrips: 0 }
+      return traced(traceRaiseFence, trace, () => run(trace))
     },
     createSemaphore: (name, semaphoreOptions) => createSemaphoreOn(context, name, semaphoreOptions),
     createReadWriteLock: (name, readWriteOptions) => createReadWriteLockOn(context, name, readWriteOptions),

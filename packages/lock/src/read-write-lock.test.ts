@@ -9,6 +9,9 @@ import { rwInspect } from './scripts/rw-inspect.lua.js'
 import { rwReleaseRead } from './scripts/rw-release-read.lua.js'
 import { rwReleaseWrite } from './scripts/rw-release-write.lua.js'
 
+/** Redis calls wait long here: the test machine may be loaded, and speed is not what these tests check. */
+const PATIENT_MS = 10_000
+
 describe.each(targets())('read-write lock on $name', (target) => {
   let redis: RedisClient
   let lock: Lock
@@ -18,11 +21,12 @@ describe.each(targets())('read-write lock on $name', (target) => {
 
   beforeAll(() => {
     redis = createRedis(target.connection)
-    lock = createLock({ redis, prefix: target.prefix })
+    lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     // Polls every 20 s: only the release notifications can wake these waiters within a test.
     slowPoll = createLock({
       redis,
       prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
       backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
       waitMs: 25_000,
     })

@@ -110,9 +110,10 @@ export function createReadWriteLockOn(
     },
   }
 
-  const side = (primitive: Primitive<undefined>): LockSide => {
+  const side = (primitive: Primitive<undefined>, kind: 'read' | 'write'): LockSide => {
     const manager = createLeaseManager(primitive, {
       ...context,
+      kind,
       settings: { ...context.settings, ttlMs: ttl },
     })
     return {
@@ -124,8 +125,8 @@ export function createReadWriteLockOn(
 
   return {
     name,
-    read: side(readSide),
-    write: side(writeSide),
+    read: side(readSide, 'read'),
+    write: side(writeSide, 'write'),
     async inspect() {
       const [pttl, live, last] = await call(server, rwInspect, all, [])
       return { writer: pttl !== -2, readers: live, fence: last }

@@ -95,7 +95,7 @@ export function createSemaphoreOn(
         return call(server, semaphoreTransfer, both, [from, to, leaseTtl])
       },
     },
-    { ...context, settings: { ...context.settings, ttlMs: ttl } },
+    { ...context, kind: 'semaphore', settings: { ...context.settings, ttlMs: ttl } },
   )
 
   return {

@@ -6,6 +6,9 @@ import { createLock, type Lock } from './lock.js'
 import { lockExtend } from './scripts/lock-extend.lua.js'
 import type { LockEvents } from './types.js'
 
+/** Redis calls wait long here: the test machine may be loaded, and speed is not what these tests check. */
+const PATIENT_MS = 10_000
+
 const unhandled: unknown[] = []
 const onUnhandled = (reason: unknown) => unhandled.push(reason)
 
@@ -30,7 +33,7 @@ describe.each(targets())('withLock on $name', (target) => {
 
   beforeAll(() => {
     redis = createRedis(target.connection)
-    lock = createLock({ redis, prefix: target.prefix })
+    lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     lock.on('error', (event) => errors.push(event))
     inspector = target.client()
   })
