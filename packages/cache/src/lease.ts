@@ -3,7 +3,7 @@ import { redisError } from './events.js'
 import { entryHeader } from './keys.js'
 import { classify, isTagged, parse, type Read, readTagged } from './read.js'
 import { acquireLeaseScript } from './scripts/acquire-lease.lua.js'
-import { releaseLeaseScript } from './scripts/lease.lua.js'
+import { releaseLeaseScript } from './scripts/release-lease.lua.js'
 import type { CacheState } from './state.js'
 import type { CacheTraceContext } from './tracing.js'
 

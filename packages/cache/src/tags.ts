@@ -1,4 +1,5 @@
-import { invalidateTagsScript, tagVersionsScript } from './scripts/tags.lua.js'
+import { invalidateTagsScript } from './scripts/invalidate-tags.lua.js'
+import { tagVersionsScript } from './scripts/tag-versions.lua.js'
 import type { CacheState } from './state.js'
 
 /** Current versions of `tags`; `keepFor` > 0 creates missing ones and keeps them at least that long. */

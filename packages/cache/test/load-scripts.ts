@@ -1,8 +1,9 @@
 import type { RedisClient } from '@x/redis-core'
 import { deleteScript } from '../src/scripts/delete.lua.js'
 import { fillScript } from '../src/scripts/fill.lua.js'
-import { releaseLeaseScript } from '../src/scripts/lease.lua.js'
-import { invalidateTagsScript, tagVersionsScript } from '../src/scripts/tags.lua.js'
+import { invalidateTagsScript } from '../src/scripts/invalidate-tags.lua.js'
+import { releaseLeaseScript } from '../src/scripts/release-lease.lua.js'
+import { tagVersionsScript } from '../src/scripts/tag-versions.lua.js'
 import { writeScript } from '../src/scripts/write.lua.js'
 
 /**

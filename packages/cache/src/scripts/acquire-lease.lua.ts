@@ -9,8 +9,12 @@ import { defineScript } from '@x/redis-core'
  * Returns { 1 } lease taken | { 0 } held by someone else | { 2, entry } entry changed since the read
  * (entry: its current string, or null when absent or not a string).
  */
-export const acquireLeaseScript = defineScript<[1] | [0] | [2, string | null]>({
-  name: 'cache.acquireLease',
+export const acquireLeaseScript = defineScript<{
+  keys: [entry: string, lease: string]
+  args: [header: string, token: string, leaseMs: number]
+  result: [taken: 1] | [held: 0] | [changed: 2, entry: string | null]
+}>({
+  name: 'cache:acquireLease',
   keys: 2,
   lua: `-- KEYS[1] entry, KEYS[2] lease; ARGV[1] header read, ARGV[2] token, ARGV[3] lease ttl ms
 local current = redis.pcall('GET', KEYS[1])

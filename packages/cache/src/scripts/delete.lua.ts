@@ -8,8 +8,12 @@ import { READ_GENERATION_LUA } from './generation.js'
  * ARGV[1] tombstone ttl ms
  * Returns { 1 a value existed | 0, server time ms, new generation }.
  */
-export const deleteScript = defineScript<[number, number, string]>({
-  name: 'cache.delete',
+export const deleteScript = defineScript<{
+  keys: [entry: string]
+  args: [tombstoneTtlMs: number]
+  result: [existed: number, nowMs: number, generation: string]
+}>({
+  name: 'cache:delete',
   keys: 1,
   lua: `-- KEYS[1] entry; ARGV[1] tombstone ttl ms
 local t = redis.call('TIME')

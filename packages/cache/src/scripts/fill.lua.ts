@@ -10,8 +10,12 @@ import { READ_GENERATION_LUA } from './generation.js'
  * A delete, update or set since the snapshot changed the generation, so the older result is refused.
  * An absent or foreign/corrupt value counts as "nothing to protect" and is overwritten.
  */
-export const fillScript = defineScript<[number, number]>({
-  name: 'cache.fill',
+export const fillScript = defineScript<{
+  keys: [entry: string]
+  args: [generation: string, ttlMs: number, graceMs: number, body: string]
+  result: [written: number, nowMs: number]
+}>({
+  name: 'cache:fill',
   keys: 1,
   lua: `-- KEYS[1] entry; ARGV[1] expected generation, ARGV[2] ttl ms, ARGV[3] grace ms, ARGV[4] body
 local t = redis.call('TIME')

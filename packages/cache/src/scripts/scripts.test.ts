@@ -2,11 +2,40 @@ import { createRedis, type RedisClient } from '@x/redis-core'
 import { targets } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEntry } from '../envelope.js'
+import { entryHeader } from '../keys.js'
+import { acquireLeaseScript } from './acquire-lease.lua.js'
 import { deleteScript } from './delete.lua.js'
 import { fillScript } from './fill.lua.js'
-import { releaseLeaseScript } from './lease.lua.js'
-import { invalidateTagsScript, tagVersionsScript } from './tags.lua.js'
+import { invalidateTagsScript } from './invalidate-tags.lua.js'
+import { releaseLeaseScript } from './release-lease.lua.js'
+import { tagVersionsScript } from './tag-versions.lua.js'
 import { writeScript } from './write.lua.js'
+
+// A changed script is a new SHA on every server: this pin makes the change visible in review.
+it('every script has its pinned SHA and a cache:<operation> name', () => {
+  const pinned = Object.fromEntries(
+    [
+      acquireLeaseScript,
+      deleteScript,
+      fillScript,
+      invalidateTagsScript(1),
+      releaseLeaseScript,
+      tagVersionsScript(1),
+      writeScript,
+    ].map((script) => [script.name, script.sha]),
+  )
+  expect(pinned).toEqual({
+    'cache:acquireLease': '44986cce135fe50d38539451f95ea5d638f50604',
+    'cache:delete': '523a0df8eb09f0709faad6fa765697cdfd0d4aa2',
+    'cache:fill': '44f47866436ea31bc2d6db309a7ff40020720faf',
+    'cache:invalidateTags': 'f40abeb48a2d316ed4722be8aca94ecc17b291f2',
+    'cache:releaseLease': 'e2e36c28a937758e35e227c8405e834bd0417c0b',
+    'cache:tagVersions': 'e13cca03b8ce8926ce854284d8200d300dccd78b',
+    'cache:write': '1bd6e7f1d51f59eb4e15102d55d04b7308ae48b6',
+  })
+  // The tag scripts take any number of keys with the same source.
+  expect(tagVersionsScript(3).sha).toBe(tagVersionsScript(1).sha)
+})
 
 describe.each(targets())('$name', (target) => {
   let redis: RedisClient
@@ -93,6 +122,27 @@ describe.each(targets())('$name', (target) => {
     expect(BigInt(a2!)).toBeGreaterThan(BigInt(a!))
     expect(b2).toBe(b)
     expect(await invalidateTagsScript(1).run(redis, [`${base}missing`])).toBe(0)
+  })
+
+  it('acquire lease takes it only while the entry is what the caller read, else returns the entry', async () => {
+    const entry = key()
+    const lease = `${entry}:lease`
+    const hashed = `{${entry}}`
+    const leaseKey = target.name === 'cluster' ? `${hashed}:l` : lease
+    const entryKey = target.name === 'cluster' ? `${hashed}:v` : entry
+    expect(await acquireLeaseScript.run(redis, [entryKey, leaseKey], ['', 'a', 10_000])).toEqual([1])
+    expect(await acquireLeaseScript.run(redis, [entryKey, leaseKey], ['', 'b', 10_000])).toEqual([0])
+    await fillScript.run(redis, [entryKey], ['0', 10_000, 0, '0|s1'])
+    const [changed, raw] = (await acquireLeaseScript.run(redis, [entryKey, leaseKey], ['', 'c', 10_000])) as [
+      number,
+      string,
+    ]
+    expect(changed).toBe(2)
+    expect(parseEntry(raw)).toMatchObject({ kind: 'value', payload: '1' })
+    await redis.del(leaseKey)
+    expect(
+      await acquireLeaseScript.run(redis, [entryKey, leaseKey], [entryHeader(raw), 'd', 10_000]),
+    ).toEqual([1])
   })
 
   it('release lease deletes only our own lease', async () => {

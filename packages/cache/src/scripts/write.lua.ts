@@ -10,8 +10,19 @@ import { READ_GENERATION_LUA } from './generation.js'
  * ARGV[6] tombstone ttl ms
  * Returns { 1 stored | 0 invalidated instead, server time ms, new generation }.
  */
-export const writeScript = defineScript<[number, number, string]>({
-  name: 'cache.write',
+export const writeScript = defineScript<{
+  keys: [entry: string]
+  args: [
+    mode: 'set' | 'commit',
+    generation: string,
+    ttlMs: number,
+    graceMs: number,
+    body: string,
+    tombstoneTtlMs: number,
+  ]
+  result: [stored: number, nowMs: number, generation: string]
+}>({
+  name: 'cache:write',
   keys: 1,
   lua: `-- KEYS[1] entry; ARGV[1] mode, ARGV[2] expected generation, ARGV[3] ttl, ARGV[4] grace, ARGV[5] body, ARGV[6] tombstone ttl
 local t = redis.call('TIME')
