@@ -32,9 +32,16 @@ function record(operations: string[]) {
     }
     const traced = tracingChannel(channel)
     traced.subscribe(handlers)
-    return () => traced.unsubscribe(handlers)
+    return () => {
+      traced.unsubscribe(handlers)
+    }
   })
-  return { seen, stop: () => unsubscribes.forEach((unsubscribe) => unsubscribe()) }
+  return {
+    seen,
+    stop: () => {
+      for (const unsubscribe of unsubscribes) unsubscribe()
+    },
+  }
 }
 
 describe.each(targets())('tracing channels on $name', (target) => {
