@@ -1,5 +1,6 @@
 import { createRedis, InvalidArgumentError, type RedisClient, slotOf } from '@x/redis-core'
 import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
+import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
 import { createLock, type Lock } from './lock.js'
@@ -751,21 +752,29 @@ describe.each(targets())('lock on $name', (target) => {
     const name = resource()
     const counted = createLock({ redis: other, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     const channel = `${target.prefix}:released`
-    const subscribers = async () =>
-      Number(((await inspector.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1])
+    // PUBSUB NUMSUB counts the node it asks; on Cluster the subscriber may sit on any node: ask all.
+    const nodes = inspector instanceof Cluster ? inspector.nodes('all') : [inspector]
+    const subscribers = async () => {
+      let total = 0
+      for (const node of nodes)
+        total += Number(((await node.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1])
+      return total
+    }
     const holders = await Promise.all([lock.acquire(`${name}-a`), lock.acquire(`${name}-b`)])
     const before = await subscribers()
     // Each waiter releases as soon as it gets the lock, whichever order they win in.
     const waiters = [`${name}-a`, `${name}-a`, `${name}-b`].map((key) =>
       counted.acquire(key, { waitMs: 20_000 }).then((lease) => lease.release()),
     )
-    if (target.name === 'server') await eventually(async () => (await subscribers()) > before, 10_000)
-    await sleep(200)
+    // All three stand in line, and the instance's subscription is confirmed.
+    await eventually(
+      async () => counted.stats().pendingWaiters === 3 && (await subscribers()) > before,
+      10_000,
+    )
     const during = await subscribers()
     await Promise.all(holders.map((holder) => holder.release()))
     await Promise.all(waiters)
     await counted.close()
-    // PUBSUB NUMSUB counts the node it asks; on Cluster the subscriber may sit on another node.
-    if (target.name === 'server') expect(during - before).toBe(1)
+    expect(during - before).toBe(1)
   })
 })
