@@ -2,7 +2,7 @@ import { defineScript } from '@x/redis-core'
 
 /** Writes the block marker the check script reads: "blocked until", in server microseconds. */
 export const blockScript = defineScript<null>({
-  name: 'ratelimit-block',
+  name: 'ratelimit:block',
   keys: 1,
   lua: `-- @x/ratelimit block
 -- KEYS[1] block key of the limited key

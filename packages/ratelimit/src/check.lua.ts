@@ -33,7 +33,7 @@ export interface CompiledPolicy {
 export function checkScript(policies: readonly CompiledPolicy[]): Script<CheckReply> {
   const constants = policies.map((p) => `${p.code}, ${p.limit}, ${p.windowUs}, ${p.capacity}`).join(', ')
   return defineScript<CheckReply>({
-    name: 'ratelimit-check',
+    name: 'ratelimit:check',
     keys: policies.length + 1,
     lua: `${CHECK_HEADER}local P = {${constants}}\n${CHECK_BODY}`,
   })

@@ -5,7 +5,7 @@ export type AcquireReply = [number, number, number, number]
 
 /** Leases live in one sorted set per key: member = lease id, score = expiry in server microseconds. */
 export const acquireScript = defineScript<AcquireReply>({
-  name: 'ratelimit-concurrency-acquire',
+  name: 'ratelimit:acquire',
   keys: 1,
   lua: `-- @x/ratelimit concurrency acquire
 -- KEYS[1] sorted set of leases (member = lease id, score = expiry in server microseconds)
@@ -33,7 +33,7 @@ return {1, active + 1, math.floor(expires / 1000), now}
 
 /** Reply: the new expiry in ms, or 0 when the lease had already expired or been released. */
 export const extendScript = defineScript<number>({
-  name: 'ratelimit-concurrency-extend',
+  name: 'ratelimit:extend',
   keys: 1,
   lua: `-- @x/ratelimit concurrency extend
 -- KEYS[1] sorted set of leases, ARGV[1] lease id, ARGV[2] new lease length from now (microseconds)
@@ -55,7 +55,7 @@ return math.floor(expires / 1000)
 
 /** Reply: leases that have not expired, on the server clock of the node that owns the key. */
 export const countScript = defineScript<number>({
-  name: 'ratelimit-concurrency-count',
+  name: 'ratelimit:active',
   keys: 1,
   lua: `-- @x/ratelimit concurrency count
 -- KEYS[1] sorted set of leases

@@ -69,5 +69,5 @@ export function gcraLimitScript(policies: readonly CompiledPolicy[]): Script<Che
     )
   })
   lines.push(`return {1, now, ${admitted.join(', ')}}`, '')
-  return defineScript<CheckReply>({ name: 'ratelimit-limit-gcra', keys: n + 1, lua: lines.join('\n') })
+  return defineScript<CheckReply>({ name: 'ratelimit:limit-gcra', keys: n + 1, lua: lines.join('\n') })
 }
