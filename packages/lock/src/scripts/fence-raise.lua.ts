@@ -13,7 +13,7 @@ import { defineScript } from '@x/redis-core'
  * number reply into an integer through a double conversion that is off by one near 2^53.
  */
 export const fenceRaise = defineScript<string>({
-  name: 'lock-fence-raise',
+  name: 'lock:raise-fence',
   keys: 1,
   lua: `-- KEYS: fence counter | ARGV: floor
 local current = redis.call('GET', KEYS[1]) or '0'

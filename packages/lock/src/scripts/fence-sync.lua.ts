@@ -11,7 +11,7 @@ import { defineScript } from '@x/redis-core'
  * Returns 1.
  */
 export const fenceSync = defineScript<number>({
-  name: 'lock-fence-sync',
+  name: 'lock:sync-fence',
   keys: 1,
   lua: `-- KEYS: fence counter | ARGV: fence
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')

@@ -16,7 +16,7 @@ import { defineScript } from '@x/redis-core'
  * Returns the fence (≥ 1) when taken; when busy, −1 − the holder's pttl (≤ 0; 0 means no expiry).
  */
 export const lockAcquireWaiting = defineScript<number>({
-  name: 'lock-acquire-waiting',
+  name: 'lock:acquire-waiting',
   keys: 3,
   lua: `-- KEYS: lock, fence counter, waiters flag | ARGV: token, ttl ms
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then

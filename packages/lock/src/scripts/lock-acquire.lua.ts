@@ -13,7 +13,7 @@ import { defineScript } from '@x/redis-core'
  * Returns the fence (≥ 1) when taken; when busy, −1 − the holder's pttl (≤ 0; 0 means no expiry).
  */
 export const lockAcquire = defineScript<number>({
-  name: 'lock-acquire',
+  name: 'lock:acquire',
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: token, ttl ms
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then

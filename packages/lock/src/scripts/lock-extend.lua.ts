@@ -11,7 +11,7 @@ import { defineScript } from '@x/redis-core'
  * Returns 1 when extended, 0 when the lock is no longer ours.
  */
 export const lockExtend = defineScript<number>({
-  name: 'lock-extend',
+  name: 'lock:extend',
   keys: 1,
   lua: `-- KEYS: lock | ARGV: token, ttl ms
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -9,7 +9,7 @@ import { defineScript } from '@x/redis-core'
  * Returns {pttl, last fence}: pttl is -2 when unlocked, -1 when locked without expiry.
  */
 export const lockInspect = defineScript<[number, number]>({
-  name: 'lock-inspect',
+  name: 'lock:inspect',
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: none
 return {redis.call('PTTL', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}

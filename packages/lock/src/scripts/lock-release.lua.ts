@@ -14,7 +14,7 @@ import { defineScript } from '@x/redis-core'
  * nobody announced (nothing published), 2 when released and published.
  */
 export const lockRelease = defineScript<number>({
-  name: 'lock-release',
+  name: 'lock:release',
   keys: 2,
   lua: `-- KEYS: lock, waiters flag | ARGV: token, channel
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end

@@ -14,7 +14,7 @@ import { defineScript } from '@x/redis-core'
  * Returns the new fence, or 0 when the lock was no longer ours (nothing changed).
  */
 export const lockTransfer = defineScript<number>({
-  name: 'lock-transfer',
+  name: 'lock:transfer',
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: current token, next token, next ttl ms
 if redis.call('GET', KEYS[1]) == ARGV[1] then

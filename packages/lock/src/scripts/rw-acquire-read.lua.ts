@@ -14,7 +14,7 @@ import { defineScript } from '@x/redis-core'
  * Returns {1, fence} when joined, {0, pttl of the writer} when a writer holds the lock.
  */
 export const rwAcquireRead = defineScript<[number, number]>({
-  name: 'rw-acquire-read',
+  name: 'lock:rw-acquire-read',
   keys: 3,
   lua: `-- KEYS: writer, readers, fence counter | ARGV: token, ttl ms
 local writer = redis.call('PTTL', KEYS[1])

@@ -13,7 +13,7 @@ import { defineScript } from '@x/redis-core'
  * Returns {1, fence} when taken, {0, ms until the blocking writer or earliest reader expires}.
  */
 export const rwAcquireWrite = defineScript<[number, number]>({
-  name: 'rw-acquire-write',
+  name: 'lock:rw-acquire-write',
   keys: 3,
   lua: `-- KEYS: writer, readers, fence counter | ARGV: token, ttl ms
 local writer = redis.call('PTTL', KEYS[1])

@@ -10,7 +10,7 @@ import { defineScript } from '@x/redis-core'
  * Returns {writer pttl (-2 when none), live readers, last fence}.
  */
 export const rwInspect = defineScript<[number, number, number]>({
-  name: 'rw-inspect',
+  name: 'lock:rw-inspect',
   keys: 3,
   lua: `-- KEYS: writer, readers, fence counter | ARGV: none
 local time = redis.call('TIME')

@@ -12,7 +12,7 @@ import { defineScript } from '@x/redis-core'
  * Returns 1 when released, 0 when our entry had expired or was gone.
  */
 export const rwReleaseRead = defineScript<number>({
-  name: 'rw-release-read',
+  name: 'lock:rw-release-read',
   keys: 1,
   lua: `-- KEYS: readers | ARGV: token, channel, message
 local time = redis.call('TIME')

@@ -11,7 +11,7 @@ import { defineScript } from '@x/redis-core'
  * Returns 1 when released, 0 when the lock was not ours.
  */
 export const rwReleaseWrite = defineScript<number>({
-  name: 'rw-release-write',
+  name: 'lock:rw-release-write',
   keys: 1,
   lua: `-- KEYS: writer | ARGV: token, channel
 if redis.call('GET', KEYS[1]) == ARGV[1] then

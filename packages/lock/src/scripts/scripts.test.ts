@@ -9,11 +9,46 @@ import { lockExtend } from './lock-extend.lua.js'
 import { lockInspect } from './lock-inspect.lua.js'
 import { lockRelease } from './lock-release.lua.js'
 import { lockTransfer } from './lock-transfer.lua.js'
+import { rwAcquireRead } from './rw-acquire-read.lua.js'
+import { rwAcquireWrite } from './rw-acquire-write.lua.js'
+import { rwInspect } from './rw-inspect.lua.js'
+import { rwReleaseRead } from './rw-release-read.lua.js'
+import { rwReleaseWrite } from './rw-release-write.lua.js'
 import { semaphoreAcquire } from './semaphore-acquire.lua.js'
 import { semaphoreExtend } from './semaphore-extend.lua.js'
 import { semaphoreInspect } from './semaphore-inspect.lua.js'
 import { semaphoreRelease } from './semaphore-release.lua.js'
 import { semaphoreTransfer } from './semaphore-transfer.lua.js'
+
+// A changed script is a new SHA on every server (and a NOSCRIPT round for every client): when one
+// of these fails, the change to the Lua was meant to happen, or it should not have.
+describe('script names and SHAs are pinned', () => {
+  it.each([
+    ['lock:raise-fence', fenceRaise, '73cb63072975858026516c6322260b495353c600'],
+    ['lock:sync-fence', fenceSync, '39449cc87a9ec830f40b1da05c8f307a00219220'],
+    ['lock:acquire', lockAcquire, '20f6bafb42d6a3f78178d634d2332ec8d4a88071'],
+    ['lock:acquire-waiting', lockAcquireWaiting, 'ba0df08e0c61708e0564a945f2acb4c78787016e'],
+    ['lock:extend', lockExtend, 'd4a84a94b655164fcca07f46aa52741d845a2829'],
+    ['lock:inspect', lockInspect, '1a795948b59886e94d8f395fd263dc48a0da1841'],
+    ['lock:release', lockRelease, '1869c65046ac38fed6711f387bda091a1559d700'],
+    ['lock:transfer', lockTransfer, 'aa31b0c7d3b7f04f215e0c06e9df830757a5d9b9'],
+    ['lock:rw-acquire-read', rwAcquireRead, '32fb4939719b724ebb8093d07b5361457767f580'],
+    ['lock:rw-acquire-write', rwAcquireWrite, '98c2eaf757f34aef96a97c8c6341188e24ed67d2'],
+    ['lock:rw-inspect', rwInspect, '39affa6054b2f5c1a250ae2c99981d764842e42e'],
+    ['lock:rw-release-read', rwReleaseRead, '2d0f7df1df64ab51aa78cbfc4992c591bd3e6b44'],
+    ['lock:rw-release-write', rwReleaseWrite, '0113bba475908ac0b70f985001131fede7e5cbf5'],
+    ['lock:semaphore-acquire', semaphoreAcquire, 'aa9a35c8a2e2570e8db64cd7cf819a56f4efc84d'],
+    ['lock:semaphore-extend', semaphoreExtend, 'd3733dea3cabdfd130ae72e8fa5fe8144b53f65f'],
+    ['lock:semaphore-inspect', semaphoreInspect, '27933865e89b4b4a863a09c7a13b0bc8de40852d'],
+    ['lock:semaphore-release', semaphoreRelease, 'c718c404440e93f3a716cf6af2d24bbc72d9efa1'],
+    ['lock:semaphore-transfer', semaphoreTransfer, 'b3ef75298a4b8ee29cf8dfa46696e25417e9bac2'],
+  ])('%s', (name, script, sha) => {
+    expect(script.name).toBe(name)
+    expect(script.sha).toBe(sha)
+    // Every script documents its KEYS and ARGV in its first line.
+    expect(script.lua.split('\n')[0]).toMatch(/^-- KEYS: .* \| ARGV: /)
+  })
+})
 
 describe.each(targets())('lua scripts on $name', (target) => {
   let redis: RedisClient

@@ -13,7 +13,7 @@ import { defineScript } from '@x/redis-core'
  * Returns {1, fence} when granted, {0, ms until the earliest holder expires} when full.
  */
 export const semaphoreAcquire = defineScript<[number, number]>({
-  name: 'semaphore-acquire',
+  name: 'lock:semaphore-acquire',
   keys: 2,
   lua: `-- KEYS: holders, fence counter | ARGV: token, ttl ms, limit
 local time = redis.call('TIME')

@@ -10,7 +10,7 @@ import { defineScript } from '@x/redis-core'
  * Returns 1 when extended, 0 when the permit is gone.
  */
 export const semaphoreExtend = defineScript<number>({
-  name: 'semaphore-extend',
+  name: 'lock:semaphore-extend',
   keys: 1,
   lua: `-- KEYS: holders | ARGV: token, ttl ms
 local time = redis.call('TIME')

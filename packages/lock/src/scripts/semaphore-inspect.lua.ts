@@ -9,7 +9,7 @@ import { defineScript } from '@x/redis-core'
  * Returns {live holders, ms until the earliest live holder expires (-2 when none), last fence}.
  */
 export const semaphoreInspect = defineScript<[number, number, number]>({
-  name: 'semaphore-inspect',
+  name: 'lock:semaphore-inspect',
   keys: 2,
   lua: `-- KEYS: holders, fence counter | ARGV: none
 local time = redis.call('TIME')

@@ -10,7 +10,7 @@ import { defineScript } from '@x/redis-core'
  * Returns 1 when released, 0 when the permit had expired or was never ours.
  */
 export const semaphoreRelease = defineScript<number>({
-  name: 'semaphore-release',
+  name: 'lock:semaphore-release',
   keys: 1,
   lua: `-- KEYS: holders | ARGV: token, channel
 local time = redis.call('TIME')

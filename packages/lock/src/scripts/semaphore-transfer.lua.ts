@@ -13,7 +13,7 @@ import { defineScript } from '@x/redis-core'
  * Returns the new fence, or 0 when our permit had expired or was gone (nothing granted).
  */
 export const semaphoreTransfer = defineScript<number>({
-  name: 'semaphore-transfer',
+  name: 'lock:semaphore-transfer',
   keys: 2,
   lua: `-- KEYS: holders, fence counter | ARGV: current token, next token, next ttl ms
 local time = redis.call('TIME')
