@@ -8,6 +8,7 @@ import { resolveRedisConfig } from './config.js'
 import { createRedis, type RedisClient } from './create-redis.js'
 import { InvalidArgumentError, RedisUnavailableError } from './errors.js'
 import { toRedisError } from './redis-error.js'
+import { assertRedisClient } from './validate.js'
 
 const SECRET = 'S3cr3t-Pa55'
 
@@ -69,6 +70,18 @@ describe('no secret in errors, causes or logs', () => {
     }
     expect(InvalidArgumentError.isInstance(error)).toBe(true)
     expect((error as Error).cause).toBeUndefined()
+    expect(everythingEmitted(error)).not.toContain(SECRET)
+  })
+
+  it('a URL passed where a client belongs: the rejection does not repeat its password', () => {
+    let error: unknown
+    try {
+      assertRedisClient(`redis://:${SECRET}@127.0.0.1:6379`)
+    } catch (caught) {
+      error = caught
+    }
+    expect(InvalidArgumentError.isInstance(error)).toBe(true)
+    expect((error as Error).message).toMatch(/redis:\/\/:\*\*\*@/)
     expect(everythingEmitted(error)).not.toContain(SECRET)
   })
 

@@ -1,5 +1,6 @@
 import type { RedisClient } from './create-redis.js'
 import { InvalidArgumentError } from './errors.js'
+import { redact } from './redact.js'
 
 /** The largest delay a Node.js timer accepts (2^31 - 1 ms, about 24.8 days). */
 export const MAX_DURATION_MS = 2_147_483_647
@@ -101,7 +102,11 @@ export function assertName(name: string, value: unknown, maxBytes = 512): string
 }
 
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'string') {
+    // A string passed where a client belongs is often a URL with its password: redact, then cut.
+    const shown = redact(value)
+    return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown)
+  }
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
     return String(value)
   if (value === null) return 'null'
