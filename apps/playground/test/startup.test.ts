@@ -90,6 +90,38 @@ describe('a fresh machine: no REDIS_URL, no DATABASE_URL', () => {
   })
 })
 
+describe('pnpm playground: two instances in one process', () => {
+  let app: AppProcess | undefined
+  afterAll(async () => {
+    await app?.stop()
+  }, 30_000)
+
+  it('serves A and B on consecutive ports, sharing Redis and the database, with a side-by-side page', async () => {
+    app = await startApp({ name: 'pair', env: { INSTANCES: '2', INSTANCE_ID: '' } })
+    const match = /playground B listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(app.output())
+    expect(match, app.output()).not.toBeNull()
+    const urlB = match![1]!
+    expect(app.output()).toContain(`playground A listening on ${app.url}`)
+    const [healthA, healthB] = await Promise.all([app.fetch('/health'), fetch(`${urlB}/health`)])
+    expect(healthA.headers.get('x-instance')).toBe('A')
+    expect(healthB.headers.get('x-instance')).toBe('B')
+    // A session made on A opens B: one Redis. The profile read on B comes from one database.
+    const signedIn = await app.fetch('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ada@example.com', password: 'playground' }),
+    })
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!
+    const me = await fetch(`${urlB}/me`, { headers: { cookie } })
+    expect(me.status).toBe(200)
+    expect(await me.json()).toMatchObject({ user: { name: 'Ada Lovelace' } })
+    const side = await (await app.fetch('/side-by-side')).text()
+    expect(side).toContain(`<iframe src="${app.url}/"`)
+    expect(side).toContain(`<iframe src="${urlB}/"`)
+    expect(await app.stop()).toBe(0)
+  }, 120_000)
+})
+
 describe('start-up failures a newcomer meets say what to do, without a stack trace', () => {
   const noStack = /\n\s+at /
 
