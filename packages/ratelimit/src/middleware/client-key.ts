@@ -1,7 +1,7 @@
 import { ipKey } from '../ip-key.js'
 
 /** The key of requests whose client address is unknown (no socket: an edge runtime, a test call). */
-export const UNKNOWN_CLIENT_KEY = 'unknown-client'
+export const UNKNOWN_CLIENT_KEY = 'unknown-client' as const
 
 /** What an adapter tells the default key about a request. */
 export interface ClientAddressSource<Request> {
