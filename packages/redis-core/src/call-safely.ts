@@ -1,3 +1,4 @@
+import { redact, redactError } from './redact.js'
 /**
  * Runs a user callback (key generator, fetcher, hook) where its throw must not escape into a timer
  * or a socket callback: a synchronous throw or a rejected promise goes to `onThrow` and the call
@@ -28,7 +29,12 @@ function report(onThrow: (error: unknown) => void, error: unknown): void {
     onThrow(error)
   } catch (reporterError) {
     // The reporter failed too; printing is the last place left that cannot throw back.
-    console.error('[@x] an error reporter threw while reporting', reporterError, 'for', error)
+    console.error(
+      '[@x] an error reporter threw while reporting',
+      scrubbed(reporterError),
+      'for',
+      scrubbed(error),
+    )
   }
 }
 
@@ -38,4 +44,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   )
+}
+
+/** Printed objects are inspected deeply: remove passwords and command arguments first. */
+function scrubbed(error: unknown): unknown {
+  return error instanceof Error ? redactError(error) : typeof error === 'string' ? redact(error) : error
 }

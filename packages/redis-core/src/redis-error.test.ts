@@ -3,6 +3,7 @@ import { type RedisServer, startCluster, startRedis } from '@x/testkit'
 import { eventually } from '@x/testkit/vitest'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { callSafely } from './call-safely.js'
 import { closeRedis } from './close.js'
 import { resolveRedisConfig } from './config.js'
 import { createRedis, type RedisClient } from './create-redis.js'
@@ -71,6 +72,27 @@ describe('no secret in errors, causes or logs', () => {
     expect(InvalidArgumentError.isInstance(error)).toBe(true)
     expect((error as Error).cause).toBeUndefined()
     expect(everythingEmitted(error)).not.toContain(SECRET)
+  })
+
+  it('an error reporter that throws: the last-resort console line carries no AUTH argument', () => {
+    const console = captureConsole()
+    try {
+      const refused = Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+        command: { name: 'hello', args: ['3', 'AUTH', 'default', SECRET] },
+      })
+      callSafely(
+        () => {
+          throw refused
+        },
+        () => {
+          throw new Error(`reporter failed on redis://:${SECRET}@cache:6379`)
+        },
+      )
+    } finally {
+      console.restore()
+    }
+    expect(console.lines.join('\n')).toMatch(/reporter threw/)
+    expect(console.lines.join('\n')).not.toContain(SECRET)
   })
 
   it('a URL passed where a client belongs: the rejection does not repeat its password', () => {
