@@ -6,6 +6,8 @@ import { afterAll, afterEach } from 'vitest'
  * at the end of the run, or passing unseen. One trap for the whole run; test files need none.
  */
 const caught: Array<{ kind: string; error: unknown }> = []
+// Taken before any test can install fake timers, which would leave the wait below hanging.
+const realSetImmediate = globalThis.setImmediate
 const onRejection = (error: unknown) => caught.push({ kind: 'unhandled rejection', error })
 const onException = (error: unknown) => caught.push({ kind: 'uncaught exception', error })
 process.on('unhandledRejection', onRejection)
@@ -25,7 +27,7 @@ function check(): void {
 afterEach(check)
 afterAll(async () => {
   // A rejection left unhandled by the last test surfaces a tick or two after it.
-  await new Promise((resolve) => setImmediate(resolve))
+  await new Promise((resolve) => realSetImmediate(resolve))
   check()
   process.off('unhandledRejection', onRejection)
   process.off('uncaughtException', onException)
