@@ -143,7 +143,7 @@ export function createLock(options: CreateLockOptions): Lock {
   })
 
   const emitter = createEmitter<LockEvents>({ name: '@x/lock' })
-  const notifier = createReleaseNotifier(servers, channel, (error) =>
+  const notifier = createReleaseNotifier(servers, channel, redisTimeoutMs, (error) =>
     emitter.emit('error', { operation: 'subscribe', error }),
   )
   const primitive =

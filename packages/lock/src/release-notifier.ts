@@ -1,4 +1,4 @@
-import { duplicateClient, type RedisClient, waitForReady } from '@x/redis-core'
+import { createSubscriber, type RedisClient, type Subscriber } from '@x/redis-core'
 
 /** A lock handed over by a local holder: the transfer call's start, for the validity check. */
 export interface Grant {
@@ -61,7 +61,8 @@ interface MutableTicket extends Ticket {
 }
 
 /**
- * One shared subscriber connection per server (a `duplicate()` of the user's client) and a map of
+ * One shared subscriber per server (core's `createSubscriber`: a duplicated connection that
+ * resubscribes after a reconnect and follows a Cluster's subscriber switch) and a map of
  * key → line of waiters. A release publishes the key; it wakes the first waiter in line that was
  * not already woken, so a release wakes one local waiter (FIFO) instead of a thundering herd (a
  * message `*key` wakes them all: the release of a read-write lock's writer). A
@@ -71,10 +72,11 @@ interface MutableTicket extends Ticket {
 export function createReleaseNotifier(
   servers: readonly RedisClient[],
   channel: string,
+  redisTimeoutMs: number,
   report: (error: unknown) => void,
 ): ReleaseNotifier {
   const lines = new Map<string, MutableTicket[]>()
-  let subscribers: RedisClient[] | undefined
+  const subscribers: Subscriber[] = []
   let subscribed: Promise<boolean> | undefined
   let closed = false
   let active = false
@@ -104,15 +106,15 @@ export function createReleaseNotifier(
   }
 
   const subscribe = (): Promise<boolean> => {
-    const connections = servers.map((server) => duplicateClient(server))
-    subscribers = connections
-    const attempts = connections.map(async (connection) => {
-      connection.on('error', () => {
-        // Connection errors surface through failed subscribes; waiters keep polling meanwhile.
+    const attempts = servers.map(async (server) => {
+      const subscriber = createSubscriber(server, { redisTimeoutMs })
+      subscribers.push(subscriber)
+      subscriber.on('error', ({ error }) => report(error))
+      // Releases published while the connection was away were missed: every waiter retries now.
+      subscriber.on('reconnected', () => {
+        for (const key of lines.keys()) notifyAll(key)
       })
-      connection.on('message', onMessage)
-      await waitForReady(connection, 5000)
-      await connection.subscribe(channel)
+      await subscriber.subscribe(channel, (message, from) => onMessage(from, message))
       active = true
       return true
     })
@@ -250,14 +252,7 @@ export function createReleaseNotifier(
     },
     async close() {
       closed = true
-      const connections = subscribers ?? []
-      subscribers = undefined
-      await Promise.all(
-        connections.map(async (connection) => {
-          connection.off('message', onMessage)
-          connection.disconnect()
-        }),
-      )
+      await Promise.all(subscribers.splice(0).map((subscriber) => subscriber.close()))
     },
   }
 }
