@@ -1,3 +1,7 @@
+// One concept in one file (~400 lines): the life of a lease request — options, the first attempt,
+// standing in line, sleeping until a release, a hand-off or the poll, the validity rule, the
+// watchdog of withLock and the tracing of each. The wait loop, the hand-off and the local-holder
+// bookkeeping share the line's state; split, each part would reach into the others'.
 import {
   assertDuration,
   type BackoffOptions,
