@@ -82,7 +82,7 @@ export function createPubSub(options: PubSubOptions): PubSub {
   const countRedisError = () => {
     counters.redisErrors++
   }
-  const publisher = createPublisher(redis, redisTimeoutMs, countRedisError)
+  const publisher = createPublisher(redis, redisTimeoutMs)
   const subscriber = createSubscriber(redis, {
     sharded: true,
     binary: options.binary === true,
@@ -142,19 +142,25 @@ export function createPubSub(options: PubSubOptions): PubSub {
 
   /** Sends one encoded message, counted, and traced on `x:pubsub:publish` when someone listens. */
   const send = (command: PublishCommand, channel: string, payload: string | Buffer): Promise<number> => {
-    if (!tracePublish.active) return publisher.send(command, channel, payload).then(countPublished)
+    // One promise per publish on the hot path: counting rides on the same then.
+    if (!tracePublish.active)
+      return publisher.send(command, channel, payload).then(countPublished, countFailed)
     const context: PublishTrace = { channel, sharded: command === 'spublish', roundTrips: 1 }
     return tracePublish.trace(context, () =>
       publisher.send(command, channel, payload).then((receivers) => {
         context.outcome = 'published'
         context.receivers = receivers
         return countPublished(receivers)
-      }),
+      }, countFailed),
     )
   }
   const countPublished = (receivers: number) => {
     counters.published++
     return receivers
+  }
+  const countFailed = (error: unknown): never => {
+    counters.redisErrors++
+    throw error
   }
 
   const publishTo = (command: PublishCommand, channel: string, message: unknown): Promise<number> => {

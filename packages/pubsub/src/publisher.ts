@@ -8,7 +8,7 @@ export type PublishCommand = 'publish' | 'spublish'
  * Sends encoded messages. Channel names already validated are remembered (bounded), so the hot
  * path skips the byte-length and character checks.
  */
-export function createPublisher(redis: RedisClient, redisTimeoutMs: number, onRedisError: () => void) {
+export function createPublisher(redis: RedisClient, redisTimeoutMs: number) {
   const call = makeCaller(redis, redisTimeoutMs)
   const publisherFor = createPublishRouter(redis)
   const validChannels = new Set<string>()
@@ -23,12 +23,10 @@ export function createPublisher(redis: RedisClient, redisTimeoutMs: number, onRe
     },
     send(command: PublishCommand, channel: string, payload: string | Buffer): Promise<number> {
       const client = command === 'publish' ? publisherFor(channel) : redis
-      const sent = call(
+      return call(
         client[command](channel, payload) as Promise<number>,
         command === 'publish' ? 'PUBLISH' : 'SPUBLISH',
       )
-      sent.catch(onRedisError)
-      return sent
     },
   }
 }

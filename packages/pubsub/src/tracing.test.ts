@@ -72,6 +72,7 @@ describe.each(targets())('tracing channels on $name', (target) => {
       handlers: 1,
       outcome: 'delivered',
     })
+    expect(pubsub.stats()).toMatchObject({ channels: 1, published: 1, delivered: 1, redisErrors: 0 })
     const everything = JSON.stringify([subscribe.events, publish.events, deliver.events])
     expect(everything).not.toContain(SECRET)
   })
@@ -95,6 +96,7 @@ describe.each(targets())('tracing channels on $name', (target) => {
     await expect(broken.publish(name, { card: SECRET })).rejects.toMatchObject({
       code: expect.stringMatching(/E_REDIS_UNAVAILABLE|E_TIMEOUT/),
     })
+    expect(broken.stats()).toMatchObject({ published: 0, redisErrors: 1 })
     const failure = publish.events.find((event) => event.kind === 'error')
     expect(failure?.context).toMatchObject({ channel: name, sharded: false })
     expect(JSON.stringify([deliver.events, publish.events])).not.toContain(SECRET)
