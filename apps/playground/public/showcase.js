@@ -395,4 +395,6 @@ document.body.classList.add('signed-out')
 await Promise.all([refreshAccount(), refreshBudgets(), loadMessages(), sampleStats()])
 setInterval(refreshBudgets, 1000)
 setInterval(sampleStats, 2000)
-setInterval(refreshAccount, 15000)
+// Signing in or out on another instance (another tab or frame) shows here within seconds.
+setInterval(refreshAccount, 5000)
+window.addEventListener('focus', () => void refreshAccount())

@@ -20,6 +20,7 @@ export function createApp(services: Services) {
     c.set('services', services)
     // Tells the e2e tests (and a curious reader) which instance answered.
     c.header('X-Instance', services.instanceId)
+    c.header('X-Content-Type-Options', 'nosniff')
     await next()
     // Error responses are built apart from the context's headers: stamp them too.
     if (!c.res.headers.has('X-Instance')) c.res.headers.set('X-Instance', services.instanceId)

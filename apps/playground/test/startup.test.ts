@@ -115,6 +115,9 @@ describe('pnpm playground: two instances in one process', () => {
     const me = await fetch(`${urlB}/me`, { headers: { cookie } })
     expect(me.status).toBe(200)
     expect(await me.json()).toMatchObject({ user: { name: 'Ada Lovelace' } })
+    // B's page may be framed by A's side-by-side page, and by no other site.
+    const pageB = await fetch(`${urlB}/`)
+    expect(pageB.headers.get('content-security-policy')).toBe(`frame-ancestors 'self' ${app.url} ${urlB}`)
     const side = await (await app.fetch('/side-by-side')).text()
     expect(side).toContain(`<iframe src="${app.url}/"`)
     expect(side).toContain(`<iframe src="${urlB}/"`)

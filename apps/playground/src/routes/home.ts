@@ -146,6 +146,9 @@ export function homeRoutes() {
   return new Hono<AppEnv>()
     .get('/', (c) => {
       const { instanceId, config } = c.var.services
+      // Only this deployment's side-by-side page may frame it (no clickjacking from other sites).
+      const origins = config.peerUrls.map((url) => new URL(url).origin).join(' ')
+      c.header('Content-Security-Policy', `frame-ancestors 'self' ${origins}`.trim())
       return c.html(page(escapeHtml(instanceId), config.peerUrls.length > 1))
     })
     .get('/favicon.ico', (c) => c.body(null, 204))
