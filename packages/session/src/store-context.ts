@@ -1,10 +1,4 @@
-import {
-  createEmitter,
-  DecodeError,
-  type Emitter,
-  type RedisClient,
-  TimeoutError,
-} from '@x/redis-core'
+import { createEmitter, DecodeError, type Emitter, type RedisClient, TimeoutError } from '@x/redis-core'
 import { decodeData } from './data-encoding.js'
 import { type SessionKeys, sessionKeys } from './keys.js'
 import type { ResolvedStoreOptions } from './options.js'

@@ -1,4 +1,4 @@
-import { assertPositive } from '@x/redis-core'
+import { assertPositive, type BackoffOptions, backoffDelay } from '@x/redis-core'
 import { assertRecord, decodeData, encodeData } from './data-encoding.js'
 import { SessionConflictError } from './errors.js'
 import { readSession } from './read.js'
@@ -7,6 +7,8 @@ import type { StoreContext } from './store-context.js'
 import { parseToken } from './token.js'
 import type { SessionTraceContext } from './trace-context.js'
 import type { Session, SessionChange, SessionData, UpdateOptions } from './types.js'
+
+const RETRY_BACKOFF: BackoffOptions = { initialMs: 1, maxMs: 50, jitter: 'full' }
 
 export async function updateSession<TData extends SessionData>(
   context: StoreContext<TData>,
@@ -82,7 +84,7 @@ export async function updateSession<TData extends SessionData>(
         )
       }
       // Another process won the race: back off a little, with jitter, so retries spread out.
-      await sleep(Math.random() * Math.min(50, 2 ** attempt))
+      await sleep(backoffDelay(attempt, RETRY_BACKOFF))
     }
   })
 }
