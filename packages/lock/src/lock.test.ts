@@ -262,6 +262,49 @@ describe.each(targets())('lock on $name', (target) => {
     await slowPoll.close()
   }, 15_000)
 
+  // A Cluster's subscriber connection lives inside the Cluster client; core's createSubscriber tests
+  // cover its reconnects and node switches.
+  it.skipIf(target.name === 'cluster')(
+    'a waiter is still woken by a release after its subscriber connection dropped and came back',
+    async () => {
+      // The poll would come after 20 s; only a notification (or the retry after the reconnect) can wake it.
+      const connections: RedisClient[] = []
+      const duplicate = other.duplicate.bind(other) as (...args: unknown[]) => RedisClient
+      const spy = vi.spyOn(other, 'duplicate').mockImplementation(((...args: unknown[]) => {
+        const copy = duplicate(...args)
+        connections.push(copy)
+        return copy
+      }) as never)
+      const slowPoll = createLock({
+        redis: other,
+        prefix: target.prefix,
+        redisTimeoutMs: PATIENT_MS,
+        backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+        waitMs: 25_000,
+      })
+      try {
+        const name = resource()
+        const holder = await lock.acquire(name, { ttlMs: 60_000 })
+        const waiting = slowPoll.acquire(name)
+        await eventually(() => slowPoll.stats().pendingWaiters === 1 && connections.length === 1, 10_000)
+        const [connection] = connections as [RedisClient]
+        await eventually(() => connection.status === 'ready', 10_000)
+        // The subscriber's socket drops; ioredis reconnects and core's subscriber subscribes again.
+        const reconnected = new Promise((resolve) => connection.once('ready', resolve))
+        ;(connection as unknown as { stream: { destroy(): void } }).stream.destroy()
+        await reconnected
+        await holder.release()
+        const lease = await waiting
+        expect(lease.fence).toBe(holder.fence + 1)
+        await lease.release()
+      } finally {
+        spy.mockRestore()
+        await slowPoll.close()
+      }
+    },
+    15_000,
+  )
+
   it('a waiter falls back to polling when the holder expires without releasing', async () => {
     const name = resource()
     await lock.acquire(name, { ttlMs: 300 })
