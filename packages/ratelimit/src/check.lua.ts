@@ -1,4 +1,8 @@
 import { defineScript, type Script } from '@x/redis-core'
+import { FIXED_WINDOW_LUA } from './algorithms/fixed-window.lua.js'
+import { GCRA_LUA } from './algorithms/gcra.lua.js'
+import { SLIDING_LOG_LUA } from './algorithms/sliding-log.lua.js'
+import { SLIDING_WINDOW_LUA } from './algorithms/sliding-window.lua.js'
 
 /**
  * Reply: `[status, nowMicros, ...per policy (remaining, resetMs, retryAfterMs)]`.
@@ -25,17 +29,34 @@ export interface CompiledPolicy {
   capacity: number
 }
 
+/** Each algorithm's decide/commit functions and the names the driver calls them by. */
+const ALGORITHMS: Record<number, { lua: string; decide: string; commit: string }> = {
+  1: { lua: GCRA_LUA, decide: 'gcra_decide', commit: 'gcra_commit' },
+  2: { lua: SLIDING_WINDOW_LUA, decide: 'sw_decide', commit: 'sw_commit' },
+  3: { lua: FIXED_WINDOW_LUA, decide: 'fw_decide', commit: 'fw_commit' },
+  4: { lua: SLIDING_LOG_LUA, decide: 'log_decide', commit: 'log_commit' },
+}
+
 /**
- * One script body for every limiter; each limiter's policies are compiled into its first line as
- * constants, so a check sends only mode, cost and deadline (fewer arguments to encode and parse on
- * every call). A limiter therefore has its own SHA; a process has as many as it has limiter configurations.
+ * The check script of one limiter: each algorithm is its own readable pair of Lua functions (see
+ * `algorithms/`), and this script holds only the ones its policies use, the policies compiled in as
+ * constants, and a short driver that reads every policy, decides, and writes only when all admit.
+ * Several policies of different algorithms therefore still cost one call, all or nothing; a call
+ * sends only mode, cost and deadline. A limiter has its own SHA.
  */
 export function checkScript(policies: readonly CompiledPolicy[]): Script<CheckReply> {
   const constants = policies.map((p) => `${p.code}, ${p.limit}, ${p.windowUs}, ${p.capacity}`).join(', ')
+  const used = [...new Set(policies.map((policy) => policy.code))].sort()
+  const functions = used.map((code) => ALGORITHMS[code]!.lua).join('')
+  const table = used
+    .map(
+      (code) => `decide[${code}], commit[${code}] = ${ALGORITHMS[code]!.decide}, ${ALGORITHMS[code]!.commit}`,
+    )
+    .join('\n')
   return defineScript<CheckReply>({
     name: 'ratelimit:check',
     keys: policies.length + 1,
-    lua: `${CHECK_HEADER}local P = {${constants}}\n${CHECK_BODY}`,
+    lua: `${CHECK_HEADER}local P = {${constants}}\n${functions}local decide, commit = {}, {}\n${table}\n${CHECK_DRIVER}`,
   })
 }
 
@@ -49,13 +70,13 @@ const CHECK_HEADER = `-- @x/ratelimit check
 --              4 sliding log), limit, window (microseconds), capacity (gcra burst)
 `
 
-const CHECK_BODY = `local t = redis.call('TIME')
+const CHECK_DRIVER = `local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local deadline = tonumber(ARGV[3])
 if deadline > 0 and now > deadline then return {3, now} end
 local mode = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
-local floor, ceil, fmt = math.floor, math.ceil, string.format
+local ceil = math.ceil
 -- one read for the block marker and every counter (a sorted set reads as false)
 local V = redis.call('MGET', unpack(KEYS))
 if mode ~= 2 then
@@ -66,112 +87,10 @@ local n = #KEYS - 1
 local admit = true
 local R, S, AR, AS, RT, pending = {}, {}, {}, {}, {}, {}
 for i = 1, n do
-  local key = KEYS[i + 1]
   local b = 1 + (i - 1) * 4
-  local alg, limit, window, cap = P[b], P[b + 1], P[b + 2], P[b + 3]
-  -- rem/reset describe the state without this request; arem/areset with it; retry 0 = admits
-  local rem, reset, arem, areset, retry = 0, 0, 0, 0, 0
-  if alg == 1 then
-    local interval = window / limit
-    local tat = tonumber(V[i + 1]) or now
-    if tat < now then tat = now end
-    if mode == 2 then
-      tat = tat - cost * interval
-      if tat <= now then
-        tat = now
-        redis.call('DEL', key)
-      else
-        redis.call('SET', key, fmt('%.0f', ceil(tat)), 'PX', ceil((tat - now) / 1000))
-      end
-    end
-    rem = math.max(0, floor((now - tat) / interval + cap + 1e-9))
-    reset = tat - now
-    local new = tat + cost * interval
-    local allowAt = new - cap * interval
-    if cost > cap then retry = -1
-    elseif allowAt > now then retry = allowAt - now
-    else
-      arem = floor((now - new) / interval + cap + 1e-9)
-      areset = new - now
-      pending[i] = new
-    end
-  elseif alg == 2 then
-    -- value = (current * 2^24 + previous) * 32 + window index mod 32: one integer below 2^53
-    local cur = floor(now / window)
-    local c, p = 0, 0
-    local v = tonumber(V[i + 1])
-    if v then
-      local tag, rest = v % 32, floor(v / 32)
-      if tag == cur % 32 then c, p = floor(rest / 16777216), rest % 16777216
-      elseif tag == (cur - 1) % 32 then p = floor(rest / 16777216) end
-    end
-    local start = cur * window
-    if mode == 2 then
-      local take = math.min(cost, c)
-      c = c - take
-      p = math.max(0, p - (cost - take))
-      if c + p == 0 then redis.call('DEL', key)
-      else redis.call('SET', key, fmt('%.0f', (c * 16777216 + p) * 32 + cur % 32), 'PXAT', fmt('%.0f', (start + 2 * window) / 1000)) end
-    end
-    local est = p * (1 - (now - start) / window) + c
-    rem = math.max(0, floor(limit - est + 1e-9))
-    if c > 0 then reset = start + 2 * window - now elseif p > 0 then reset = start + window - now end
-    if cost > limit then retry = -1
-    elseif est + cost > limit + 1e-9 then
-      -- the earliest time the weighted estimate leaves room for cost, plus 1 us against rounding
-      if c + cost <= limit then retry = start + window * (1 - (limit - c - cost) / p) - now + 1
-      else retry = start + window + window * (1 - (limit - cost) / c) - now + 1 end
-    else
-      arem = math.max(0, floor(limit - est - cost + 1e-9))
-      areset = start + 2 * window - now
-      pending[i] = fmt('%.0f', ((c + cost) * 16777216 + p) * 32 + cur % 32)
-    end
-  elseif alg == 3 then
-    -- value = count * 1024 + window index mod 1024: one integer
-    local cur = floor(now / window)
-    local finish = (cur + 1) * window
-    local c = 0
-    local v = tonumber(V[i + 1])
-    if v and v % 1024 == cur % 1024 then c = floor(v / 1024) end
-    if mode == 2 then
-      c = math.max(0, c - cost)
-      if c == 0 then redis.call('DEL', key)
-      else redis.call('SET', key, fmt('%.0f', c * 1024 + cur % 1024), 'PXAT', fmt('%.0f', finish / 1000)) end
-    end
-    rem = math.max(0, limit - c)
-    if c > 0 then reset = finish - now end
-    if cost > limit then retry = -1
-    elseif c + cost > limit then retry = finish - now
-    else
-      arem = limit - c - cost
-      areset = finish - now
-      pending[i] = fmt('%.0f', (c + cost) * 1024 + cur % 1024)
-    end
-  else
-    local low = now - window
-    if mode == 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt('%.0f', low)) end
-    if mode == 2 then redis.call('ZPOPMAX', key, cost) end
-    local open = '(' .. fmt('%.0f', low)
-    local c = redis.call('ZCOUNT', key, open, '+inf')
-    local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')[2]
-    last = tonumber(last) or 0
-    rem = math.max(0, limit - c)
-    if c > 0 then reset = last + window - now end
-    if cost > limit then retry = -1
-    elseif c + cost > limit then
-      local oldest = redis.call('ZRANGEBYSCORE', key, open, '+inf', 'WITHSCORES', 'LIMIT', c + cost - limit - 1, 1)
-      retry = tonumber(oldest[2]) + window - now
-    else
-      -- entries are strictly increasing microseconds, so every member is unique
-      local base = now
-      if last >= base then base = last + 1 end
-      arem = limit - c - cost
-      areset = base + cost - 1 + window - now
-      pending[i] = base
-    end
-  end
-  if retry ~= 0 then admit = false end
-  R[i], S[i], AR[i], AS[i], RT[i] = rem, reset, arem, areset, retry
+  R[i], S[i], AR[i], AS[i], RT[i], pending[i] =
+    decide[P[b]](KEYS[i + 1], V[i + 1], now, mode, cost, P[b + 1], P[b + 2], P[b + 3])
+  if RT[i] ~= 0 then admit = false end
 end
 local out = {1, now}
 if mode == 2 or not admit then
@@ -188,30 +107,7 @@ end
 for i = 1, n do
   if mode == 0 then
     local b = 1 + (i - 1) * 4
-    local alg, window = P[b], P[b + 2]
-    local key, value = KEYS[i + 1], pending[i]
-    if alg == 1 then
-      -- lives until the bucket is full again, and at least one window, so a busy key is
-      -- overwritten in place instead of expiring and being created again between requests
-      redis.call('SET', key, fmt('%.0f', ceil(value)), 'PX', ceil(math.max(value - now, window) / 1000))
-    elseif alg == 2 then
-      redis.call('SET', key, value, 'PXAT', fmt('%.0f', (floor(now / window) + 2) * window / 1000))
-    elseif alg == 3 then
-      redis.call('SET', key, value, 'PXAT', fmt('%.0f', (floor(now / window) + 1) * window / 1000))
-    else
-      local j = 0
-      while j < cost do
-        local batch = {}
-        for m = j, math.min(cost, j + 256) - 1 do
-          local score = fmt('%.0f', value + m)
-          batch[#batch + 1] = score
-          batch[#batch + 1] = score
-        end
-        redis.call('ZADD', key, unpack(batch))
-        j = j + 256
-      end
-      redis.call('PEXPIRE', key, ceil((value + cost - 1 + window - now) / 1000))
-    end
+    commit[P[b]](KEYS[i + 1], pending[i], now, cost, P[b + 2])
     out[#out + 1] = AR[i]
     out[#out + 1] = ceil(AS[i] / 1000)
   else

@@ -28,7 +28,7 @@ const scripts = {
 describe('scripts', () => {
   it('are named ratelimit:<operation> and pinned by SHA', () => {
     expect(Object.fromEntries(Object.entries(scripts).map(([name, script]) => [name, script.sha]))).toEqual({
-      'ratelimit:check': 'ab186e2bf2e2a78e9175f22f1696611d73352724',
+      'ratelimit:check': 'eea29a26111abcb93d732c11b3ac16fdf5a927de',
       'ratelimit:limit-gcra': 'ee3a06dbe23065d01c39a6b403c730580c76e605',
       'ratelimit:block': 'da880a6494bb3bd0528dd4edf59d9a4aa7e94b4a',
       'ratelimit:acquire': 'e7f66a0905d9024763cee3bc8619bd02c597bd8a',
