@@ -57,6 +57,21 @@ describe('createRedis chooses the client kind it was asked for', () => {
   })
 })
 
+describe('createRedis validates its options before connecting', () => {
+  it.each([
+    [{ connectTimeoutMs: '5s' }, /connectTimeoutMs takes milliseconds/],
+    [{ commandTimeoutMs: 0 }, /commandTimeoutMs must be within/],
+    [{ reconnect: { baseMs: Number.NaN } }, /reconnect\.baseMs/],
+    [{ reconnect: { baseMs: 500, maxMs: 100 } }, /reconnect\.maxMs must be within 500\./],
+    [{ cluster: 'yes' }, /cluster must be true, false or 'auto'/],
+    [{ logConnectionErrors: 'no' }, /logConnectionErrors must be true or false/],
+  ])('rejects %o', (options, message) => {
+    const create = () => createRedis({ env: {}, ...(options as object) })
+    expect(create).toThrow(InvalidArgumentError)
+    expect(create).toThrow(message)
+  })
+})
+
 describe('createRedis against servers of its own', () => {
   const servers: RedisServer[] = []
   const clients: RedisClient[] = []

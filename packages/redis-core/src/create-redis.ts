@@ -4,6 +4,7 @@ import { type HostAndPort, type RedisConnectionOptions, resolveRedisConfig } fro
 import { rootCauseOf, watchConnection } from './connection-state.js'
 import { InvalidArgumentError } from './errors.js'
 import { redact } from './redact.js'
+import { assertDuration, describe } from './validate.js'
 
 /** Either client; every @x API accepts both. */
 export type RedisClient = Redis | Cluster
@@ -81,6 +82,14 @@ export function createRedis(options: CreateClusterOptions): Cluster
 export function createRedis(options?: CreateServerOptions): Redis
 export function createRedis(options?: CreateRedisOptions): RedisClient
 export function createRedis(options: CreateRedisOptions = {}): RedisClient {
+  if (![undefined, true, false, 'auto'].includes(options.cluster)) {
+    throw new InvalidArgumentError(`cluster must be true, false or 'auto', got ${describe(options.cluster)}`)
+  }
+  if (options.logConnectionErrors !== undefined && typeof options.logConnectionErrors !== 'boolean') {
+    throw new InvalidArgumentError(
+      `logConnectionErrors must be true or false, got ${describe(options.logConnectionErrors)}`,
+    )
+  }
   const config = resolveRedisConfig(options, options.env)
   const wanted = options.cluster ?? options.clusterNodes !== undefined
   if (wanted === true && config.mode !== 'cluster') {
@@ -91,8 +100,11 @@ export function createRedis(options: CreateRedisOptions = {}): RedisClient {
       "REDIS_CLUSTER_NODES is set but createRedis was asked for one server: pass { cluster: true } (returns a Cluster) or { cluster: 'auto' } (returns Redis | Cluster)",
     )
   }
-  const { connectTimeoutMs = 5000, commandTimeoutMs = 2000 } = options
-  const retryStrategy = backoff(options.reconnect?.baseMs ?? 50, options.reconnect?.maxMs ?? 2000)
+  const connectTimeoutMs = assertDuration('connectTimeoutMs', options.connectTimeoutMs ?? 5000)
+  const commandTimeoutMs = assertDuration('commandTimeoutMs', options.commandTimeoutMs ?? 2000)
+  const baseMs = assertDuration('reconnect.baseMs', options.reconnect?.baseMs ?? 50)
+  const maxMs = assertDuration('reconnect.maxMs', options.reconnect?.maxMs ?? 2000, { min: baseMs })
+  const retryStrategy = backoff(baseMs, maxMs)
 
   const common: RedisOptions = {
     connectTimeout: connectTimeoutMs,
