@@ -62,7 +62,7 @@ describe('createRedis validates its options before connecting', () => {
     [{ connectTimeoutMs: '5s' }, /connectTimeoutMs takes milliseconds/],
     [{ commandTimeoutMs: 0 }, /commandTimeoutMs must be within/],
     [{ reconnect: { baseMs: Number.NaN } }, /reconnect\.baseMs/],
-    [{ reconnect: { baseMs: 500, maxMs: 100 } }, /reconnect\.maxMs must be within 500\./],
+    [{ reconnect: { baseMs: 500, maxMs: 100 } }, /reconnect\.baseMs must be within 1\.\.100 ms/],
     [{ cluster: 'yes' }, /cluster must be true, false or 'auto'/],
     [{ logConnectionErrors: 'no' }, /logConnectionErrors must be true or false/],
   ])('rejects %o', (options, message) => {

@@ -102,8 +102,11 @@ export function createRedis(options: CreateRedisOptions = {}): RedisClient {
   }
   const connectTimeoutMs = assertDuration('connectTimeoutMs', options.connectTimeoutMs ?? 5000)
   const commandTimeoutMs = assertDuration('commandTimeoutMs', options.commandTimeoutMs ?? 2000)
-  const baseMs = assertDuration('reconnect.baseMs', options.reconnect?.baseMs ?? 50)
-  const maxMs = assertDuration('reconnect.maxMs', options.reconnect?.maxMs ?? 2000, { min: baseMs })
+  const maxMs = assertDuration('reconnect.maxMs', options.reconnect?.maxMs ?? 2000)
+  // The default base never exceeds a small maxMs the caller chose.
+  const baseMs = assertDuration('reconnect.baseMs', options.reconnect?.baseMs ?? Math.min(50, maxMs), {
+    max: maxMs,
+  })
   const retryStrategy = backoff(baseMs, maxMs)
 
   const common: RedisOptions = {
