@@ -9,6 +9,7 @@ import { rwReleaseRead } from './scripts/rw-release-read.lua.js'
 import { rwReleaseWrite } from './scripts/rw-release-write.lua.js'
 import { semaphoreExtend } from './scripts/semaphore-extend.lua.js'
 import type { SemaphoreContext } from './semaphore.js'
+import { tracedInspect } from './tracing.js'
 import { assertTtl } from './ttl.js'
 import type { AcquireOptions, Lease, WithLockOptions } from './types.js'
 
@@ -127,9 +128,15 @@ export function createReadWriteLockOn(
     name,
     read: side(readSide, 'read'),
     write: side(writeSide, 'write'),
-    async inspect() {
-      const [pttl, live, last] = await call(server, rwInspect, all, [])
-      return { writer: pttl !== -2, readers: live, fence: last }
-    },
+    inspect: () =>
+      tracedInspect(
+        'read-write',
+        name,
+        async (): Promise<ReadWriteState> => {
+          const [pttl, live, last] = await call(server, rwInspect, all, [])
+          return { writer: pttl !== -2, readers: live, fence: last }
+        },
+        (state) => ({ locked: state.writer || state.readers > 0, fence: state.fence }),
+      ),
   }
 }

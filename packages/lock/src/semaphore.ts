@@ -7,6 +7,7 @@ import { semaphoreExtend } from './scripts/semaphore-extend.lua.js'
 import { semaphoreInspect } from './scripts/semaphore-inspect.lua.js'
 import { semaphoreRelease } from './scripts/semaphore-release.lua.js'
 import { semaphoreTransfer } from './scripts/semaphore-transfer.lua.js'
+import { tracedInspect } from './tracing.js'
 import { assertTtl } from './ttl.js'
 import type { AcquireOptions, Lease, WithLockOptions } from './types.js'
 
@@ -104,9 +105,15 @@ export function createSemaphoreOn(
     acquire: (acquireOptions) => manager.acquire(name, acquireOptions),
     tryAcquire: (acquireOptions) => manager.tryAcquire(name, acquireOptions),
     withPermit: (fn, withOptions) => manager.withLease(name, fn, withOptions),
-    async inspect() {
-      const [live, nextExpiry, last] = await call(server, semaphoreInspect, both, [])
-      return { holders: live, limit, nextExpiryMs: nextExpiry === -2 ? null : nextExpiry, fence: last }
-    },
+    inspect: () =>
+      tracedInspect(
+        'semaphore',
+        name,
+        async (): Promise<SemaphoreState> => {
+          const [live, nextExpiry, last] = await call(server, semaphoreInspect, both, [])
+          return { holders: live, limit, nextExpiryMs: nextExpiry === -2 ? null : nextExpiry, fence: last }
+        },
+        (state) => ({ locked: state.holders > 0, fence: state.fence }),
+      ),
   }
 }

@@ -122,4 +122,28 @@ describe.each(targets())('tracing channels on $name', (target) => {
     ])
     expect(ends[1]!.context.fence).toBe(10)
   })
+
+  it('semaphores and read-write locks publish on the same channels with their kind', async () => {
+    const name = uniqueName('traced')
+    const recorder = record(['acquire', 'inspect'])
+    try {
+      const semaphore = lock.createSemaphore(name, { limit: 2 })
+      const permit = await semaphore.acquire()
+      await semaphore.inspect()
+      await permit.release()
+      const readWrite = lock.createReadWriteLock(`${name}-rw`)
+      const reader = await readWrite.read.acquire()
+      await readWrite.inspect()
+      await reader.release()
+    } finally {
+      recorder.stop()
+    }
+    const ends = recorder.seen.filter((entry) => entry.event === 'asyncEnd')
+    expect(ends.map((entry) => [entry.channel, entry.context.kind, entry.context.outcome])).toEqual([
+      ['x:lock:acquire', 'semaphore', 'acquired'],
+      ['x:lock:inspect', 'semaphore', 'locked'],
+      ['x:lock:acquire', 'read', 'acquired'],
+      ['x:lock:inspect', 'read-write', 'locked'],
+    ])
+  })
 })

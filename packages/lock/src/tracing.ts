@@ -1,7 +1,10 @@
 import { createTracing, type OperationTracer } from '@x/redis-core'
 
-/** What a traced operation worked on: a mutex, Redlock, a semaphore or a side of a read-write lock. */
-export type LockKind = 'lock' | 'redlock' | 'semaphore' | 'read' | 'write'
+/**
+ * What a traced operation worked on: a mutex, Redlock, a semaphore, a side of a read-write lock,
+ * or a read-write lock as a whole (its inspect).
+ */
+export type LockKind = 'lock' | 'redlock' | 'semaphore' | 'read' | 'write' | 'read-write'
 
 /**
  * How an operation ended, on its tracing channel:
@@ -62,4 +65,24 @@ export async function traced<T>(
     result = await fn()
   })
   return result
+}
+
+const traceInspect = tracing.operation('inspect')
+
+/** `inspect` of a semaphore or a read-write lock on `x:lock:inspect`: one script call. */
+export function tracedInspect<T>(
+  kind: LockKind,
+  resource: string,
+  run: () => Promise<T>,
+  describe: (state: T) => { locked: boolean; fence: number },
+): Promise<T> {
+  if (!traceInspect.active) return run()
+  const context: LockTraceContext = { kind, resource, roundTrips: 1 }
+  return traced(traceInspect, context, async () => {
+    const state = await run()
+    const { locked, fence } = describe(state)
+    context.outcome = locked ? 'locked' : 'unlocked'
+    context.fence = fence
+    return state
+  })
 }
