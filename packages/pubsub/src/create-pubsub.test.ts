@@ -1,13 +1,13 @@
-import { createRedis, InvalidArgumentError, masters, type RedisClient } from '@x/redis-core'
-import { countCommands, eventually, targets } from '@x/testkit/vitest'
+import { createRedis, InvalidArgumentError, masters } from '@x/redis-core'
+import { countCommands, eventually, targets, useRedis } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPubSub, type PubSub } from './create-pubsub.js'
 import { HandlerError, PubSubClosedError } from './errors.js'
-import { collector, createListened, numsub, watchProcess } from './test-support.js'
+import { collector, createListened, numsub } from './test-support.js'
 import type { PubSubEvents, PubSubOptions } from './types.js'
 
 describe.each(targets())('createPubSub on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let inspect: ReturnType<typeof target.client>
   const instances: PubSub[] = []
   const errors: Array<PubSubEvents['error']> = []
@@ -24,12 +24,10 @@ describe.each(targets())('createPubSub on $name', (target) => {
   }
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     inspect = target.client()
   })
   afterAll(async () => {
     await Promise.all(instances.map((pubsub) => pubsub.close()))
-    redis.disconnect()
   })
 
   it('delivers a decoded message and publish returns the number of receivers', async () => {
@@ -197,48 +195,35 @@ describe.each(targets())('createPubSub on $name', (target) => {
   })
 
   it('a handler that throws does not stop the others and is reported', async () => {
-    const watch = watchProcess()
-    try {
-      const reported: unknown[] = []
-      const pubsub = make({}, { error: ({ error }) => void reported.push(error) })
-      const name = channel()
-      const received = collector()
-      await pubsub.subscribe(name, () => {
-        throw new Error('boom')
-      })
-      await pubsub.subscribe(name, received.handler)
-      await pubsub.publish(name, 'a')
-      await pubsub.publish(name, 'b')
-      await eventually(() => received.messages.length === 2 && reported.length === 2)
-      expect(HandlerError.isInstance(reported[0])).toBe(true)
-      expect((reported[0] as Error).cause).toEqual(new Error('boom'))
-      expect(watch.errors).toEqual([])
-    } finally {
-      watch.stop()
-    }
+    const reported: unknown[] = []
+    const pubsub = make({}, { error: ({ error }) => void reported.push(error) })
+    const name = channel()
+    const received = collector()
+    await pubsub.subscribe(name, () => {
+      throw new Error('boom')
+    })
+    await pubsub.subscribe(name, received.handler)
+    await pubsub.publish(name, 'a')
+    await pubsub.publish(name, 'b')
+    await eventually(() => received.messages.length === 2 && reported.length === 2)
+    expect(HandlerError.isInstance(reported[0])).toBe(true)
+    expect((reported[0] as Error).cause).toEqual(new Error('boom'))
   })
 
   it('a handler that rejects does not stop the others and is reported with its channel', async () => {
-    const watch = watchProcess()
-    try {
-      const reported: Array<PubSubEvents['error']> = []
-      const pubsub = make({}, { error: (payload) => void reported.push(payload) })
-      const name = channel()
-      const received = collector()
-      await pubsub.subscribe(name, async () => {
-        throw new Error('async boom')
-      })
-      await pubsub.subscribe(name, received.handler)
-      await pubsub.publish(name, 'a')
-      await eventually(() => received.messages.length === 1 && reported.length === 1)
-      expect(reported[0]).toMatchObject({ operation: 'handler', key: name })
-      expect(reported[0]!.error).toMatchObject({ channel: name })
-      expect(((reported[0]!.error as Error).cause as Error).message).toBe('async boom')
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      expect(watch.errors).toEqual([])
-    } finally {
-      watch.stop()
-    }
+    const reported: Array<PubSubEvents['error']> = []
+    const pubsub = make({}, { error: (payload) => void reported.push(payload) })
+    const name = channel()
+    const received = collector()
+    await pubsub.subscribe(name, async () => {
+      throw new Error('async boom')
+    })
+    await pubsub.subscribe(name, received.handler)
+    await pubsub.publish(name, 'a')
+    await eventually(() => received.messages.length === 1 && reported.length === 1)
+    expect(reported[0]).toMatchObject({ operation: 'handler', key: name })
+    expect(reported[0]!.error).toMatchObject({ channel: name })
+    expect(((reported[0]!.error as Error).cause as Error).message).toBe('async boom')
   })
 
   it('rejects bad input with a clear error and publishes nothing', async () => {

@@ -1,22 +1,18 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { eventually, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { eventually, targets, useRedis } from '@x/testkit/vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import type { PubSub } from './create-pubsub.js'
 import { createListened } from './test-support.js'
 import type { Unsubscribe } from './types.js'
 
 describe.each(targets())('delivery while subscriptions change on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   const instances: PubSub[] = []
   let counter = 0
   const channel = () => `${target.prefix}:delivery:${++counter}`
 
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
   afterAll(async () => {
     await Promise.all(instances.map((pubsub) => pubsub.close()))
-    redis.disconnect()
   })
 
   const make = () => {

@@ -1,5 +1,5 @@
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { eventually, sleep, targets } from '@x/testkit/vitest'
+import { createRedis, InvalidArgumentError } from '@x/redis-core'
+import { eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { PubSub } from './create-pubsub.js'
@@ -7,20 +7,18 @@ import { OverflowError } from './errors.js'
 import { createListened, numsub } from './test-support.js'
 
 describe.each(targets())('iterate on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let inspect: ReturnType<typeof target.client>
   let pubsub: PubSub
   let counter = 0
   const channel = () => `${target.prefix}:it:${++counter}`
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     inspect = target.client()
     pubsub = createListened({ redis }, { error: () => {} })
   })
   afterAll(async () => {
     await pubsub.close()
-    redis.disconnect()
   })
 
   it('yields messages in order and unsubscribes on break', async () => {

@@ -1,6 +1,6 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
+import { createRedis } from '@x/redis-core'
 import { type RedisServer, startRedis } from '@x/testkit'
-import { eventually, targets } from '@x/testkit/vitest'
+import { eventually, targets, useRedis } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPubSub } from './create-pubsub.js'
 import { numpat, numsub, shardNumsub } from './test-support.js'
@@ -8,11 +8,7 @@ import { numpat, numsub, shardNumsub } from './test-support.js'
 const CYCLES = 10_000
 
 describe.each(targets())('subscription leaks on $name', (target) => {
-  let redis: RedisClient
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => redis.disconnect())
+  const redis = useRedis(target, createRedis)
 
   it(`${CYCLES} subscribe/unsubscribe cycles leave listeners and PUBSUB NUMSUB where they started`, async () => {
     const inspect = target.client()

@@ -1,8 +1,8 @@
 import { createRedis } from '@x/redis-core'
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '@x/testkit'
 import { eventually, sleep } from '@x/testkit/vitest'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { collector, createListened, numsub, watchProcess } from './test-support.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { collector, createListened, numsub } from './test-support.js'
 import type { ReconnectInfo } from './types.js'
 
 /** Publishes until the subscriber got it: the publisher's own connection may still be coming back. */
@@ -20,14 +20,10 @@ async function publishUntilReceived(publish: () => Promise<unknown>, received: (
 
 describe('reconnect on a private server', () => {
   let server: RedisServer
-  const watch = watchProcess()
   beforeAll(async () => {
     server = await startRedis()
   })
-  // Checked after every test, so each one fails on its own if it crashed the process.
-  afterEach(() => expect(watch.errors).toEqual([]))
   afterAll(async () => {
-    watch.stop()
     await server.stop()
   })
 

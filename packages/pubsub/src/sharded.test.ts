@@ -1,5 +1,5 @@
-import { createRedis, InvalidArgumentError, type RedisClient, slotOf } from '@x/redis-core'
-import { eventually, targets } from '@x/testkit/vitest'
+import { createRedis, InvalidArgumentError, slotOf } from '@x/redis-core'
+import { eventually, targets, useRedis } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { shardedChannel } from './channel-name.js'
@@ -22,17 +22,15 @@ describe('shardedChannel', () => {
 })
 
 describe.each(targets())('sharded channels on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let inspect: ReturnType<typeof target.client>
   let pubsub: PubSub
   beforeAll(() => {
-    redis = createRedis(target.connection)
     inspect = target.client()
     pubsub = createListened({ redis }, { error: () => {} })
   })
   afterAll(async () => {
     await pubsub.close()
-    redis.disconnect()
   })
 
   it('SSUBSCRIBE / SPUBLISH deliver on channels spread over every shard', async () => {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { eventually, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { eventually, targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { createStream } from './stream.js'
 import type { StreamMessageInfo } from './stream-types.js'
 
@@ -31,11 +31,7 @@ function runCrashingConsumer(env: Record<string, string>): Promise<{ code: numbe
 }
 
 describe.each(targets())('a crashing stream consumer on $name', (target) => {
-  let redis: RedisClient
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => redis.disconnect())
+  const redis = useRedis(target, createRedis)
 
   it('a message whose consumer process died before the ack is delivered to another consumer', async () => {
     const name = 'crash'

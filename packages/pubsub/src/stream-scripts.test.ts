@@ -1,22 +1,17 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { sleep, targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { deadLetterScript } from './dead-letter.lua.js'
 import { reclaimScript } from './reclaim.lua.js'
 
 describe.each(targets())('stream scripts on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let counter = 0
   const keysFor = () => {
     const key = `${target.prefix}:{script${++counter}}`
     return [key, `${key}:dead`]
   }
   const pendingCount = async (key: string) => Number(((await redis.xpending(key, 'g')) as [number])[0])
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => redis.disconnect())
 
   /** Adds `count` entries and has consumer "gone" read them without acknowledging. */
   const strand = async (key: string, count: number) => {

@@ -1,17 +1,16 @@
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, InvalidArgumentError } from '@x/redis-core'
+import { countCommands, eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createStream } from './stream.js'
 import type { Stream, StreamMessageInfo, StreamOptions } from './stream-types.js'
-import { clientList, watchProcess } from './test-support.js'
+import { clientList } from './test-support.js'
 
 describe.each(targets())('createStream on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let inspect: ReturnType<typeof target.client>
   const streams: Array<Stream<unknown>> = []
   let counter = 0
-  const watch = watchProcess()
 
   const make = <T = unknown>(extra: Partial<StreamOptions<T>> = {}, name = `s${++counter}`) => {
     const stream = createStream<T>({ redis, name, prefix: target.prefix, ...extra })
@@ -21,15 +20,10 @@ describe.each(targets())('createStream on $name', (target) => {
   }
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     inspect = target.client()
   })
-  // Checked after every test, so each one fails on its own if it crashed the process.
-  afterEach(() => expect(watch.errors).toEqual([]))
   afterAll(async () => {
     await Promise.all(streams.map((stream) => stream.close()))
-    redis.disconnect()
-    watch.stop()
   })
 
   it('publishes and consumes in order, acknowledging each message', async () => {
@@ -48,10 +42,8 @@ describe.each(targets())('createStream on $name', (target) => {
   it('publish is one XADD round trip', async () => {
     const stream = make()
     await stream.publish('warm')
-    const counter = countCommands(redis)
-    await stream.publish({ hello: 'world' })
-    counter.restore()
-    expect(counter.names()).toEqual(['xadd'])
+    const { names } = await countCommands(redis, () => stream.publish({ hello: 'world' }))
+    expect(names).toEqual(['xadd'])
   })
 
   it('messages published while a consumer blocks arrive', async () => {

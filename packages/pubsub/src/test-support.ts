@@ -36,23 +36,6 @@ export async function numpat(client: Redis | Cluster): Promise<number> {
   return total
 }
 
-/** Records uncaught exceptions and unhandled rejections while installed. */
-export function watchProcess(): { errors: unknown[]; stop(): void } {
-  const errors: unknown[] = []
-  const onError = (error: unknown) => {
-    errors.push(error)
-  }
-  process.on('uncaughtException', onError)
-  process.on('unhandledRejection', onError)
-  return {
-    errors,
-    stop() {
-      process.off('uncaughtException', onError)
-      process.off('unhandledRejection', onError)
-    },
-  }
-}
-
 /** Collects messages and lets a test wait for a count. */
 export function collector<T = unknown>(): { messages: T[]; handler: (message: T) => void } {
   const messages: T[] = []

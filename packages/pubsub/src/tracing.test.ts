@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel'
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { eventually, targets } from '@x/testkit/vitest'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { eventually, targets, useRedis } from '@x/testkit/vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createPubSub } from './create-pubsub.js'
 import { createStream } from './stream.js'
 
@@ -27,17 +27,13 @@ function record(name: string): { events: Event[]; stop(): void } {
 const SECRET = 'card-4111-1111-1111-1111'
 
 describe.each(targets())('tracing channels on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   const stops: Array<() => void> = []
   let counter = 0
   const channel = () => `${target.prefix}:trace:${++counter}`
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
   afterEach(() => {
     for (const stop of stops.splice(0)) stop()
   })
-  afterAll(() => redis.disconnect())
 
   const listen = (name: string) => {
     const recorder = record(name)
