@@ -1,18 +1,12 @@
-import { createRedis, EncodeError, isCluster, type RedisClient, slotOf } from '@x/redis-core'
-import { countCommands, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, EncodeError, isCluster, slotOf } from '@x/redis-core'
+import { countCommands, targets, uniqueName, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { loadScripts } from '../test/load-scripts.js'
 import { createCache } from './index.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let counter = 0
-  const fresh = () => `${target.prefix}:b${++counter}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => redis.disconnect())
+  const redis = useRedis(target, createRedis)
+  const fresh = () => `${target.prefix}:${uniqueName('b')}`
 
   const slotGroups = (prefix: string, keys: string[]) =>
     isCluster(redis) ? new Set(keys.map((key) => slotOf(`${prefix}:#v:${key}`))).size : 1

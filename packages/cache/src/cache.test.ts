@@ -1,6 +1,6 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { countCommands, eventually, sleep, targets, uniqueName, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { loadScripts } from '../test/load-scripts.js'
 import {
   createCache,
@@ -12,14 +12,8 @@ import {
 } from './index.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let counter = 0
-  const fresh = () => `${target.prefix}:c${++counter}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => redis.disconnect())
+  const redis = useRedis(target, createRedis)
+  const fresh = () => `${target.prefix}:${uniqueName('c')}`
 
   it.each([0, '', false, null])('caches %j as a real value', async (value) => {
     const cache = createCache({ redis, prefix: fresh() })

@@ -1,17 +1,11 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { eventually, sleep, targets, uniqueName, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { createCache } from './index.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let counter = 0
-  const fresh = () => `${target.prefix}:s${++counter}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => redis.disconnect())
+  const redis = useRedis(target, createRedis)
+  const fresh = () => `${target.prefix}:${uniqueName('s')}`
 
   /** Writes `value`, then waits until it is stale (past ttl, within grace). */
   async function staleEntry(cache: ReturnType<typeof createCache>, key: string, value: unknown) {
