@@ -28,10 +28,14 @@ export {
 export { createDeadlineQueue, type DeadlineQueue, type TimedCall } from './deadline-queue.js'
 export {
   defineScript,
+  isNoScript,
   type Script,
   type ScriptArg,
+  type ScriptArgsParam,
   type ScriptCall,
   type ScriptDefinition,
+  type ScriptSpec,
+  type ScriptTypes,
 } from './define-script.js'
 export { duplicateClient } from './duplicate.js'
 export {
@@ -58,6 +62,7 @@ export { randomId } from './ids.js'
 export { type KeyPart, type Keyspace, type KeyspaceOptions, keyspace } from './keyspace.js'
 export { waitForReady } from './ready.js'
 export { redact } from './redact.js'
+export { createRedisCaller, type RedisCaller, type RedisCallerOptions } from './redis-caller.js'
 export { isRedisUnavailable, toRedisError } from './redis-error.js'
 export {
   createServerClock,
@@ -91,3 +96,4 @@ export {
   type DurationBounds,
   MAX_DURATION_MS,
 } from './validate.js'
+export { type WriteCoalescer, writeCoalescer } from './write-coalescer.js'
