@@ -1,6 +1,6 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { countCommands, eventually, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { countCommands, eventually, targets, uniqueName, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { loadScripts } from '../test/load-scripts.js'
 import { createCache } from './index.js'
 
@@ -26,19 +26,9 @@ function gate<T>(value: T) {
 }
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let other: RedisClient
-  let counter = 0
-  const fresh = () => `${target.prefix}:i${++counter}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    other = createRedis(target.connection)
-  })
-  afterAll(() => {
-    redis.disconnect()
-    other.disconnect()
-  })
+  const redis = useRedis(target, createRedis)
+  const other = useRedis(target, createRedis)
+  const fresh = () => `${target.prefix}:${uniqueName('i')}`
 
   it('a fetch started before a delete does not write its older result afterwards', async () => {
     const prefix = fresh()

@@ -1,6 +1,6 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, uniqueName, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { parseEntry } from '../envelope.js'
 import { entryHeader } from '../keys.js'
 import { acquireLeaseScript } from './acquire-lease.lua.js'
@@ -38,14 +38,8 @@ it('every script has its pinned SHA and a cache:<operation> name', () => {
 })
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let counter = 0
-  const key = () => `${target.prefix}:script:${++counter}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => redis.disconnect())
+  const redis = useRedis(target, createRedis)
+  const key = () => `${target.prefix}:${uniqueName('script')}`
 
   const read = async (name: string) => {
     const raw = await redis.get(name)
@@ -112,7 +106,8 @@ describe.each(targets())('$name', (target) => {
 
   it('tag versions are created on demand, bumped by invalidate, and read-only reads do not create', async () => {
     const base = `${target.prefix}:tags:{${target.prefix}}:`
-    const keys = [`${base}a${counter}`, `${base}b${counter}`]
+    const name = uniqueName('tag')
+    const keys = [`${base}a${name}`, `${base}b${name}`]
     expect(await tagVersionsScript(2).run(redis, keys, [0])).toEqual(['0', '0'])
     const [a, b] = await tagVersionsScript(2).run(redis, keys, [10_000])
     expect(a).toMatch(/^\d{16,}$/)
