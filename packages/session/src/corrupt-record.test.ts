@@ -1,6 +1,6 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createSessionStore } from './session-store.js'
 import { parseToken } from './token.js'
 import type { SessionStore } from './types.js'
@@ -15,7 +15,7 @@ const corruptions: Array<{ name: string; field: string; value?: string }> = [
 ]
 
 describe.each(targets())('corrupt session records on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let store: SessionStore
   let inspector: ReturnType<typeof target.client>
   let userCounter = 0
@@ -25,13 +25,8 @@ describe.each(targets())('corrupt session records on $name', (target) => {
   }
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     store = createSessionStore({ redis, prefix: target.prefix })
     inspector = target.client()
-  })
-
-  afterAll(() => {
-    redis.disconnect()
   })
 
   const broken = async (corruption: (typeof corruptions)[number], userId: string) => {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
-import { createRedis, DecodeError, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
+import { createRedis, DecodeError, InvalidArgumentError } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
 import express from 'express'
 import session from 'express-session'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,7 +14,7 @@ declare module 'express-session' {
 }
 
 describe.each(targets())('express-session store on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let inspector: ReturnType<typeof target.client>
   let store: ReturnType<typeof createExpressSessionStore<typeof session.Store>>
   let sidCounter = 0
@@ -25,13 +25,8 @@ describe.each(targets())('express-session store on $name', (target) => {
   })
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     inspector = target.client()
     store = createExpressSessionStore(session, { redis, prefix: `${target.prefix}:es` })
-  })
-
-  afterAll(() => {
-    redis.disconnect()
   })
 
   it('is an express-session Store', () => {

@@ -1,8 +1,8 @@
 import { serve } from '@hono/node-server'
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
+import { createRedis, InvalidArgumentError } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
 import { Hono } from 'hono'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createSessionCookie, type SessionCookieOptions } from './session-cookie.js'
 import { createSessionStore } from './session-store.js'
 import type { SessionStore } from './types.js'
@@ -92,13 +92,12 @@ describe('session cookie', () => {
 })
 
 describe.each(targets())('session cookie with Hono on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let store: SessionStore<{ name: string }>
   let app: Hono
   const cookie = createSessionCookie({ keys: [KEY_A], secure: false })
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     store = createSessionStore({ redis, prefix: target.prefix })
     app = new Hono()
     app.post('/login/:user', async (c) => {
@@ -124,10 +123,6 @@ describe.each(targets())('session cookie with Hono on $name', (target) => {
       c.header('Set-Cookie', cookie.serializeClear(), { append: true })
       return c.text('bye')
     })
-  })
-
-  afterAll(() => {
-    redis.disconnect()
   })
 
   const cookieFrom = (response: Response) => response.headers.get('set-cookie')!.split(';')[0]!

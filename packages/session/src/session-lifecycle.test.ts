@@ -1,6 +1,6 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { sleep, targets, useRedis } from '@x/testkit/vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { SessionConflictError } from './errors.js'
 import { createSessionStore } from './session-store.js'
 import { parseToken, tagFor } from './token.js'
@@ -9,8 +9,8 @@ import type { SessionStore } from './types.js'
 type Data = Record<string, unknown>
 
 describe.each(targets())('session updates, rotation and destroy on $name', (target) => {
-  let redis: RedisClient
-  const others: RedisClient[] = []
+  const redis = useRedis(target, createRedis)
+  const others = Array.from({ length: 4 }, () => useRedis(target, createRedis))
   let store: SessionStore<Data>
   let inspector: ReturnType<typeof target.client>
   let userCounter = 0
@@ -22,15 +22,8 @@ describe.each(targets())('session updates, rotation and destroy on $name', (targ
   const indexKey = (userId: string) => `${target.prefix}:{${tagFor(userId)}}:u:${userId}`
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
-    for (let i = 0; i < 4; i++) others.push(createRedis(target.connection))
     store = createSessionStore({ redis, prefix: target.prefix })
     inspector = target.client()
-  })
-
-  afterAll(() => {
-    redis.disconnect()
-    for (const client of others) client.disconnect()
   })
 
   describe('update', () => {

@@ -1,13 +1,6 @@
-import {
-  createRedis,
-  DecodeError,
-  InvalidArgumentError,
-  type RedisClient,
-  serverTime,
-  slotOf,
-} from '@x/redis-core'
-import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, DecodeError, InvalidArgumentError, serverTime, slotOf } from '@x/redis-core'
+import { countCommands, eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { SessionDataTooLargeError } from './errors.js'
 import { createSessionStore } from './session-store.js'
 import { parseToken, tagFor } from './token.js'
@@ -16,7 +9,7 @@ import type { SessionStore } from './types.js'
 type Data = { email?: string; role?: string; [key: string]: unknown }
 
 describe.each(targets())('session store on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let store: SessionStore<Data>
   let inspector: ReturnType<typeof target.client>
   let userCounter = 0
@@ -28,13 +21,8 @@ describe.each(targets())('session store on $name', (target) => {
   const indexKey = (userId: string) => `${target.prefix}:{${tagFor(userId)}}:u:${userId}`
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     store = createSessionStore<Data>({ redis, prefix: target.prefix, touchIntervalMs: 60_000 })
     inspector = target.client()
-  })
-
-  afterAll(() => {
-    redis.disconnect()
   })
 
   it('creates a session with the seed fields, an absolute expiry and a device', async () => {
@@ -75,13 +63,10 @@ describe.each(targets())('session store on $name', (target) => {
     const { token } = await store.create(user(), { role: 'x' })
     // The first call on a node may meet NOSCRIPT and fall back to EVAL once; count the steady state.
     await store.get(token)
-    const counter = countCommands(redis)
-    try {
+    const { names } = await countCommands(redis, async () => {
       expect(await store.get(token)).not.toBeNull()
-      expect(counter.names()).toEqual(['evalsha'])
-    } finally {
-      counter.restore()
-    }
+    })
+    expect(names).toEqual(['evalsha'])
   })
 
   it('writes nothing on a read within the touch interval', async () => {
@@ -129,28 +114,22 @@ describe.each(targets())('session store on $name', (target) => {
     ['an over-long token', `AAAAAA.AAAAAAAAAAAAAAAA.${'A'.repeat(500)}`],
     ['a token with a newline', 'AAAAAA.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n'],
   ])('returns null without a Redis call for %s', async (_, token) => {
-    const counter = countCommands(redis)
-    try {
+    const { commands } = await countCommands(redis, async () => {
       expect(await store.get(token as string)).toBeNull()
       expect(await store.destroy(token as string)).toBe(false)
       expect(await store.update(token as string, { role: 'x' })).toBeNull()
       expect(await store.rotate(token as string)).toBeNull()
-      expect(counter.count()).toBe(0)
-    } finally {
-      counter.restore()
-    }
+    })
+    expect(commands).toBe(0)
   })
 
   it('returns null for a truncated token without a Redis call', async () => {
     const { token } = await store.create(user(), {})
-    const counter = countCommands(redis)
-    try {
+    const { commands } = await countCommands(redis, async () => {
       expect(await store.get(token.slice(0, -30))).toBeNull()
       expect(await store.get(token.slice(0, 20))).toBeNull()
-      expect(counter.count()).toBe(0)
-    } finally {
-      counter.restore()
-    }
+    })
+    expect(commands).toBe(0)
   })
 
   it('returns null for a forged secret and leaves the session untouched', async () => {
@@ -237,15 +216,12 @@ describe.each(targets())('session store on $name', (target) => {
     ['a string as data', 'u', 'text'],
     ['BigInt data', 'u', { n: 1n }],
   ])('rejects %s with InvalidArgumentError or EncodeError and no Redis call', async (_, userId, data) => {
-    const counter = countCommands(redis)
-    try {
+    const { commands } = await countCommands(redis, async () => {
       await expect(store.create(userId, data as Data)).rejects.toSatisfy(
         (error) => InvalidArgumentError.isInstance(error) || (error as { code?: string }).code === 'E_ENCODE',
       )
-      expect(counter.count()).toBe(0)
-    } finally {
-      counter.restore()
-    }
+    })
+    expect(commands).toBe(0)
   })
 
   it.each([

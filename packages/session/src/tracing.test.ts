@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel'
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SessionConflictError } from './errors.js'
 import { createSessionStore } from './session-store.js'
 import type { SessionTraceContext } from './trace-context.js'
@@ -21,7 +21,7 @@ const OPERATIONS = [
 ]
 
 describe.each(targets())('tracing channels on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let store: SessionStore<{ role: string }>
   const events: Event[] = []
   const unsubscribers: Array<() => void> = []
@@ -45,15 +45,11 @@ describe.each(targets())('tracing channels on $name', (target) => {
   }
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
     store = createSessionStore({ redis, prefix: target.prefix })
   })
   afterEach(() => {
     for (const unsubscribe of unsubscribers.splice(0)) unsubscribe()
     events.length = 0
-  })
-  afterAll(() => {
-    redis.disconnect()
   })
 
   const finished = (channel: string) =>

@@ -1,13 +1,13 @@
-import { createRedis, type RedisClient, serverTime } from '@x/redis-core'
-import { eventually, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, serverTime } from '@x/redis-core'
+import { eventually, targets, useRedis } from '@x/testkit/vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createSessionStore } from './session-store.js'
 import { tagFor } from './token.js'
 import type { SessionStore } from './types.js'
 
 describe.each(targets())('per-user index on $name', (target) => {
-  let redis: RedisClient
-  const others: RedisClient[] = []
+  const redis = useRedis(target, createRedis)
+  const others = Array.from({ length: 3 }, () => useRedis(target, createRedis))
   let store: SessionStore
   let inspector: ReturnType<typeof target.client>
   let userCounter = 0
@@ -15,15 +15,8 @@ describe.each(targets())('per-user index on $name', (target) => {
   const indexKey = (userId: string) => `${target.prefix}:{${tagFor(userId)}}:u:${userId}`
 
   beforeAll(() => {
-    redis = createRedis(target.connection)
-    for (let i = 0; i < 3; i++) others.push(createRedis(target.connection))
     store = createSessionStore({ redis, prefix: target.prefix })
     inspector = target.client()
-  })
-
-  afterAll(() => {
-    redis.disconnect()
-    for (const client of others) client.disconnect()
   })
 
   it('lists sessions with device metadata and marks the current one', async () => {

@@ -1,5 +1,5 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionStore } from '../session-store.js'
@@ -16,13 +16,12 @@ declare module './index.js' {
 const KEY = 'a signing key that is at least thirty-two bytes long'
 
 describe.each(targets())('Fastify plugin over real HTTP on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let app: FastifyInstance
   let store: SessionStore<FastifySessionData>
   let base = ''
 
   beforeAll(async () => {
-    redis = createRedis(target.connection)
     store = createSessionStore<FastifySessionData>({ redis, prefix: target.prefix })
     app = Fastify()
     await app.register(sessionPlugin({ store, cookie: { keys: [KEY] } }))
@@ -57,7 +56,6 @@ describe.each(targets())('Fastify plugin over real HTTP on $name', (target) => {
 
   afterAll(async () => {
     await app.close()
-    redis.disconnect()
   })
 
   const post = (path: string, cookie?: string) =>

@@ -1,6 +1,6 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { expressDestroy } from './express-destroy.lua.js'
 import { expressIndexAdd } from './express-index-add.lua.js'
 import { expressSet } from './express-set.lua.js'
@@ -15,7 +15,7 @@ import { userList } from './user-list.lua.js'
 // The store tests drive every script through the API; these pin the scripts' own contracts
 // (reply shapes, "never creates a key") directly on a real server and the cluster.
 describe.each(targets())('session scripts on $name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let n = 0
   const keys = () => {
     const tag = `tag${++n}`
@@ -36,12 +36,7 @@ describe.each(targets())('session scripts on $name', (target) => {
       ['digest', 'user', 'tdata', idle, 600_000, k.id, 10, '', '', '', k.sessionPrefix],
     )
 
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
+  afterAll(() => {})
 
   it('session-create refuses an existing id and returns {now, absolute, evicted}', async () => {
     const k = keys()
