@@ -141,7 +141,7 @@ describe.skipIf(!hasChromium)('the showcase in a real browser (Chromium)', () =>
     await pageA.getByRole('button', { name: 'Send them now', exact: true }).click()
     await pageA.locator('#burst-result').filter({ hasText: 'refused with 429' }).waitFor()
     expect(await pageA.locator('#burst-result').textContent()).toContain('limit "user"')
-    for (const policy of ['ip', 'user-minute', 'user-day']) {
+    for (const policy of ['ip', 'user-minute', 'user-day', 'login-ip', 'login-account']) {
       await pageA.locator(`#budgets .budget[data-policy="${policy}"] progress`).waitFor()
     }
     // The bar shows the drained budget (a slot may have refilled meanwhile).

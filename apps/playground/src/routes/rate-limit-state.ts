@@ -21,19 +21,29 @@ function describe(result: RateLimitResult) {
   }
 }
 
-/** GET /ratelimit: the caller's budgets, read with peek (reading them costs nothing). */
+/**
+ * GET /ratelimit: every budget the caller has (address, user, and sign-in by address and by
+ * account), read with peek: reading them spends nothing.
+ */
 export function rateLimitStateRoutes() {
   return new Hono<AppEnv>().get('/ratelimit', async (c) => {
-    const { ipLimiter, userLimiter } = c.var.services
+    const { ipLimiter, userLimiter, loginIpLimiter, loginAccountLimiter } = c.var.services
     const ip = clientIp(c)
     const auth = await getAuth(c)
-    const [ipState, userState] = await Promise.all([
+    // The sign-in limiters fail closed (they throw while Redis is away): shown when readable.
+    const unreadable = () => null
+    const [ipState, userState, loginIpState, loginAccountState] = await Promise.all([
       ipLimiter.peek(ip),
       auth ? userLimiter.peek(String(auth.userId)) : Promise.resolve(null),
+      loginIpLimiter.peek(ip).catch(unreadable),
+      auth ? loginAccountLimiter.peek(auth.session.data.email).catch(unreadable) : Promise.resolve(null),
     ])
     return c.json({
       ip: { key: ip, ...describe(ipState) },
       user: auth && userState ? { key: String(auth.userId), ...describe(userState) } : null,
+      loginIp: loginIpState ? { key: ip, ...describe(loginIpState) } : null,
+      loginAccount:
+        auth && loginAccountState ? { key: auth.session.data.email, ...describe(loginAccountState) } : null,
     })
   })
 }
