@@ -1,19 +1,12 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { countCommands, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { countCommands, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { createRateLimiter } from './rate-limiter.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let n = 0
   const prefix = () => `${target.prefix}:b${n++}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
 
   it('answers a limited key from memory until its retry time, with no Redis command', async () => {
     const limiter = createRateLimiter({

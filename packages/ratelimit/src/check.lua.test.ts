@@ -1,11 +1,11 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let inspect: ReturnType<typeof target.client>
+  const redis = useRedis(target, createRedis)
+  const inspect = useRedis(target)
   // gcra 5 per minute (burst 5: one unit back every 12 s, so no refill between two calls of a
   // test even on a loaded machine) and fixed window 3 per minute
   const script = checkScript([
@@ -17,14 +17,6 @@ describe.each(targets())('$name', (target) => {
     `${target.prefix}:{${name}}:g`,
     `${target.prefix}:{${name}}:f`,
   ]
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    inspect = target.client()
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
 
   it('returns a flat integer array: status, server time, then remaining/reset/retry per policy', async () => {
     const reply = await script.run(redis, keys('a'), [MODE_LIMIT, 1, 0])

@@ -1,24 +1,16 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Algorithm } from './policy.js'
 import { createRateLimiter } from './rate-limiter.js'
 
 describe.each(targets())('$name', (target) => {
-  let first: RedisClient
-  let second: RedisClient
+  const first = useRedis(target, createRedis)
+  const second = useRedis(target, createRedis)
   let n = 0
 
-  beforeAll(() => {
-    first = createRedis(target.connection)
-    second = createRedis(target.connection)
-  })
   afterEach(() => {
     vi.restoreAllMocks()
-  })
-  afterAll(() => {
-    first.disconnect()
-    second.disconnect()
   })
 
   describe.each(['gcra', 'sliding-window', 'fixed-window', 'sliding-log'] as Algorithm[])(

@@ -1,21 +1,13 @@
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, InvalidArgumentError } from '@x/redis-core'
+import { countCommands, eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { createConcurrencyLimiter } from './concurrency-limiter.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let inspect: ReturnType<typeof target.client>
+  const redis = useRedis(target, createRedis)
+  const inspect = useRedis(target)
   let n = 0
   const prefix = () => `${target.prefix}:c${n++}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    inspect = target.client()
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
 
   it('hands out at most limit leases; a release frees a slot', async () => {
     const limiter = createConcurrencyLimiter({ redis, prefix: prefix(), limit: 2, leaseMs: 60_000 })

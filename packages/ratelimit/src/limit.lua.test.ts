@@ -1,12 +1,12 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { type CheckReply, type CompiledPolicy, checkScript, MODE_LIMIT, MODE_PEEK } from './check.lua.js'
 import { gcraLimitScript } from './limit.lua.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let inspect: ReturnType<typeof target.client>
+  const redis = useRedis(target, createRedis)
+  const inspect = useRedis(target)
   // gcra 5 per second (burst 3) and 20 per minute (burst 20)
   const policies: CompiledPolicy[] = [
     { code: 1, limit: 5, windowUs: 1_000_000, capacity: 3 },
@@ -23,14 +23,6 @@ describe.each(targets())('$name', (target) => {
     script === generated
       ? script.run(redis, keys(name), [cost, deadline])
       : script.run(redis, keys(name), [MODE_LIMIT, cost, deadline])
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    inspect = target.client()
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
 
   it('is generated only when every policy is gcra', () => {
     expect(gcraLimitScript([{ code: 3, limit: 5, windowUs: 1_000_000, capacity: 5 }])).toBeUndefined()

@@ -1,22 +1,14 @@
-import { createRedis, type RedisClient, slotOf } from '@x/redis-core'
-import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, slotOf } from '@x/redis-core'
+import { countCommands, eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { MAX_FIXED_WINDOW_LIMIT } from './policy.js'
 import { createRateLimiter } from './rate-limiter.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  let inspect: ReturnType<typeof target.client>
+  const redis = useRedis(target, createRedis)
+  const inspect = useRedis(target)
   let n = 0
   const prefix = () => `${target.prefix}:p${n++}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    inspect = target.client()
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
 
   it('several policies of different algorithms in one EVALSHA, all or nothing', async () => {
     const limiter = createRateLimiter({

@@ -1,20 +1,13 @@
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { countCommands, sleep, targets } from '@x/testkit/vitest'
+import { createRedis, InvalidArgumentError } from '@x/redis-core'
+import { countCommands, sleep, targets, useRedis } from '@x/testkit/vitest'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { createRateLimiter } from './rate-limiter.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let n = 0
   const prefix = () => `${target.prefix}:rl${n++}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
 
   describe.each(['gcra', 'sliding-window', 'fixed-window', 'sliding-log'] as const)('%s', (algorithm) => {
     it('admits up to the limit, then rejects with a retry time', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { blockScript } from './block.lua.js'
 import { checkScript } from './check.lua.js'
 import { acquireScript, countScript, extendScript } from './concurrency.lua.js'
@@ -45,13 +45,7 @@ describe('scripts', () => {
 })
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
+  const redis = useRedis(target, createRedis)
 
   it('each pinned SHA is the one the server computes', async () => {
     for (const script of Object.values(scripts)) {

@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel'
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, InvalidArgumentError } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { createConcurrencyLimiter } from './concurrency-limiter.js'
 import { createRateLimiter } from './rate-limiter.js'
 
@@ -30,16 +30,9 @@ function record(operation: string): { seen: Seen[]; stop(): void } {
 }
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let n = 0
   const prefix = () => `${target.prefix}:tr${n++}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
-  afterAll(() => {
-    redis.disconnect()
-  })
 
   it('x:ratelimit:limit carries the key, the outcome per policy and the round trips', async () => {
     const limiter = createRateLimiter({

@@ -1,22 +1,18 @@
 import type { AddressInfo } from 'node:net'
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
 import express from 'express'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createRateLimiter } from '../rate-limiter.js'
 import { expressRateLimit } from './express.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let n = 0
   const servers: Array<{ close(): unknown }> = []
 
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
   afterAll(() => {
     for (const server of servers) server.close()
-    redis.disconnect()
   })
 
   const start = async (app: express.Express): Promise<string> => {

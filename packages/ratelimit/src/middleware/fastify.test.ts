@@ -1,22 +1,18 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createRateLimiter } from '../rate-limiter.js'
 import type { RateLimitResult } from '../result.js'
 import { fastifyRateLimit } from './fastify.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let n = 0
   const apps: FastifyInstance[] = []
 
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
   afterAll(async () => {
     for (const app of apps) await app.close()
-    redis.disconnect()
   })
 
   const start = async (app: FastifyInstance) => {

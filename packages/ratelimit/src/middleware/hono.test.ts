@@ -1,25 +1,21 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { targets } from '@x/testkit/vitest'
+import { createRedis } from '@x/redis-core'
+import { targets, useRedis } from '@x/testkit/vitest'
 import { Hono } from 'hono'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { ipKey } from '../ip-key.js'
 import { createRateLimiter } from '../rate-limiter.js'
 import { UNKNOWN_CLIENT_KEY } from './client-key.js'
 import { honoRateLimit } from './hono.js'
 
 describe.each(targets())('$name', (target) => {
-  let redis: RedisClient
+  const redis = useRedis(target, createRedis)
   let n = 0
   const servers: Array<{ close(): unknown }> = []
 
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-  })
   afterAll(() => {
     for (const server of servers) server.close()
-    redis.disconnect()
   })
 
   const start = async (app: Hono): Promise<string> => {
