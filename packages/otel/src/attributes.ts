@@ -23,6 +23,8 @@ const FIELDS: Record<string, string> = {
   heldMs: 'x.lock.held_ms',
   lagMs: 'x.pubsub.lag_ms',
   deliveries: 'x.pubsub.deliveries',
+  handlers: 'x.pubsub.handlers',
+  kind: 'x.kind',
   allowed: 'x.ratelimit.allowed',
   remaining: 'x.ratelimit.remaining',
   tier: 'x.cache.tier',

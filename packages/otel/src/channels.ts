@@ -17,27 +17,16 @@ export const CHANNELS = {
     'deleteByPrefix',
     'invalidateTags',
   ],
-  ratelimit: ['limit', 'peek', 'refund', 'reset', 'block', 'acquire', 'release'],
+  // limit/peek/refund/reset/block: createRateLimiter; acquire/release/extend/active: createConcurrencyLimiter.
+  ratelimit: ['limit', 'peek', 'refund', 'reset', 'block', 'acquire', 'release', 'extend', 'active'],
   lock: ['acquire', 'tryAcquire', 'withLock', 'extend', 'release', 'raiseFence', 'inspect'],
   session: ['create', 'get', 'update', 'rotate', 'destroy', 'destroyById', 'listForUser', 'destroyForUser'],
-  pubsub: [
-    'publish',
-    'spublish',
-    'subscribe',
-    'psubscribe',
-    'ssubscribe',
-    'deliver',
-    'streamPublish',
-    'streamDeliver',
-    'reclaim',
-    'deadLetter',
-  ],
+  // deliver: one pub/sub message to one decoder group; consume: one stream entry through a handler.
+  pubsub: ['publish', 'subscribe', 'deliver', 'streamPublish', 'consume'],
 } as const satisfies Record<string, readonly string[]>
 
 export type InstrumentedPackage = keyof typeof CHANNELS
 
 export const PACKAGES = Object.keys(CHANNELS) as InstrumentedPackage[]
 
-export function channelName(pkg: string, operation: string): string {
-  return `x:${pkg}:${operation}`
-}
+export { tracingChannelName as channelName } from '@x/redis-core'

@@ -116,19 +116,21 @@ describe('instrument', () => {
     })
     await publish('x:pubsub:deliver', { channel: 'orders' }, async (ctx) => {
       ctx.outcome = 'delivered'
-      ctx.lagMs = 20
     })
-    await publish('x:pubsub:deliver', { channel: 'orders' }, async () => {
-      throw new Error('handler failed')
-    }).catch(() => {})
-    await publish('x:pubsub:deadLetter', { stream: 'jobs' }, async (ctx) => {
+    // A stream entry's ID carries its publishing time: the lag is its age when the handler finished.
+    await publish('x:pubsub:consume', { stream: 'jobs', id: `${Date.now() - 20_000}-0` }, async (ctx) => {
+      ctx.outcome = 'failed'
+    })
+    await publish('x:pubsub:consume', { stream: 'jobs', id: `${Date.now()}-1` }, async (ctx) => {
       ctx.outcome = 'dead-lettered'
     })
     const sum = async (name: string) =>
       (await sdk.points(name)).map((point) => point.value as { sum: number; count: number })
     expect((await sum('x.lock.wait.duration'))[0]).toMatchObject({ sum: 0.25, count: 1 })
     expect((await sum('x.lock.hold.duration'))[0]).toMatchObject({ sum: 1.5, count: 1 })
-    expect((await sum('x.pubsub.delivery.lag'))[0]).toMatchObject({ sum: 0.02, count: 1 })
+    const lag = (await sum('x.pubsub.delivery.lag'))[0]
+    expect(lag?.count).toBe(2)
+    expect(lag?.sum).toBeGreaterThanOrEqual(20)
     expect((await sdk.points('x.pubsub.handler.errors'))[0]?.value).toBe(1)
     expect((await sdk.points('x.pubsub.dead_letters'))[0]?.value).toBe(1)
   })

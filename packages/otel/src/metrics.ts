@@ -10,6 +10,16 @@ export interface Finished {
   errorType: string | undefined
 }
 
+/**
+ * A stream entry's ID starts with the publishing server's clock in ms: now minus that is the entry's
+ * age when its handler finished, measured against this machine's clock (keep clocks in sync with NTP).
+ */
+function streamLagMs(id: unknown): number | undefined {
+  if (typeof id !== 'string') return undefined
+  const published = Number(id.slice(0, id.indexOf('-')))
+  return Number.isFinite(published) && published > 0 ? Math.max(0, Date.now() - published) : undefined
+}
+
 const seconds = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? ms / 1000 : undefined)
 
 /**
@@ -42,14 +52,14 @@ export function createRecorder(meter: Meter) {
       'Session operations by operation and outcome: found, expired, created, rotated, conflict, destroyed.',
   })
   const messages: Counter = meter.createCounter('x.pubsub.messages', {
-    description: 'Messages by outcome: delivered, invalid, dropped, reclaimed, dead-lettered.',
+    description: 'Messages by outcome: delivered, invalid, dropped, reclaimed, failed, dead-lettered.',
   })
   const lag: Histogram = meter.createHistogram('x.pubsub.delivery.lag', {
-    description: 'Time from publishing a message to its handler receiving it.',
+    description: 'Age of a stream entry when its handler finished (from the entry ID).',
     unit: 's',
   })
   const handlerErrors: Counter = meter.createCounter('x.pubsub.handler.errors', {
-    description: 'Message handlers that threw or rejected.',
+    description: 'Handlers that threw or rejected (stream entries left pending for a retry).',
   })
   const deadLetters: Counter = meter.createCounter('x.pubsub.dead_letters', {
     description: 'Stream entries moved to the dead-letter stream.',
@@ -71,17 +81,12 @@ export function createRecorder(meter: Meter) {
       if (waited !== undefined) lockWait.record(waited, byOutcome)
       const held = seconds(context.heldMs)
       if (held !== undefined) lockHold.record(held, { 'x.operation': operation })
-    } else if (pkg === 'pubsub') {
+    } else if (pkg === 'pubsub' && (operation === 'deliver' || operation === 'consume')) {
       if (typeof context.outcome === 'string') messages.add(1, byOutcome)
-      const delay = seconds(context.lagMs)
+      const delay = seconds(context.lagMs ?? streamLagMs(context.id))
       if (delay !== undefined) lag.record(delay, { 'x.operation': operation })
       if (outcome === 'dead-lettered') deadLetters.add(1, { 'x.operation': operation })
-      if (
-        (operation === 'deliver' || operation === 'streamDeliver') &&
-        (errorType || outcome === 'handler-error')
-      ) {
-        handlerErrors.add(1, { 'x.operation': operation })
-      }
+      if (errorType || outcome === 'failed') handlerErrors.add(1, { 'x.operation': operation })
     }
   }
 }
