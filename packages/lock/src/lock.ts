@@ -138,7 +138,7 @@ export function createLock(options: CreateLockOptions): Lock {
     }),
   }
   const counters = createCounters()
-  const call = createScriptCaller(redisTimeoutMs, () => {
+  const call = createScriptCaller(servers, redisTimeoutMs, () => {
     counters.redisErrors += 1
   })
 
