@@ -25,7 +25,7 @@ describe.each(targets())('$name', (target) => {
     const counted = countCommands(redis)
     try {
       expect(await cache.getMany([...keys, 'missing'])).toEqual([...keys, undefined])
-      expect(counted.names().every((name) => name === 'mget')).toBe(true)
+      expect(counted.names().every((name) => name.toLowerCase() === 'mget')).toBe(true)
       expect(counted.count()).toBe(slotGroups(cache.prefix, [...keys, 'missing']))
     } finally {
       counted.restore()
@@ -67,7 +67,12 @@ describe.each(targets())('$name', (target) => {
     try {
       await cache.getOrSetMany(keys, async (missing) => missing.map((key) => key.length))
       // One MGET (same slot) + three EVALSHA sent as one pipeline.
-      expect(counted.names()).toEqual(['mget', 'evalsha', 'evalsha', 'evalsha'])
+      expect(counted.names().map((name) => name.toLowerCase())).toEqual([
+        'mget',
+        'evalsha',
+        'evalsha',
+        'evalsha',
+      ])
     } finally {
       counted.restore()
     }
@@ -116,7 +121,7 @@ describe.each(targets())('$name', (target) => {
     const counted = countCommands(redis)
     try {
       expect(await cache.getMany(['{s}a', '{s}b', '{s}c'])).toEqual([1, undefined, 3])
-      expect(counted.names()).toEqual(['mget', 'evalsha'])
+      expect(counted.names().map((name) => name.toLowerCase())).toEqual(['mget', 'evalsha'])
     } finally {
       counted.restore()
     }

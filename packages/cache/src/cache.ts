@@ -201,7 +201,6 @@ export class RedisCache implements Cache {
   /** Stops the bus and timers; the Redis client stays open. Idempotent. */
   async close(): Promise<void> {
     const s = this.#scope.state
-    s.deadlines.close()
     s.l1?.clear()
     await s.bus?.close()
   }

@@ -1,4 +1,4 @@
-import { createDeadlineQueue, createEmitter, createServerClock, randomId } from '@x/redis-core'
+import { createEmitter, createRedisCaller, createServerClock, randomId } from '@x/redis-core'
 import { RedisCache } from './cache.js'
 import { emptyStats } from './events.js'
 import { connectBus } from './invalidation.js'
@@ -24,7 +24,7 @@ export function createCache(options: CacheOptions): Cache {
     tagBase: `${prefix}:#t:{${prefix}}:`,
     emitter,
     stats: emptyStats(),
-    deadlines: createDeadlineQueue(redisTimeoutMs),
+    caller: createRedisCaller(settings.redis, { timeoutMs: redisTimeoutMs }),
     inflight: new Map(),
     completed: new Map(),
     readEpoch: 0,

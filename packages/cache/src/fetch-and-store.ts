@@ -147,9 +147,10 @@ export function fetchAndStore<T>(s: CacheState, job: FetchJob<T>, stale: Stale<T
       }
       const entryTtl = jittered(s, ttl)
       if (job.trace?.roundTrips !== undefined) job.trace.roundTrips++
-      const [written, now] = await s.deadlines.run(
-        fillScript.run(s.redis, [full], [job.generation, entryTtl, grace, buildBody(payload, pairs)]),
-        'fill',
+      const [written, now] = await s.caller.script(
+        fillScript,
+        [full],
+        [job.generation, entryTtl, grace, buildBody(payload, pairs)],
       )
       learnClock(s, now)
       if (written !== 1) refused(s, key)

@@ -1,4 +1,4 @@
-import { EncodeError, InvalidArgumentError, toRedisError } from '@x/redis-core'
+import { EncodeError, InvalidArgumentError } from '@x/redis-core'
 import { FetchTimeoutError } from './errors.js'
 import { fetchFailed, hit, l1Hit, miss, redisError, report, served } from './events.js'
 import { bypass, type FetchJob, fetchAndStore, type Stale } from './fetch-and-store.js'
@@ -76,7 +76,7 @@ async function lookup<T>(
   } catch (error) {
     if (isWrongType(error)) raw = wrongType(s, key, error)
     else {
-      redisError(s, 'getOrSet', key, toRedisError(error))
+      redisError(s, 'getOrSet', key, error)
       if (trace) trace.outcome = 'bypass'
       return await joinOrStart(s, full, readEpoch, '', trace, () => bypass(s, key, fetcher, options))
     }

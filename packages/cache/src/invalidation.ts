@@ -11,7 +11,7 @@ export function connectBus(s: CacheState): void {
     redis: s.redis,
     channel: s.channel,
     origin: s.origin,
-    redisTimeoutMs: s.deadlines.timeoutMs,
+    redisTimeoutMs: s.caller.timeoutMs,
     onMessage: (message) => applyRemoteInvalidation(s, message),
     onReconnect: () => {
       // Messages may have been missed while disconnected: nothing in L1 can be trusted.
@@ -46,7 +46,7 @@ function applyRemoteInvalidation(s: CacheState, message: InvalidationMessage): v
 export async function publish(s: CacheState, message: InvalidationMessage): Promise<void> {
   if (!s.publish) return
   try {
-    await s.deadlines.run(s.redis.publish(s.channel, encodeInvalidation(s.origin, message)), 'PUBLISH')
+    await s.caller.call('publish', s.channel, encodeInvalidation(s.origin, message))
   } catch (error) {
     // Other instances keep their L1 entry until its (bounded) L1 ttl; say so loudly.
     report(s, 'publish', error)
@@ -70,7 +70,7 @@ export async function deleteByPrefix(scope: Scope, prefix: string): Promise<numb
   s.l1?.deleteByPrefix(start)
   const removed = await unlinkByPattern(s.redis, {
     match: `${escapeGlob(start)}*`,
-    timeoutMs: s.deadlines.timeoutMs,
+    timeoutMs: s.caller.timeoutMs,
   })
   // Again after the scan: reads that raced it may have put entries back into L1.
   s.l1?.deleteByPrefix(start)

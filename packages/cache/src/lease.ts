@@ -1,4 +1,4 @@
-import { randomId, toRedisError } from '@x/redis-core'
+import { randomId } from '@x/redis-core'
 import { redisError } from './events.js'
 import { entryHeader } from './keys.js'
 import { classify, isTagged, parse, type Read, readTagged } from './read.js'
@@ -34,9 +34,10 @@ type Attempt<T> =
 async function attempt<T>(s: CacheState, target: LeaseTarget, header: string): Promise<Attempt<T>> {
   // A lease token (21 characters, 126 bits): only its holder can release the lease.
   const token = randomId(21)
-  const reply = await s.deadlines.run(
-    acquireLeaseScript.run(s.redis, [target.full, target.leaseKey], [header, token, s.lease!.leaseMs]),
-    'lease',
+  const reply = await s.caller.script(
+    acquireLeaseScript,
+    [target.full, target.leaseKey],
+    [header, token, s.lease!.leaseMs],
   )
   if (reply[0] === 1) return { kind: 'taken', token }
   if (reply[0] === 0) return { kind: 'held' }
@@ -53,18 +54,16 @@ export async function tryLease(s: CacheState, target: LeaseTarget): Promise<stri
     const outcome = await attempt(s, target, target.header)
     return outcome.kind === 'taken' ? outcome.token : undefined
   } catch (error) {
-    redisError(s, 'lease', target.key, toRedisError(error))
+    redisError(s, 'lease', target.key, error)
     return undefined
   }
 }
 
 export function releaseLease(s: CacheState, leaseKey: string, token: string): void {
-  s.deadlines
-    .run(releaseLeaseScript.run(s.redis, [leaseKey], [token]), 'release lease')
-    .catch((error: unknown) => {
-      // The lease expires by itself; waiters only wait a little longer.
-      redisError(s, 'release lease', undefined, toRedisError(error))
-    })
+  s.caller.script(releaseLeaseScript, [leaseKey], [token]).catch((error: unknown) => {
+    // The lease expires by itself; waiters only wait a little longer.
+    redisError(s, 'release lease', undefined, error)
+  })
 }
 
 function readRaw<T>(s: CacheState, key: string, raw: string | null): Read<T> | Promise<Read<T>> {
@@ -94,7 +93,7 @@ export async function acquireOrWait<T>(
     try {
       outcome = await attempt<T>(s, target, header)
     } catch (error) {
-      redisError(s, 'lease', target.key, toRedisError(error))
+      redisError(s, 'lease', target.key, error)
       return { found: false, token: undefined, ...(generation === undefined ? {} : { generation }) }
     }
     if (outcome.kind === 'taken') {

@@ -58,7 +58,10 @@ export async function readMany<T>(
   await Promise.all(
     groupBySlot(s.redis, remote, (index) => fulls[index]!).map(async (group) => {
       try {
-        const values = await s.deadlines.run(s.redis.mget(...group.map((index) => fulls[index]!)), 'MGET')
+        const values = await s.caller.call<Array<string | null>>(
+          'MGET',
+          ...group.map((index) => fulls[index]!),
+        )
         group.forEach((index, position) => {
           raws[index] = values[position] ?? null
         })

@@ -1,4 +1,4 @@
-import { DecodeError, toRedisError } from '@x/redis-core'
+import { DecodeError } from '@x/redis-core'
 import { decodePayload, type Entry, parseEntry, type Stored } from './envelope.js'
 import { corrupt, hit, l1Hit, miss, redisError } from './events.js'
 import { checkKey } from './keys.js'
@@ -152,7 +152,7 @@ export async function readOne<T>(
     raw = await getRaw(s, full)
   } catch (error) {
     if (!isWrongType(error)) {
-      redisError(s, operation, key, toRedisError(error))
+      redisError(s, operation, key, error)
       return { state: 'miss', generation: '0' }
     }
     raw = wrongType(s, key, error)

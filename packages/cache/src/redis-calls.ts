@@ -1,12 +1,9 @@
 import type { Script, ScriptCall } from '@x/redis-core'
 import type { CacheState } from './state.js'
 
-/**
- * The hit-path GET: one command, bounded by the client's timeout or ours. Errors are not mapped
- * here (that would cost a promise per hit): callers pass them through `toRedisError`.
- */
+/** The hit-path GET through core's caller: deadline, mapped errors, writes of one tick coalesced. */
 export function getRaw(s: CacheState, full: string): Promise<string | null> {
-  return s.deadlines.run(s.redis.get(full), 'GET')
+  return s.caller.call<string | null>('get', full)
 }
 
 /** `script.runMany` under the cache's timeout; a failure of the whole call becomes every call's error. */
@@ -17,7 +14,7 @@ export async function runMany<D>(
   what: string,
 ): Promise<Awaited<ReturnType<Script<D>['runMany']>>> {
   try {
-    return await s.deadlines.run(script.runMany(s.redis, calls), what)
+    return await s.caller.run(() => script.runMany(s.redis, calls), what)
   } catch (error) {
     return calls.map(() => error as Error)
   }

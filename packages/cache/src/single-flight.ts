@@ -55,7 +55,7 @@ export function joinOrStart<T>(
     // A read still in flight was sent before this finished; none can be older than one Redis timeout.
     const timer = setTimeout(() => {
       if (s.completed.get(full) === marker) s.completed.delete(full)
-    }, s.deadlines.timeoutMs + 100)
+    }, s.caller.timeoutMs + 100)
     timer.unref?.()
   }
   promise.then(finish, finish)

@@ -1,4 +1,4 @@
-import type { DeadlineQueue, Emitter, ServerClock } from '@x/redis-core'
+import type { Emitter, RedisCaller, ServerClock } from '@x/redis-core'
 import type { Counters } from './events.js'
 import type { InvalidationBus } from './invalidation-bus.js'
 import type { LocalCache } from './lru.js'
@@ -16,8 +16,8 @@ export interface CacheState extends Omit<Settings, 'prefix' | 'l1' | 'redisTimeo
   tagBase: string
   emitter: Emitter<CacheEvents>
   stats: Counters
-  /** Bounds every Redis call that the client's own commandTimeout does not. */
-  deadlines: DeadlineQueue
+  /** Every Redis call goes through it: deadline (redisTimeoutMs), mapped errors, coalesced writes. */
+  caller: RedisCaller
   /** In-process single-flight: one lookup (read + fetch + write) per key at a time. */
   inflight: Map<string, Flight>
   /** Recently finished fetches and the read epoch at which they finished (see joinOrStart). */

@@ -4,13 +4,10 @@ import type { CacheState } from './state.js'
 
 /** Current versions of `tags`; `keepFor` > 0 creates missing ones and keeps them at least that long. */
 export function tagVersions(s: CacheState, tags: readonly string[], keepFor: number): Promise<string[]> {
-  return s.deadlines.run(
-    tagVersionsScript(tags.length).run(
-      s.redis,
-      tags.map((tag) => s.tagBase + tag),
-      [keepFor],
-    ),
-    'tag versions',
+  return s.caller.script(
+    tagVersionsScript(tags.length),
+    tags.map((tag) => s.tagBase + tag),
+    [keepFor],
   )
 }
 
@@ -34,12 +31,9 @@ export async function versionsOf(
 
 /** Moves every tag to a new version: entries stamped with the old one read as misses. */
 export async function bumpTags(s: CacheState, tags: readonly string[]): Promise<void> {
-  await s.deadlines.run(
-    invalidateTagsScript(tags.length).run(
-      s.redis,
-      tags.map((tag) => s.tagBase + tag),
-    ),
-    'invalidateTags',
+  await s.caller.script(
+    invalidateTagsScript(tags.length),
+    tags.map((tag) => s.tagBase + tag),
   )
 }
 

@@ -92,10 +92,7 @@ export async function deleteKey(
   const full = scope.valuePrefix + checkKey(key)
   s.invalidationSeq++
   s.l1?.delete(full)
-  const [existed, now] = await s.deadlines.run(
-    deleteScript.run(s.redis, [full], [s.tombstoneTtlMs]),
-    'delete',
-  )
+  const [existed, now] = await s.caller.script(deleteScript, [full], [s.tombstoneTtlMs])
   learnClock(s, now)
   invalidated(s, { keys: [key] })
   await publish(s, { keys: [full] })
@@ -124,7 +121,7 @@ export async function update<T>(
   // Tags are stamped before the writer runs (in parallel with the invalidation), so a tag
   // invalidation during the writer leaves the stored result a miss, as for getOrSet.
   const [[, deletedAt, generation], versions] = await Promise.all([
-    s.deadlines.run(deleteScript.run(s.redis, [full], [s.tombstoneTtlMs]), 'update'),
+    s.caller.script(deleteScript, [full], [s.tombstoneTtlMs]),
     tags ? tagVersions(s, tags, ttl + grace) : undefined,
   ])
   learnClock(s, deletedAt)
@@ -134,13 +131,10 @@ export async function update<T>(
   const payload = encodePayload(value, s.codec)
   const pairs = tags && versions ? pairUp(tags, versions) : undefined
   const seq = ++s.invalidationSeq
-  const [stored, now] = await s.deadlines.run(
-    writeScript.run(
-      s.redis,
-      [full],
-      ['commit', generation, ttl, grace, buildBody(payload, pairs), s.tombstoneTtlMs],
-    ),
-    'update',
+  const [stored, now] = await s.caller.script(
+    writeScript,
+    [full],
+    ['commit', generation, ttl, grace, buildBody(payload, pairs), s.tombstoneTtlMs],
   )
   learnClock(s, now)
   if (trace) trace.outcome = stored === 1 ? 'written' : 'refused'
