@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { type RedisServer, startRedis } from '@x/testkit'
+import { type RedisCluster, type RedisServer, startCluster, startRedis } from '@x/testkit'
 import { countCommands, targets, useRedis } from '@x/testkit/vitest'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { masters } from './cluster.js'
+import { masters, slotOf } from './cluster.js'
 import { createRedis } from './create-redis.js'
 import { defineScript } from './define-script.js'
 import { InvalidArgumentError, RedisUnavailableError, TimeoutError } from './errors.js'
@@ -255,5 +255,46 @@ describe('write coalescing', () => {
     } finally {
       lazy.disconnect()
     }
+  })
+})
+
+describe('createRedisCaller through a slot migration (private cluster)', () => {
+  let cluster: RedisCluster
+  beforeAll(async () => {
+    cluster = await startCluster()
+  }, 120_000)
+  afterAll(() => cluster?.stop())
+
+  it('follows MOVED to a node that never saw the script: the call still answers, with EVAL there', async () => {
+    const client = cluster.client()
+    await waitForReady(client, 20_000)
+    const caller = createRedisCaller(client, { timeoutMs: 10_000 })
+    const key = 'migrating-counter'
+    expect(await caller.script(incrBy, [key], [1])).toBe(1)
+
+    const slot = slotOf(key)
+    const admins = cluster.nodes.map((node) => node.client())
+    const ids = await Promise.all(admins.map((admin) => admin.call('CLUSTER', 'MYID') as Promise<string>))
+    const slots = (await admins[0]!.call('CLUSTER', 'SLOTS')) as Array<
+      [number, number, [string, number, string]]
+    >
+    const ownerId = slots.find(([start, end]) => start <= slot && slot <= end)?.[2][2]
+    const from = ids.indexOf(ownerId as string)
+    const to = (from + 1) % ids.length
+    const source = admins[from]!
+    const target = admins[to]!
+    const targetNode = cluster.nodes[to]!
+    await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[from]!)
+    await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[to]!)
+    await source.call('MIGRATE', targetNode.host, targetNode.port, '', 0, 5000, 'KEYS', key)
+    for (const admin of [target, source, ...admins.filter((a) => a !== target && a !== source)]) {
+      await admin.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]!)
+    }
+    expect(await target.script('EXISTS', incrBy.sha)).toEqual([0])
+
+    // The client still maps the slot to the old owner: MOVED, then NOSCRIPT on the new one, then EVAL.
+    expect(await caller.script(incrBy, [key], [1])).toBe(2)
+    expect(await target.script('EXISTS', incrBy.sha)).toEqual([1])
+    expect(await caller.call('GET', key)).toBe('2')
   })
 })
