@@ -29,6 +29,38 @@ try {
   await x.closeRedis(redis)
 }
 `,
+  '@x/ratelimit': withClient(`
+const limiter = x.createRateLimiter({ redis, prefix: 'probe', limit: 1, windowMs: 60_000 })
+const first = await limiter.limit('ip:1')
+const second = await limiter.limit('ip:1')
+if (!first.allowed || second.allowed) throw new Error('limit: ' + JSON.stringify({ first, second }))
+`),
+  '@x/lock': withClient(`
+const lock = x.createLock({ redis, prefix: 'probe' })
+const lease = await lock.acquire('report')
+if ((await lock.tryAcquire('report')) !== null) throw new Error('a held lock was acquired twice')
+await lease.release()
+const again = await lock.tryAcquire('report')
+if (!again || again.fence <= lease.fence) throw new Error('fence did not increase')
+await again.release()
+await lock.close()
+`),
+  '@x/session': withClient(`
+const sessions = x.createSessionStore({ redis, prefix: 'probe' })
+const { token } = await sessions.create('user-1', { role: 'admin' })
+const session = await sessions.get(token)
+if (session?.data.role !== 'admin') throw new Error('get: ' + JSON.stringify(session))
+if (!(await sessions.destroy(token)) || (await sessions.get(token)) !== null) throw new Error('destroy did not end it')
+`),
+  '@x/pubsub': withClient(`
+const pubsub = x.createPubSub({ redis })
+const received = new Promise((resolve) => {
+  pubsub.subscribe('probe', (message) => resolve(message)).then(() => pubsub.publish('probe', { n: 1 }))
+})
+const message = await received
+if (message.n !== 1) throw new Error('received ' + JSON.stringify(message))
+await pubsub.close()
+`),
   '@x/cache': withClient(`
 const cache = x.createCache({ redis, prefix: 'probe' })
 let calls = 0
