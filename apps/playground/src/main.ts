@@ -6,7 +6,7 @@ import { migrate } from './db/migrate.js'
 import { describeDatabase, openDatabase } from './db/open.js'
 import { connectRedis, type RedisHandle } from './redis.js'
 import { createServices, type Services } from './services.js'
-import { describeStartupFailure, listenFailed } from './startup-error.js'
+import { assertPortsFree, describeStartupFailure, listenFailed } from './startup-error.js'
 
 // Start-up failures are expected on a new machine: say what to do, not where in the code. Once
 // the servers listen, errors are the app's own and keep Node's usual report.
@@ -27,6 +27,10 @@ interface Instance {
   url: string
 }
 
+await assertPortsFree(
+  config.host,
+  instanceIds.map((_, index) => (config.port === 0 ? 0 : config.port + index)),
+)
 const first = await connectRedis(config.redisUrl, instanceIds[0]!)
 if (first.throwaway) {
   console.log(`REDIS_URL is not set: started a throwaway redis-server at ${first.url} (stopped on exit)`)

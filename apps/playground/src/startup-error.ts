@@ -1,3 +1,5 @@
+import { createServer } from 'node:net'
+
 /**
  * Start-up failures a newcomer meets (no redis-server installed, the port taken, a database that
  * does not answer), said as what happened and what to do, without a stack trace.
@@ -37,6 +39,21 @@ export function listenFailed(error: NodeJS.ErrnoException, host: string, port: n
     })
   }
   return new StartupError(`could not listen on ${host}:${port}: ${error.message}`, { cause: error })
+}
+
+/**
+ * Fails before the slow part of start-up (Redis, the database) when a port is taken, so the
+ * answer comes at once. Port 0 (any free port) is never taken.
+ */
+export async function assertPortsFree(host: string, ports: readonly number[]): Promise<void> {
+  for (const port of ports) {
+    if (port === 0) continue
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer()
+      probe.once('error', (error: NodeJS.ErrnoException) => reject(listenFailed(error, host, port)))
+      probe.listen(port, host, () => probe.close(() => resolve()))
+    })
+  }
 }
 
 /** One readable paragraph for the console: the message of a StartupError, or the first line of anything else. */
