@@ -200,6 +200,7 @@ describe.each(targets())('createSubscriber on $name', (target) => {
       await expect(subscriber.ssubscribe('{x}', () => {})).rejects.toSatisfy(InvalidArgumentError.isInstance)
     expect(() => createSubscriber(undefined as never)).toThrow(InvalidArgumentError)
     expect(() => createSubscriber(redis, { redisTimeoutMs: -1 })).toThrow(InvalidArgumentError)
+    expect(() => createSubscriber(redis, { connectTimeoutMs: '5s' as never })).toThrow(/milliseconds/)
     expect(subscriber.connection).toBeUndefined()
   })
 })

@@ -45,11 +45,17 @@ export interface SubscriberOptions {
    */
   binary?: boolean
   /**
-   * Longest wait for the connection to be ready and for the server to acknowledge a SUBSCRIBE or
-   * UNSUBSCRIBE. Ends in `TimeoutError` / `RedisUnavailableError`.
+   * Longest wait for the server to acknowledge a SUBSCRIBE or UNSUBSCRIBE. Ends in `TimeoutError`.
    * @default 1000
    */
   redisTimeoutMs?: number
+  /**
+   * Longest wait for the subscriber connection to be ready (its first connect, or a reconnect)
+   * before a subscribe gives up with `RedisUnavailableError`. A Cluster connects to every master
+   * first, which takes longer than one call.
+   * @default 5000
+   */
+  connectTimeoutMs?: number
 }
 
 export type SubscriberEvents = {
@@ -134,6 +140,7 @@ export function createSubscriber(
 ): Subscriber<string | Buffer> {
   assertRedisClient(redis)
   const redisTimeoutMs = assertDuration('redisTimeoutMs', options.redisTimeoutMs ?? 1000)
+  const connectTimeoutMs = assertDuration('connectTimeoutMs', options.connectTimeoutMs ?? 5000)
   const sharded = options.sharded === true
   const binary = options.binary === true
   // Nobody listening to `error`: core's default, one redacted console.error line per operation and code every 10 s.
@@ -190,7 +197,7 @@ export function createSubscriber(
     if (wanted === entry.onServer || closed) return
     const client = connect()
     // waitForReady shares one wait between concurrent callers: a burst adds no listeners per command.
-    if (client.status !== 'ready') await waitForReady(client, redisTimeoutMs)
+    if (client.status !== 'ready') await waitForReady(client, connectTimeoutMs)
     const command = COMMANDS[entry.kind][wanted ? 0 : 1]
     const what = `${command.toUpperCase()} ${entry.name}`
     if (wanted) entry.onServer = true
