@@ -249,7 +249,9 @@ describe.each(targets())('createPubSub on $name', (target) => {
     expect(received.messages).toEqual(['sentinel'])
   })
 
-  it('sends no command for bad input', async () => {
+  // Client-side counting: the server-side MONITOR recorder trips an ioredis monitor-mode bug on a
+  // Cluster busy with (S)SUBSCRIBE traffic from other files.
+  it('sends no command for bad input, and one PUBLISH for good input', async () => {
     const own = createRedis(target.connection)
     try {
       await own.ping()
@@ -261,13 +263,14 @@ describe.each(targets())('createPubSub on $name', (target) => {
       // Lazily connecting node connections send their own handshake (HELLO, CLIENT); only data commands count.
       const sent = () =>
         counters
-          .flatMap((counter) => counter.names())
+          .flatMap((counter) => counter.names().map((name) => name.toLowerCase()))
           .filter((name) => !['hello', 'client', 'info', 'auth', 'select'].includes(name))
-      await expect(pubsub.publish('', 1)).rejects.toThrow()
-      await expect(pubsub.publish(channel(), undefined)).rejects.toThrow()
-      await expect(pubsub.publish(channel(), { big: 1n })).rejects.toThrow()
+      const name = channel()
+      await expect(pubsub.publish('', 1)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(pubsub.publish(name, undefined)).rejects.toSatisfy(InvalidArgumentError.isInstance)
+      await expect(pubsub.publish(name, { big: 1n })).rejects.toMatchObject({ code: 'E_ENCODE' })
       expect(sent()).toEqual([])
-      await pubsub.publish(channel(), 1)
+      await pubsub.publish(name, 1)
       // (a command queued while a node connection opens passes sendCommand twice)
       expect(new Set(sent())).toEqual(new Set(['publish']))
       for (const counter of counters) counter.restore()

@@ -15,7 +15,8 @@ describe.each(targets())('iterate on $name', (target) => {
 
   beforeAll(() => {
     inspect = target.client()
-    pubsub = createListened({ redis }, { error: () => {} })
+    // Bursts of hundreds of publishes on a loaded machine: a generous deadline, these tests are not about timeouts.
+    pubsub = createListened({ redis, redisTimeoutMs: 10_000 }, { error: () => {} })
   })
   afterAll(async () => {
     await pubsub.close()
