@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { UserWorkspaceConfig } from 'vitest/config'
+import { configDefaults, type UserWorkspaceConfig } from 'vitest/config'
 
 const root = import.meta.dirname
 const published = ['redis-core', 'cache', 'session', 'ratelimit', 'lock', 'pubsub']
@@ -8,7 +8,9 @@ const published = ['redis-core', 'cache', 'session', 'ratelimit', 'lock', 'pubsu
  * The test settings every package shares: the @x packages resolve to their sources (no rebuild
  * between edits), one standalone server plus one cluster are shared across files, an unhandled
  * rejection or uncaught exception fails the test it happened in, and `*.test-d.ts` type tests are
- * checked by tsc as part of the same `vitest run`.
+ * checked by tsc as part of the same `vitest run`. Failover suites (`*.failover.test.ts`: a replicated
+ * cluster per file, masters killed on purpose, minutes of work) run only with X_FAILOVER=1, which
+ * `pnpm test:failover` sets.
  */
 export function sharedTestConfig(packageDir: string): UserWorkspaceConfig {
   return {
@@ -21,6 +23,9 @@ export function sharedTestConfig(packageDir: string): UserWorkspaceConfig {
     test: {
       root: packageDir,
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      exclude: process.env.X_FAILOVER
+        ? configDefaults.exclude
+        : [...configDefaults.exclude, '**/*.failover.test.ts'],
       globalSetup: [resolve(root, 'packages/testkit/src/global-setup.ts')],
       setupFiles: [resolve(root, 'packages/testkit/src/unhandled-trap.ts')],
       typecheck: {
