@@ -3,6 +3,7 @@ import {
   assertPositive,
   assertRedisClient,
   createEmitter,
+  createRedisCaller,
   createServerClock,
   createTracing,
   InvalidArgumentError,
@@ -10,7 +11,6 @@ import {
   monotonicMicros,
   type RedisClient,
   randomId,
-  redisCall,
   TimeoutError,
 } from '@x/redis-core'
 import { type AcquireReply, acquireScript, countScript, extendScript } from './concurrency.lua.js'
@@ -159,6 +159,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       `failureMode must be 'fail-open', 'fail-closed' or 'throw', got ${String(failureMode)}`,
     )
   }
+  const caller = createRedisCaller(redis, { timeoutMs })
   const emitter = createEmitter<ConcurrencyLimiterEvents>({ name: '@x/ratelimit' })
   const counts = {
     acquires: 0,
@@ -232,7 +233,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
       'release',
       () => ({ key, roundTrips: 1 }),
       async (context) => {
-        const removed = await counted(redisCall(redis.zrem(redisKey(key), id), timeoutMs, 'lease release'))
+        const removed = await counted(caller.run(() => redis.zrem(redisKey(key), id), 'ratelimit:release'))
         if (context) context.outcome = removed === 1 ? 'released' : 'not-held'
         return removed === 1
       },
@@ -260,9 +261,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
               return false
             }
             if (context) context.roundTrips = 1
-            const reply = await counted(
-              redisCall(extendScript.run(redis, [redisKey(key)], [id, ms * 1000]), timeoutMs, 'lease extend'),
-            )
+            const reply = await counted(caller.script(extendScript, [redisKey(key)], [id, ms * 1000]))
             if (context) context.outcome = reply === 0 ? 'not-held' : 'extended'
             if (reply === 0) return false
             ;(lease as { expiresAt: number }).expiresAt = reply
@@ -288,22 +287,19 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
     let reply: AcquireReply
     try {
       const started = monotonicMicros()
-      const send = (deadline: number, budgetMs: number) => {
+      // The server-side deadline stays started + timeout, so a retry never takes a lease late.
+      const send = (deadline: number) => {
         if (context) context.roundTrips++
-        return redisCall(
-          acquireScript.run(redis, [fullKey], [id, limit, leaseMs * 1000, deadline]),
-          budgetMs,
-          'lease acquire',
-        )
+        return caller.script(acquireScript, [fullKey], [id, limit, leaseMs * 1000, deadline])
       }
-      reply = await send(deadlineOf(started), timeoutMs)
+      reply = await send(deadlineOf(started))
       if (reply[0] === 3) {
         // A probe (no measure of the server clock yet) or a wrong estimate: nothing was taken.
         // Measure from this reply and try once more with a real deadline, within the budget left.
         clock.forget()
         clock.observe(reply[1])
         const left = timeoutMs - (monotonicMicros() - started) / 1000
-        if (left > 0) reply = await send(deadlineOf(started), left)
+        if (left > 0) reply = await send(deadlineOf(started))
         if (reply[0] === 3) {
           throw new TimeoutError(`lease acquire did not finish within ${timeoutMs} ms`, { timeoutMs })
         }
@@ -392,7 +388,7 @@ export function createConcurrencyLimiter(options: ConcurrencyLimiterOptions): Co
         'active',
         () => ({ key, roundTrips: 1 }),
         // Expired leases stay in the set until the next acquire; the script counts only live ones.
-        async () => counted(redisCall(countScript.run(redis, [redisKey(key)]), timeoutMs, 'lease count')),
+        async () => counted(caller.script(countScript, [redisKey(key)])),
       ),
     on: (event, listener) => emitter.on(event, listener),
     stats: () => ({ ...counts }),

@@ -35,12 +35,16 @@ describe.each(targets())('$name', (target) => {
     for (const cost of costs) {
       replies.push([await limitWith(generated, 'same-a', cost), await limitWith(generic, 'same-b', cost)])
     }
+    // Two rounded-up milliseconds, plus the server time that passed between the calls on the two
+    // keys, summed over the calls so far (each key's state was written at its own instants).
+    let apart = 2
     for (const [ours, theirs] of replies) {
+      apart += Math.abs(theirs[1]! - ours[1]!) / 1000
       expect(ours).toHaveLength(8)
       expect(ours.every((value) => Number.isInteger(value))).toBe(true)
-      // status and remaining agree exactly; times agree up to the few ms between the two calls
+      // status and remaining agree exactly; times agree up to `apart`, however slow the machine
       expect([ours[0], ours[2], ours[5]]).toEqual([theirs[0], theirs[2], theirs[5]])
-      for (const at of [3, 4, 6, 7]) expect(Math.abs(ours[at]! - theirs[at]!)).toBeLessThanOrEqual(50)
+      for (const at of [3, 4, 6, 7]) expect(Math.abs(ours[at]! - theirs[at]!)).toBeLessThanOrEqual(apart)
     }
     // burst 3: 1 + 2 admitted, then rejected with a retry; 21 exceeds every capacity: never (-1)
     expect(replies.map(([ours]) => ours[0])).toEqual([1, 1, 0, 0, 0, 0, 0])

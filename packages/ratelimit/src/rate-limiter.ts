@@ -1,11 +1,10 @@
 import {
   assertDuration,
-  createDeadlineQueue,
   createEmitter,
+  createRedisCaller,
   createServerClock,
   createTracing,
   monotonicMicros,
-  redisCall,
   type Script,
   TimeoutError,
 } from '@x/redis-core'
@@ -15,7 +14,6 @@ import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from
 import { deadlineOf as serverDeadline } from './deadline.js'
 import { decodeReply, failureResult } from './decode.js'
 import type { RateLimiterEvents } from './events.js'
-import { evalThen, evalWithTimeout, writeCoalescer } from './fast-call.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
 import { gcraLimitScript } from './limit.lua.js'
 import { ALGORITHM_CODE, assertCost, type Policy } from './policy.js'
@@ -108,9 +106,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   // limit() runs straight-line Lua generated for this configuration when there is one; it takes
   // cost and deadline only (no mode) and answers like the generic script in limit mode.
   const limitScript = gcraLimitScript(compiled)
-  const queue = createDeadlineQueue(redisTimeoutMs)
-  const coalesce = writeCoalescer(redis)
-  const keyCount = policies.length + 1
+  // Core's one call path: deadline from a queue shared per client, NOSCRIPT answered by one EVAL,
+  // errors mapped once, the checks of one tick coalesced into few socket writes.
+  const caller = createRedisCaller(redis, { timeoutMs: redisTimeoutMs })
   const suffixes = policies.map(policySuffix)
   const clock = createServerClock()
   const deadlineOf = (started: number) => serverDeadline(clock, started, redisTimeoutMs)
@@ -135,6 +133,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
    */
   const again = (
     checkWith: Script<CheckReply>,
+    keys: string[],
     args: Array<string | number>,
     started: number,
     reply: CheckReply,
@@ -144,9 +143,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     clock.observe(reply[1]!)
     const left = redisTimeoutMs - (monotonicMicros() - started) / 1000
     if (left <= 0) return Promise.reject(timedOut())
+    // The server-side deadline stays the original one (started + timeout): whatever the local wait,
+    // this second call changes nothing once the budget is spent.
     args[args.length - 1] = deadlineOf(started)
     if (context) context.roundTrips++
-    return evalWithTimeout(redis, checkWith, keyCount, args, left, 'rate limit check').then((second) => {
+    return caller.script(checkWith, keys, args).then((second) => {
       if (second[0] === 3) throw timedOut()
       clock.observe(second[1]!)
       return second
@@ -160,17 +161,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     context: CheckTraceContext | undefined,
   ): Promise<CheckReply> => {
     const started = monotonicMicros()
-    const args: Array<string | number> = keysOf(prefix, key, suffixes)
-    args.push(mode, cost, deadlineOf(started))
-    coalesce()
+    const keys = keysOf(prefix, key, suffixes)
+    const args: Array<string | number> = [mode, cost, deadlineOf(started)]
     if (context) context.roundTrips++
-    return evalWithTimeout(redis, script, keyCount, args, redisTimeoutMs, 'rate limit check').then(
-      (reply) => {
-        if (reply[0] === 3) return again(script, args, started, reply, context)
-        clock.observe(reply[1]!)
-        return reply
-      },
-    )
+    return caller.script(script, keys, args).then((reply) => {
+      if (reply[0] === 3) return again(script, keys, args, started, reply, context)
+      clock.observe(reply[1]!)
+      return reply
+    })
   }
 
   const answered = (
@@ -232,9 +230,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       }
     }
     const started = monotonicMicros()
-    const args: Array<string | number> = keysOf(prefix, key, suffixes)
-    if (limitScript === undefined) args.push(MODE_LIMIT)
-    args.push(cost, deadlineOf(started))
+    const keys = keysOf(prefix, key, suffixes)
+    const args: Array<string | number> =
+      limitScript === undefined ? [MODE_LIMIT, cost, deadlineOf(started)] : [cost, deadlineOf(started)]
     const checkWith = limitScript ?? script
     const answer = (reply: CheckReply): RateLimitResult => {
       const result = decodeReply(policies, reply)
@@ -243,17 +241,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return answered(key, result, context)
     }
     const fail = (error: unknown) => failed(error, key, cost, context)
-    coalesce()
     if (context) context.roundTrips++
-    return evalThen(
-      redis,
+    return caller.scriptThen(
       checkWith,
-      keyCount,
+      keys,
       args,
-      queue,
-      'rate limit check',
       (reply) => {
-        if (reply[0] === 3) return again(checkWith, args, started, reply, context).then(answer, fail)
+        if (reply[0] === 3) return again(checkWith, keys, args, started, reply, context).then(answer, fail)
         clock.observe(reply[1]!)
         return answer(reply)
       },
@@ -312,7 +306,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         cache?.forget(key)
         // One UNLINK of keys sharing a hash tag: atomic, one slot, one round trip.
         await counted(
-          redisCall(redis.unlink(...keysOf(prefix, key, suffixes)), redisTimeoutMs, 'rate limit reset'),
+          caller.run(() => redis.unlink(...keysOf(prefix, key, suffixes)), 'ratelimit:reset'),
           'reset',
           key,
         )
@@ -323,11 +317,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         assertDuration('blockMs', blockMs)
         cache?.forget(key)
         await counted(
-          redisCall(
-            blockScript.run(redis, [keysOf(prefix, key, [])[0]!], [Math.ceil(blockMs)]),
-            redisTimeoutMs,
-            'rate limit block',
-          ),
+          caller.script(blockScript, [keysOf(prefix, key, [])[0]!], [Math.ceil(blockMs)]),
           'block',
           key,
         )

@@ -56,6 +56,9 @@ describe.each(targets())('$name', (target) => {
       prefix: `${target.prefix}:e${n++}`,
       limit: 3,
       windowMs: 60_000,
+      // exact counts: a loaded machine must not turn a slow check into a fail-open one
+      failureMode: 'throw',
+      redisTimeoutMs: 30_000,
     })
     const app = express()
     app.use(
@@ -88,6 +91,9 @@ describe.each(targets())('$name', (target) => {
         prefix: `${target.prefix}:e${n++}`,
         limit: 3,
         windowMs: 60_000,
+        // exact counts: a loaded machine must not turn a slow check into a fail-open one
+        failureMode: 'throw',
+        redisTimeoutMs: 30_000,
       })
       const app = express()
       // The addresses come from X-Forwarded-For, which Express reads once a proxy is trusted.

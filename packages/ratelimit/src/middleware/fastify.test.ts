@@ -77,6 +77,9 @@ describe.each(targets())('$name', (target) => {
         prefix: `${target.prefix}:f${n++}`,
         limit: 3,
         windowMs: 60_000,
+        // exact counts: a loaded machine must not turn a slow check into a fail-open one
+        failureMode: 'throw',
+        redisTimeoutMs: 30_000,
       })
       const app = Fastify({ trustProxy })
       await app.register(fastifyRateLimit, { limiter })

@@ -91,6 +91,9 @@ describe.each(targets())('$name', (target) => {
         prefix: `${target.prefix}:h${n++}`,
         limit: 2,
         windowMs: 60_000,
+        // exact counts: a loaded machine must not turn a slow check into a fail-open one
+        failureMode: 'throw',
+        redisTimeoutMs: 30_000,
       })
       const app = new Hono()
       app.use(honoRateLimit({ limiter }))
@@ -112,6 +115,9 @@ describe.each(targets())('$name', (target) => {
       prefix: `${target.prefix}:h${n++}`,
       limit: 2,
       windowMs: 60_000,
+      // exact counts: a loaded machine must not turn a slow check into a fail-open one
+      failureMode: 'throw',
+      redisTimeoutMs: 30_000,
     })
     const app = new Hono()
     app.use(
