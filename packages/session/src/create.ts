@@ -22,25 +22,22 @@ export async function createSession<TData extends SessionData>(
   for (let attempt = 0; attempt < 3; attempt++) {
     const { token, parsed } = generateToken(userId)
     if (trace) trace.roundTrips++
-    const reply = await context.call(
-      'create',
-      sessionCreate.run(
-        context.redis,
-        [keys.session(parsed.tag, parsed.id), keys.index(userId)],
-        [
-          parsed.digest,
-          userId,
-          encoded,
-          idleTimeoutMs,
-          absoluteTimeoutMs,
-          parsed.id,
-          maxSessionsPerUser,
-          device.userAgent,
-          device.ip,
-          device.label,
-          keys.sessionPrefix(parsed.tag),
-        ],
-      ),
+    const reply = await context.script(
+      sessionCreate,
+      [keys.session(parsed.tag, parsed.id), keys.index(userId)],
+      [
+        parsed.digest,
+        userId,
+        encoded,
+        idleTimeoutMs,
+        absoluteTimeoutMs,
+        parsed.id,
+        maxSessionsPerUser,
+        device.userAgent,
+        device.ip,
+        device.label,
+        keys.sessionPrefix(parsed.tag),
+      ],
     )
     // A taken id (96 random bits) means a broken random source more than bad luck; retry anyway.
     if (!reply) continue

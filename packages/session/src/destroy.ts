@@ -18,13 +18,10 @@ export async function destroySession<TData extends SessionData>(
     trace.roundTrips++
   }
   const { keys } = context
-  const reply = await context.call(
-    'destroy',
-    sessionDestroy.run(
-      context.redis,
-      [keys.session(parsed.tag, parsed.id)],
-      ['h', parsed.digest, parsed.id, keys.sessionPrefix(parsed.tag), keys.indexPrefix(parsed.tag)],
-    ),
+  const reply = await context.script(
+    sessionDestroy,
+    [keys.session(parsed.tag, parsed.id)],
+    ['h', parsed.digest, parsed.id, keys.sessionPrefix(parsed.tag), keys.indexPrefix(parsed.tag)],
   )
   if (reply === 1) context.counters.destroys++
   return done(reply === 1, trace)
@@ -45,13 +42,10 @@ export async function destroySessionById<TData extends SessionData>(
     trace.roundTrips++
   }
   const { keys } = context
-  const reply = await context.call(
-    'destroyById',
-    sessionDestroy.run(
-      context.redis,
-      [keys.session(parsed.tag, parsed.id)],
-      ['u', userId, parsed.id, keys.sessionPrefix(parsed.tag), keys.indexPrefix(parsed.tag)],
-    ),
+  const reply = await context.script(
+    sessionDestroy,
+    [keys.session(parsed.tag, parsed.id)],
+    ['u', userId, parsed.id, keys.sessionPrefix(parsed.tag), keys.indexPrefix(parsed.tag)],
   )
   if (reply === 1) context.counters.destroys++
   return done(reply === 1, trace)

@@ -5,9 +5,12 @@ import {
   assertPositive,
   assertRedisClient,
   createEmitter,
+  createRedisCaller,
   InvalidArgumentError,
   jsonCodec,
   keyspace,
+  type Script,
+  type ScriptArg,
   scanKeys,
   TimeoutError,
   unlinkByPattern,
@@ -21,7 +24,6 @@ import type {
   ExpressSessionStoreOptions,
 } from './express-store-types.js'
 import { assertNoRenamedOptions } from './options.js'
-import { createRedisCaller } from './redis-caller.js'
 import { expressDestroy } from './scripts/express-destroy.lua.js'
 import { expressIndexAdd } from './scripts/express-index-add.lua.js'
 import { expressSet } from './scripts/express-set.lua.js'
@@ -80,13 +82,23 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   const tombstoneKey = (d: string) => keys.tagged(d, 't')
   const indexKey = (userId: string) => keys.key('u', userId)
   const sessionPattern = `${keys.pattern().slice(0, -1)}{*}:s`
-  const caller = createRedisCaller(redis, timeout, 'express session')
-  const call = <T>(operation: string, promise: Promise<T>): Promise<T> =>
-    caller(operation, promise).catch((error: unknown) => {
-      counters.redisErrors++
-      if (TimeoutError.isInstance(error)) counters.timeouts++
-      throw error
-    })
+  const caller = createRedisCaller(redis, { timeoutMs: timeout })
+  const countFailure = (error: unknown): never => {
+    counters.redisErrors++
+    if (TimeoutError.isInstance(error)) counters.timeouts++
+    throw error
+  }
+  /** A command (or a few) under the store's deadline, errors mapped and counted. */
+  const call = <T>(what: string, command: () => Promise<T>): Promise<T> =>
+    caller.run(command, what).catch(countFailure)
+  const script = <R, K extends readonly string[], A extends readonly ScriptArg[]>(
+    definition: Script<R, K, A>,
+    keys: K,
+    args: A,
+  ): Promise<R> =>
+    (caller.script as (s: typeof definition, k: K, a: A) => Promise<R>)(definition, keys, args).catch(
+      countFailure,
+    )
   let store: EventEmitter | undefined
   // Nobody listening: core's default (one console.error line per operation and code every 10 s).
   const unheard = createEmitter<{ error: ExpressSessionStoreErrorEvent }>({ name: '@x/session' })
@@ -123,14 +135,14 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
   const index = async (session: ExpressSessionData, d: string, lifetime: number) => {
     const userId = userIdOf(session)
     if (userId === undefined) return
-    await call('index', expressIndexAdd.run(redis, [indexKey(userId)], [d, Math.ceil(lifetime)]))
+    await script(expressIndexAdd, [indexKey(userId)], [d, Math.ceil(lifetime)])
   }
 
   const methods: ExpressSessionStoreMethods = {
     get: (sid, callback) =>
       settle(callback, async () => {
         const d = digest(sid)
-        const raw = await call('get', redis.get(sessionKey(d)))
+        const raw = await call('GET', () => redis.get(sessionKey(d)))
         return raw === null ? null : decode(raw, 'get', d)
       }),
 
@@ -146,10 +158,7 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
         const encoded = encodeData(codec, { ...session }, maxDataBytes)
         // Index first: a session that exists is always findable by destroyForUser.
         await index(session, d, lifetime)
-        await call(
-          'set',
-          expressSet.run(redis, [sessionKey(d), tombstoneKey(d)], [encoded, Math.ceil(lifetime)]),
-        )
+        await script(expressSet, [sessionKey(d), tombstoneKey(d)], [encoded, Math.ceil(lifetime)])
       }),
 
     touch: (sid, session, callback) =>
@@ -159,18 +168,18 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
         if (!(lifetime > 0)) return
         await index(session, d, lifetime)
         // PEXPIRE never creates a key: touching a destroyed session changes nothing.
-        await call('touch', redis.pexpire(sessionKey(d), Math.ceil(lifetime)))
+        await call('PEXPIRE', () => redis.pexpire(sessionKey(d), Math.ceil(lifetime)))
       }),
 
     destroy: (sid, callback) =>
       settle(callback, async () => {
         const d = digest(sid)
-        await call('destroy', expressDestroy.run(redis, [sessionKey(d), tombstoneKey(d)], [tombstoneTtl]))
+        await script(expressDestroy, [sessionKey(d), tombstoneKey(d)], [tombstoneTtl])
       }),
 
     clear: (callback) =>
       settle(callback, async () => {
-        await call('clear', unlinkByPattern(redis, { match: keys.pattern(), timeoutMs: timeout }))
+        await call('clear', () => unlinkByPattern(redis, { match: keys.pattern(), timeoutMs: timeout }))
       }),
 
     length: (callback) =>
@@ -194,7 +203,7 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
       settle(callback, async () => {
         const sessions: ExpressSessionData[] = []
         for await (const batch of scanKeys(redis, { match: sessionPattern, timeoutMs: timeout })) {
-          const values = await call('all', Promise.all(batch.map((key) => redis.get(key))))
+          const values = await call('GET', () => Promise.all(batch.map((key) => redis.get(key))))
           values.forEach((raw, position) => {
             if (raw === null) return
             const key = batch[position]!
@@ -214,10 +223,9 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
       }
       const key = indexKey(userId)
       const keep = destroyOptions.except === undefined ? null : digest(destroyOptions.except)
-      const members = (await call('destroyForUser', redis.zrange(key, '0', '-1'))).filter((d) => d !== keep)
+      const members = (await call('ZRANGE', () => redis.zrange(key, '0', '-1'))).filter((d) => d !== keep)
       if (members.length === 0) return 0
-      const results = await call(
-        'destroyForUser',
+      const results = await call('session:express-destroy', () =>
         expressDestroy.runMany(
           redis,
           members.map((d) => ({ keys: [sessionKey(d), tombstoneKey(d)], args: [tombstoneTtl] })),
@@ -225,7 +233,7 @@ export function createExpressSessionStore<TStore extends abstract new (...args: 
       )
       const failed = results.find((result) => result instanceof Error)
       if (failed) throw failed
-      await call('destroyForUser', redis.zrem(key, ...members))
+      await call('ZREM', () => redis.zrem(key, ...members))
       return results.reduce<number>((sum, result) => sum + Number(result), 0)
     },
 

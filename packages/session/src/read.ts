@@ -6,8 +6,8 @@ import type { Session, SessionData } from './types.js'
 export type ReadResult<TData extends SessionData> = Session<TData> | null | 0
 
 /**
- * One session-get call. Written with .then instead of async/await: each await layer costs client
- * CPU on the hottest call.
+ * One session-get call. Written without async/await: each await layer costs client CPU on the
+ * hottest call.
  */
 export function readSession<TData extends SessionData>(
   context: StoreContext<TData>,
@@ -15,12 +15,12 @@ export function readSession<TData extends SessionData>(
   operation: string,
 ): Promise<ReadResult<TData>> {
   const { counters } = context
-  return context
-    .call(
-      operation,
-      context.sessionGet.run(context.redis, [context.keys.session(parsed.tag, parsed.id)], [parsed.digest]),
-    )
-    .then((reply) => {
+  // scriptThen: one promise per read, answered in place (core's deadline, writes coalesced per tick).
+  return context.caller.scriptThen(
+    context.sessionGet,
+    [context.keys.session(parsed.tag, parsed.id)],
+    [parsed.digest],
+    (reply): ReadResult<TData> => {
       if (reply === 0) {
         counters.expirations++
         counters.misses++
@@ -30,5 +30,7 @@ export function readSession<TData extends SessionData>(
       if (session) counters.hits++
       else counters.misses++
       return session
-    })
+    },
+    context.countFailure,
+  )
 }

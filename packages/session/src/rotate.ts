@@ -32,21 +32,18 @@ export async function rotateSession<TData extends SessionData>(
   const { idleTimeoutMs } = context.options
   // A new id that is already taken (96 random bits) also returns null: not worth a retry.
   const next = generateTokenForTag(parsed.tag)
-  const reply = await context.call(
-    'rotate',
-    sessionRotate.run(
-      context.redis,
-      [keys.session(parsed.tag, parsed.id), keys.session(parsed.tag, next.parsed.id)],
-      [
-        parsed.digest,
-        next.parsed.digest,
-        parsed.id,
-        next.parsed.id,
-        Math.min(graceMs, idleTimeoutMs),
-        idleTimeoutMs,
-        keys.indexPrefix(parsed.tag),
-      ],
-    ),
+  const reply = await context.script(
+    sessionRotate,
+    [keys.session(parsed.tag, parsed.id), keys.session(parsed.tag, next.parsed.id)],
+    [
+      parsed.digest,
+      next.parsed.digest,
+      parsed.id,
+      next.parsed.id,
+      Math.min(graceMs, idleTimeoutMs),
+      idleTimeoutMs,
+      keys.indexPrefix(parsed.tag),
+    ],
   )
   if (reply === 0) counters.expirations++
   if (!reply) {

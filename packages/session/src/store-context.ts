@@ -1,8 +1,17 @@
-import { createEmitter, DecodeError, type Emitter, type RedisClient, TimeoutError } from '@x/redis-core'
+import {
+  createEmitter,
+  createRedisCaller,
+  DecodeError,
+  type Emitter,
+  type RedisCaller,
+  type RedisClient,
+  type Script,
+  type ScriptArg,
+  TimeoutError,
+} from '@x/redis-core'
 import { decodeData } from './data-encoding.js'
 import { type SessionKeys, sessionKeys } from './keys.js'
 import type { ResolvedStoreOptions } from './options.js'
-import { createRedisCaller } from './redis-caller.js'
 import { sessionGetScript } from './scripts/session-get.lua.js'
 import { createSerialQueue } from './serial-queue.js'
 import { type PackedSession, unpackSession } from './session-reply.js'
@@ -13,8 +22,16 @@ export interface StoreContext<TData extends SessionData> {
   readonly options: ResolvedStoreOptions
   readonly redis: RedisClient
   readonly keys: SessionKeys
-  /** Every Redis call of the store: the store's deadline, typed errors, counted. */
-  call<T>(operation: string, promise: Promise<T>): Promise<T>
+  /** Core's call path with the store's deadline (`redisTimeoutMs`), for the hot path's `scriptThen`. */
+  readonly caller: RedisCaller
+  /** A script through the store's call path: deadline, NOSCRIPT handled, typed errors, counted. */
+  script<R, K extends readonly string[], A extends readonly ScriptArg[]>(
+    script: Script<R, K, A>,
+    keys: K,
+    args: A,
+  ): Promise<R>
+  /** Counts a failed Redis call (`redisErrors`, `timeouts`) and rethrows it. */
+  countFailure(error: unknown): never
   /** session-get with this store's timeouts written in. */
   readonly sessionGet: ReturnType<typeof sessionGetScript>
   /** Per-session queue of this process's updates. */
@@ -47,7 +64,9 @@ export function createStoreContext<TData extends SessionData>(
     timeouts: 0,
   }
   const events = createEmitter<SessionStoreEvents>({ name: '@x/session' })
-  const caller = createRedisCaller(redis, options.redisTimeoutMs, 'session')
+  // Write coalescing off: measured on session get at concurrency 64 (one server, 1,000 sessions),
+  // corked writes gave about a quarter of the throughput of plain writes (5.6k vs 19–22k ops/s).
+  const caller = createRedisCaller(redis, { timeoutMs: options.redisTimeoutMs, coalesceWrites: false })
   const countFailure = (error: unknown): never => {
     counters.redisErrors++
     if (TimeoutError.isInstance(error)) counters.timeouts++
@@ -86,7 +105,14 @@ export function createStoreContext<TData extends SessionData>(
     options,
     redis,
     keys: sessionKeys(options.prefix),
-    call: (operation, promise) => caller(operation, promise).catch(countFailure),
+    caller,
+    script: (script, keys, args) =>
+      (caller.script as (s: typeof script, k: typeof keys, a: typeof args) => Promise<never>)(
+        script,
+        keys,
+        args,
+      ).catch(countFailure),
+    countFailure,
     sessionGet: sessionGetScript(idleTimeoutMs, options.touchIntervalMs),
     serialize: createSerialQueue(),
     counters,

@@ -51,13 +51,10 @@ export async function updateSession<TData extends SessionData>(
         typeof change === 'function' ? await change(current.data) : applyPatch(current.data, change)
       const encoded = encodeData(codec, next, maxDataBytes)
       if (trace) trace.roundTrips++
-      const reply = await context.call(
-        'update',
-        sessionUpdate.run(
-          context.redis,
-          [keys.session(parsed.tag, parsed.id)],
-          [parsed.digest, current.version, encoded, idleTimeoutMs, parsed.id, keys.indexPrefix(parsed.tag)],
-        ),
+      const reply = await context.script(
+        sessionUpdate,
+        [keys.session(parsed.tag, parsed.id)],
+        [parsed.digest, current.version, encoded, idleTimeoutMs, parsed.id, keys.indexPrefix(parsed.tag)],
       )
       // Statuses: see session-update's header.
       if (reply[0] === 1) {

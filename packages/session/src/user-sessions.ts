@@ -24,13 +24,10 @@ export async function listUserSessions<TData extends SessionData>(
   const current = options.current === undefined ? null : parseToken(options.current)
   const { idleTimeoutMs } = context.options
   if (trace) trace.roundTrips++
-  const reply = await context.call(
-    'listForUser',
-    userList.run(
-      context.redis,
-      [context.keys.index(userId)],
-      [context.keys.sessionPrefix(tag), idleTimeoutMs],
-    ),
+  const reply = await context.script(
+    userList,
+    [context.keys.index(userId)],
+    [context.keys.sessionPrefix(tag), idleTimeoutMs],
   )
   const [, ...rows] = reply
   if (trace) {
@@ -68,13 +65,10 @@ export async function destroyUserSessions<TData extends SessionData>(
   const except = options.except === undefined ? null : parseToken(options.except)
   const keep = except && except.tag === tag ? except : null
   if (trace) trace.roundTrips++
-  const reply = await context.call(
-    'destroyForUser',
-    userDestroy.run(
-      context.redis,
-      [context.keys.index(userId)],
-      [context.keys.sessionPrefix(tag), keep?.id ?? '', keep?.digest ?? ''],
-    ),
+  const reply = await context.script(
+    userDestroy,
+    [context.keys.index(userId)],
+    [context.keys.sessionPrefix(tag), keep?.id ?? '', keep?.digest ?? ''],
   )
   context.counters.destroys += reply
   if (trace) {
