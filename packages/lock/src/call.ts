@@ -6,13 +6,13 @@ import {
   type ScriptArg,
 } from '@x/redis-core'
 
-/** One script call on one server under the instance's Redis-call deadline. */
-export type ScriptCaller = <T>(
+/** One script call on one server under the instance's Redis-call deadline; KEYS and ARGV typed by the script. */
+export type ScriptCaller = <R, K extends readonly string[], A extends readonly ScriptArg[]>(
   server: RedisClient,
-  script: Script<T>,
-  keys: readonly string[],
-  args: readonly ScriptArg[],
-) => Promise<T>
+  script: Script<R, K, A>,
+  keys: NoInfer<K>,
+  args: NoInfer<A>,
+) => Promise<R>
 
 /**
  * The instance's way to Redis: every script call of every primitive goes through core's
@@ -31,8 +31,12 @@ export function createScriptCaller(
     onRedisError()
     throw error
   }
-  return <T>(server: RedisClient, script: Script<T>, keys: readonly string[], args: readonly ScriptArg[]) =>
-    callers.get(server)!.scriptThen(script, keys, args, identity<T>, counted)
+  return <R, K extends readonly string[], A extends readonly ScriptArg[]>(
+    server: RedisClient,
+    script: Script<R, K, A>,
+    keys: NoInfer<K>,
+    args: NoInfer<A>,
+  ) => callers.get(server)!.scriptThen(script, keys, args, identity<R>, counted)
 }
 
 const identity = <T>(reply: T): T => reply

@@ -161,8 +161,12 @@ describe.each(targets())('read-write lock on $name', (target) => {
 
   it('the rw scripts: readers share, a writer needs the lock empty, releases publish', async () => {
     const tag = name()
-    const keys = [`${target.prefix}:{${tag}}:w`, `${target.prefix}:{${tag}}:r`, `${target.prefix}:{${tag}}:f`]
-    const [writer, readers] = keys as [string, string, string]
+    const keys: [string, string, string] = [
+      `${target.prefix}:{${tag}}:w`,
+      `${target.prefix}:{${tag}}:r`,
+      `${target.prefix}:{${tag}}:f`,
+    ]
+    const [writer, readers] = keys
     expect(await rwAcquireRead.run(redis, keys, ['r1', 5000])).toEqual([1, 1])
     expect(await rwAcquireRead.run(redis, keys, ['r2', 5000])).toEqual([1, 2])
     const [blocked, wait] = await rwAcquireWrite.run(redis, keys, ['w1', 5000])

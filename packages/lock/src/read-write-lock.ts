@@ -75,7 +75,7 @@ export function createReadWriteLockOn(
   const writer = keys.tagged(name, 'rw-writer')
   const readers = keys.tagged(name, 'rw-readers')
   const fence = keys.tagged(name, 'rw-fence')
-  const all = [writer, readers, fence]
+  const all: [string, string, string] = [writer, readers, fence]
 
   const readSide: Primitive<undefined> = {
     exclusive: false,

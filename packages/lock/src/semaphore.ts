@@ -73,8 +73,8 @@ export function createSemaphoreOn(
   const holders = keys.tagged(name, 'semaphore')
   const fence = keys.tagged(name, 'semaphore-fence')
 
-  const both = [holders, fence]
-  const one = [holders]
+  const both: [string, string] = [holders, fence]
+  const one: [string] = [holders]
 
   const manager = createLeaseManager<undefined>(
     {

@@ -12,7 +12,7 @@ import { defineScript } from '@x/redis-core'
  * Returns the counter after the call, max(current, floor), as a decimal string: Redis turns a Lua
  * number reply into an integer through a double conversion that is off by one near 2^53.
  */
-export const fenceRaise = defineScript<string>({
+export const fenceRaise = defineScript<{ keys: [fence: string]; args: [floor: number]; result: string }>({
   name: 'lock:raise-fence',
   keys: 1,
   lua: `-- KEYS: fence counter | ARGV: floor

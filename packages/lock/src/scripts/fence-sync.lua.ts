@@ -10,7 +10,7 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1.
  */
-export const fenceSync = defineScript<number>({
+export const fenceSync = defineScript<{ keys: [fence: string]; args: [fence: number]; result: number }>({
   name: 'lock:sync-fence',
   keys: 1,
   lua: `-- KEYS: fence counter | ARGV: fence

@@ -15,7 +15,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns the fence (≥ 1) when taken; when busy, −1 − the holder's pttl (≤ 0; 0 means no expiry).
  */
-export const lockAcquireWaiting = defineScript<number>({
+export const lockAcquireWaiting = defineScript<{
+  keys: [lock: string, fence: string, waiters: string]
+  args: [token: string, ttlMs: number]
+  result: number
+}>({
   name: 'lock:acquire-waiting',
   keys: 3,
   lua: `-- KEYS: lock, fence counter, waiters flag | ARGV: token, ttl ms

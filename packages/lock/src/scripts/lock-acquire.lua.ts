@@ -12,7 +12,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns the fence (≥ 1) when taken; when busy, −1 − the holder's pttl (≤ 0; 0 means no expiry).
  */
-export const lockAcquire = defineScript<number>({
+export const lockAcquire = defineScript<{
+  keys: [lock: string, fence: string]
+  args: [token: string, ttlMs: number]
+  result: number
+}>({
   name: 'lock:acquire',
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: token, ttl ms

@@ -10,7 +10,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1 when extended, 0 when the lock is no longer ours.
  */
-export const lockExtend = defineScript<number>({
+export const lockExtend = defineScript<{
+  keys: [lock: string]
+  args: [token: string, ttlMs: number]
+  result: number
+}>({
   name: 'lock:extend',
   keys: 1,
   lua: `-- KEYS: lock | ARGV: token, ttl ms

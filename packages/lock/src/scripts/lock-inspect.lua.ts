@@ -8,7 +8,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns {pttl, last fence}: pttl is -2 when unlocked, -1 when locked without expiry.
  */
-export const lockInspect = defineScript<[number, number]>({
+export const lockInspect = defineScript<{
+  keys: [lock: string, fence: string]
+  args: []
+  result: [pttl: number, fence: number]
+}>({
   name: 'lock:inspect',
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: none

@@ -13,7 +13,11 @@ import { defineScript } from '@x/redis-core'
  * Returns 0 when the lock was not ours (expired, or taken by someone else), 1 when released with
  * nobody announced (nothing published), 2 when released and published.
  */
-export const lockRelease = defineScript<number>({
+export const lockRelease = defineScript<{
+  keys: [lock: string, waiters: string]
+  args: [token: string, channel: string]
+  result: number
+}>({
   name: 'lock:release',
   keys: 2,
   lua: `-- KEYS: lock, waiters flag | ARGV: token, channel

@@ -13,7 +13,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns the new fence, or 0 when the lock was no longer ours (nothing changed).
  */
-export const lockTransfer = defineScript<number>({
+export const lockTransfer = defineScript<{
+  keys: [lock: string, fence: string]
+  args: [from: string, to: string, ttlMs: number]
+  result: number
+}>({
   name: 'lock:transfer',
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: current token, next token, next ttl ms

@@ -13,7 +13,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns {1, fence} when joined, {0, pttl of the writer} when a writer holds the lock.
  */
-export const rwAcquireRead = defineScript<[number, number]>({
+export const rwAcquireRead = defineScript<{
+  keys: [writer: string, readers: string, fence: string]
+  args: [token: string, ttlMs: number]
+  result: [joined: number, value: number]
+}>({
   name: 'lock:rw-acquire-read',
   keys: 3,
   lua: `-- KEYS: writer, readers, fence counter | ARGV: token, ttl ms

@@ -12,7 +12,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns {1, fence} when taken, {0, ms until the blocking writer or earliest reader expires}.
  */
-export const rwAcquireWrite = defineScript<[number, number]>({
+export const rwAcquireWrite = defineScript<{
+  keys: [writer: string, readers: string, fence: string]
+  args: [token: string, ttlMs: number]
+  result: [taken: number, value: number]
+}>({
   name: 'lock:rw-acquire-write',
   keys: 3,
   lua: `-- KEYS: writer, readers, fence counter | ARGV: token, ttl ms

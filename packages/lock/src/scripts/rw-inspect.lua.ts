@@ -9,7 +9,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns {writer pttl (-2 when none), live readers, last fence}.
  */
-export const rwInspect = defineScript<[number, number, number]>({
+export const rwInspect = defineScript<{
+  keys: [writer: string, readers: string, fence: string]
+  args: []
+  result: [writerPttl: number, readers: number, fence: number]
+}>({
   name: 'lock:rw-inspect',
   keys: 3,
   lua: `-- KEYS: writer, readers, fence counter | ARGV: none

@@ -11,7 +11,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1 when released, 0 when our entry had expired or was gone.
  */
-export const rwReleaseRead = defineScript<number>({
+export const rwReleaseRead = defineScript<{
+  keys: [readers: string]
+  args: [token: string, channel: string, message: string]
+  result: number
+}>({
   name: 'lock:rw-release-read',
   keys: 1,
   lua: `-- KEYS: readers | ARGV: token, channel, message

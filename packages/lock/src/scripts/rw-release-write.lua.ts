@@ -10,7 +10,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1 when released, 0 when the lock was not ours.
  */
-export const rwReleaseWrite = defineScript<number>({
+export const rwReleaseWrite = defineScript<{
+  keys: [writer: string]
+  args: [token: string, channel: string]
+  result: number
+}>({
   name: 'lock:rw-release-write',
   keys: 1,
   lua: `-- KEYS: writer | ARGV: token, channel

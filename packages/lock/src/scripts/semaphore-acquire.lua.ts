@@ -12,7 +12,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns {1, fence} when granted, {0, ms until the earliest holder expires} when full.
  */
-export const semaphoreAcquire = defineScript<[number, number]>({
+export const semaphoreAcquire = defineScript<{
+  keys: [holders: string, fence: string]
+  args: [token: string, ttlMs: number, limit: number]
+  result: [granted: number, value: number]
+}>({
   name: 'lock:semaphore-acquire',
   keys: 2,
   lua: `-- KEYS: holders, fence counter | ARGV: token, ttl ms, limit

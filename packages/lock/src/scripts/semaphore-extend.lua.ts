@@ -9,7 +9,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1 when extended, 0 when the permit is gone.
  */
-export const semaphoreExtend = defineScript<number>({
+export const semaphoreExtend = defineScript<{
+  keys: [holders: string]
+  args: [token: string, ttlMs: number]
+  result: number
+}>({
   name: 'lock:semaphore-extend',
   keys: 1,
   lua: `-- KEYS: holders | ARGV: token, ttl ms

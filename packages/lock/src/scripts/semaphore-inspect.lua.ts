@@ -8,7 +8,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns {live holders, ms until the earliest live holder expires (-2 when none), last fence}.
  */
-export const semaphoreInspect = defineScript<[number, number, number]>({
+export const semaphoreInspect = defineScript<{
+  keys: [holders: string, fence: string]
+  args: []
+  result: [holders: number, nextExpiryMs: number, fence: number]
+}>({
   name: 'lock:semaphore-inspect',
   keys: 2,
   lua: `-- KEYS: holders, fence counter | ARGV: none

@@ -9,7 +9,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns 1 when released, 0 when the permit had expired or was never ours.
  */
-export const semaphoreRelease = defineScript<number>({
+export const semaphoreRelease = defineScript<{
+  keys: [holders: string]
+  args: [token: string, channel: string]
+  result: number
+}>({
   name: 'lock:semaphore-release',
   keys: 1,
   lua: `-- KEYS: holders | ARGV: token, channel

@@ -12,7 +12,11 @@ import { defineScript } from '@x/redis-core'
  *
  * Returns the new fence, or 0 when our permit had expired or was gone (nothing granted).
  */
-export const semaphoreTransfer = defineScript<number>({
+export const semaphoreTransfer = defineScript<{
+  keys: [holders: string, fence: string]
+  args: [from: string, to: string, ttlMs: number]
+  result: number
+}>({
   name: 'lock:semaphore-transfer',
   keys: 2,
   lua: `-- KEYS: holders, fence counter | ARGV: current token, next token, next ttl ms
