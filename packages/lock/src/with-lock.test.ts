@@ -1,6 +1,6 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
 import { createLock, type Lock } from './lock.js'
 import { lockExtend } from './scripts/lock-extend.lua.js'
@@ -9,18 +9,7 @@ import type { LockEvents } from './types.js'
 /** Redis calls wait long here: the test machine may be loaded, and speed is not what these tests check. */
 const PATIENT_MS = 10_000
 
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => unhandled.push(reason)
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled)
-})
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled)
-})
-afterEach(() => {
-  expect(unhandled).toEqual([])
-})
+// An unhandled rejection fails the test it happened in: the test kit's trap, set up for every file.
 
 describe.each(targets())('withLock on $name', (target) => {
   let redis: RedisClient
