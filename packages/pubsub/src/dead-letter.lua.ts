@@ -19,7 +19,11 @@ import { defineScript } from '@x/redis-core'
  * Returns 1 if the message was still pending for the group (and is now dead-lettered), 0 if another
  * consumer had already acknowledged or dead-lettered it.
  */
-export const deadLetterScript = defineScript<number>({
+export const deadLetterScript = defineScript<{
+  keys: [stream: string, deadLetters: string]
+  args: [group: string, id: string, deliveries: number, reason: string, error: string, maxLen: number]
+  result: 0 | 1
+}>({
   name: 'pubsub:dead-letter',
   keys: 2,
   lua: `

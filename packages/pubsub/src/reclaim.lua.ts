@@ -22,9 +22,23 @@ import { defineScript } from '@x/redis-core'
  * Returns { next cursor, { {id, {field, value, ...}, deliveries}, ... }, { {id, deliveries}, ... } dead-lettered }.
  * XAUTOCLAIM increments the delivery counter of what it claims; XPENDING reads it back.
  */
-export const reclaimScript = defineScript<
-  [string, Array<[string, string[], number]>, Array<[string, number]>]
->({
+export const reclaimScript = defineScript<{
+  keys: [stream: string, deadLetters: string]
+  args: [
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    cursor: string,
+    count: number,
+    maxDeliveries: number,
+    maxLen: number,
+  ]
+  result: [
+    cursor: string,
+    deliver: Array<[id: string, fields: string[], deliveries: number]>,
+    dead: Array<[id: string, deliveries: number]>,
+  ]
+}>({
   name: 'pubsub:reclaim',
   keys: 2,
   lua: `

@@ -1,10 +1,10 @@
 import {
   backoffDelay,
+  createRedisCaller,
   duplicateClient,
   isCluster,
   type OperationTracer,
   type RedisClient,
-  redisCall,
   toRedisError,
   waitForReady,
 } from '@x/redis-core'
@@ -68,7 +68,9 @@ export function startConsumer<T>(
   onStopped: () => void,
 ): StreamConsumer {
   const { redis, key, group, redisTimeoutMs } = context
-  const keys = [key, context.deadLetterKey]
+  const keys: [string, string] = [key, context.deadLetterKey]
+  // Scripts and XACK through core's call path: the deadline, NOSCRIPT answered once, errors mapped.
+  const caller = createRedisCaller(redis, { timeoutMs: redisTimeoutMs })
   const stats: StreamConsumerStats = { handled: 0, failed: 0, deadLettered: 0, reclaimed: 0 }
   // Blocking reads get their own connection so they never delay publishes and acks.
   const commandTimeout = context.blockMs + redisTimeoutMs
@@ -82,22 +84,18 @@ export function startConsumer<T>(
   let cursor = '0-0'
   let nextClaimAt = 0
   let wake: (() => void) | undefined
-  const call = <R>(promise: Promise<R>, what: string) => redisCall(promise, redisTimeoutMs, what)
 
   const deadLetter = async (id: string, deliveries: number, reason: DeadLetter['reason'], error: unknown) => {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
     try {
-      const moved = await call(
-        deadLetterScript.run(redis, keys, [
-          group,
-          id,
-          deliveries,
-          reason,
-          text.slice(0, 1000),
-          context.maxLen,
-        ]),
-        'dead-letter script',
-      )
+      const moved = await caller.script(deadLetterScript, keys, [
+        group,
+        id,
+        deliveries,
+        reason,
+        text.slice(0, 1000),
+        context.maxLen,
+      ])
       if (Number(moved) !== 1) return
       stats.deadLettered++
       context.deadLettered(id, reason, deliveries)
@@ -125,7 +123,7 @@ export function startConsumer<T>(
       return 'dead-lettered'
     }
     try {
-      await call(redis.xack(key, group, id), 'XACK')
+      await caller.run(() => redis.xack(key, group, id), 'XACK')
       stats.handled++
       return deliveries > 1 ? 'reclaimed' : 'delivered'
     } catch (error) {
@@ -146,18 +144,15 @@ export function startConsumer<T>(
   }
 
   const reclaim = async () => {
-    const args = [
+    const [next, entries, dead] = await caller.script(reclaimScript, keys, [
       group,
       context.consumer,
       context.claimIdleMs,
       cursor,
       context.batchSize,
       context.maxDeliveries,
-    ]
-    const [next, entries, dead] = await call(
-      reclaimScript.run(redis, keys, [...args, context.maxLen]),
-      'reclaim script',
-    )
+      context.maxLen,
+    ])
     cursor = String(next)
     for (const [id, deliveries] of dead) {
       stats.deadLettered++

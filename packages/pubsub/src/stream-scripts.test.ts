@@ -7,7 +7,7 @@ import { reclaimScript } from './reclaim.lua.js'
 describe.each(targets())('stream scripts on $name', (target) => {
   const redis = useRedis(target, createRedis)
   let counter = 0
-  const keysFor = () => {
+  const keysFor = (): [string, string] => {
     const key = `${target.prefix}:{script${++counter}}`
     return [key, `${key}:dead`]
   }
@@ -75,7 +75,14 @@ describe.each(targets())('stream scripts on $name', (target) => {
     await strand(keys[0]!, 1)
     const entries = (await redis.xrange(keys[0]!, '-', '+')) as Array<[string, string[]]>
     const id = entries[0]![0]
-    const args = ['g', id, 3, 'max-deliveries', 'Error: nope', 100]
+    const args: [string, string, number, string, string, number] = [
+      'g',
+      id,
+      3,
+      'max-deliveries',
+      'Error: nope',
+      100,
+    ]
     expect(await deadLetterScript.run(redis, keys, args)).toBe(1)
     expect(await deadLetterScript.run(redis, keys, args)).toBe(0)
     const letters = (await redis.xrange(keys[1]!, '-', '+')) as Array<[string, string[]]>
