@@ -1,6 +1,7 @@
 export { redisBinaries } from './binaries.js'
 export { type RedisCluster, type StartClusterOptions, startCluster } from './cluster.js'
 export { freePort } from './free-port.js'
+export { lossyFailover } from './lossy-failover.js'
 export { type RedisServer, type StartRedisOptions, startRedis } from './redis-server.js'
 export {
   type FailoverMode,
