@@ -386,8 +386,12 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     } finally {
       watchdog.stop()
       try {
+        const heldMs = (lease as LeaseImpl<K>).heldMs
         await lease.release()
-        if (trace) trace.outcome = 'released'
+        if (trace) {
+          trace.outcome = 'released'
+          trace.heldMs = heldMs
+        }
       } catch (error) {
         if (trace) trace.outcome = LockNotHeldError.isInstance(error) ? 'lost' : trace.outcome
         emitter.emit('error', { operation: 'release', error, key: resource })

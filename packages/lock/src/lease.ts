@@ -40,6 +40,8 @@ export class LeaseImpl<K> implements Lease {
   #lostReason: LockLostError | undefined
   #controller: AbortController | undefined
   #timer: NodeJS.Timeout | undefined
+  /** performance.now() when the lease was handed out, for the traced hold time. */
+  readonly #grantedAt = performance.now()
 
   constructor(
     readonly resource: string,
@@ -88,6 +90,11 @@ export class LeaseImpl<K> implements Lease {
     return traced(traceRelease, trace, () => this.#release(trace))
   }
 
+  /** How long the lease has been held, in ms (monotonic). */
+  get heldMs(): number {
+    return performance.now() - this.#grantedAt
+  }
+
   #trace(): LockTraceContext {
     const { kind } = this.operations
     return { kind, resource: this.resource, fence: this.fence, roundTrips: 0 }
@@ -131,7 +138,10 @@ export class LeaseImpl<K> implements Lease {
     clearTimeout(this.#timer)
     if (trace) trace.roundTrips += this.operations.calls
     const released = await this.operations.release(this.keys, this.token)
-    if (trace) trace.outcome = released ? 'released' : 'lost'
+    if (trace) {
+      trace.outcome = released ? 'released' : 'lost'
+      trace.heldMs = performance.now() - this.#grantedAt
+    }
     const { emitter } = this.operations
     if (!released) {
       const error = new LockNotHeldError(

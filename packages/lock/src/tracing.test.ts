@@ -75,7 +75,14 @@ describe.each(targets())('tracing channels on $name', (target) => {
       fence: expect.any(Number),
       roundTrips: 1,
     })
-    expect(released!.context).toMatchObject({ kind: 'lock', resource, outcome: 'released', roundTrips: 1 })
+    expect(released!.context).toMatchObject({
+      kind: 'lock',
+      resource,
+      outcome: 'released',
+      roundTrips: 1,
+      heldMs: expect.any(Number),
+    })
+    expect(released!.context.heldMs).toBeGreaterThanOrEqual(0)
     expect(JSON.stringify(recorder.seen)).not.toContain(token)
   })
 

@@ -41,6 +41,8 @@ export interface LockTraceContext {
   outcome?: LockOutcome
   /** acquire/withLock: how long the caller waited for the lock, in ms. */
   waitedMs?: number
+  /** release/withLock: how long the lease was held, from its grant to the release, in ms. */
+  heldMs?: number
   /** The fencing token of the lease (or the counter after raiseFence). */
   fence?: number
   /** Script calls this operation made (one per attempt; on Redlock one per attempt on every server). */
