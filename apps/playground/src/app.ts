@@ -8,6 +8,7 @@ import { healthRoutes } from './routes/health.js'
 import { homeRoutes } from './routes/home.js'
 import { jobRoutes } from './routes/jobs.js'
 import { messageRoutes } from './routes/messages.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { rateLimitStateRoutes } from './routes/rate-limit-state.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { statsRoutes } from './routes/stats.js'
@@ -29,6 +30,7 @@ export function createApp(services: Services) {
   app.use(sameOriginOnly())
   app.route('/', assetRoutes())
   app.route('/', statsRoutes())
+  app.route('/', metricsRoutes())
   app.route('/', healthRoutes())
   app.route('/', homeRoutes())
   app.route('/', rateLimitStateRoutes())

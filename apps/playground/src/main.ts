@@ -7,6 +7,7 @@ import { describeDatabase, openDatabase } from './db/open.js'
 import { connectRedis, type RedisHandle } from './redis.js'
 import { createServices, type Services } from './services.js'
 import { assertPortsFree, describeStartupFailure, listenFailed } from './startup-error.js'
+import { createTelemetry } from './telemetry.js'
 
 // Start-up failures are expected on a new machine: say what to do, not where in the code. Once
 // the servers listen, errors are the app's own and keep Node's usual report.
@@ -40,9 +41,13 @@ const db = await openDatabase(config).catch(async (error: unknown) => {
   await first.close()
   throw error
 })
+// Before the first operation: the packages' tracing channels are process-wide, so one
+// instrumentation counts every instance in this process.
+const telemetry = createTelemetry()
 const instances: Instance[] = []
 const closeAll = async () => {
   await Promise.allSettled(instances.map((instance) => instance.services.close()))
+  await telemetry.close()
   // The first handle owns the throwaway redis-server: closed last.
   await Promise.allSettled(instances.slice(1).map((instance) => instance.redis.close()))
   await Promise.allSettled([first.close(), db.close()])
@@ -61,7 +66,9 @@ for (const [index, instanceId] of instanceIds.entries()) {
     index === 0 ? first : await connectRedis(config.redisUrl ?? first.url, instanceId).catch(failStart)
   const port = config.port === 0 ? 0 : config.port + index
   const own: PlaygroundConfig = { ...config, instanceId, port, peerUrls }
-  const services = await createServices({ config: own, db, database, redis: redis.redis }).catch(failStart)
+  const services = await createServices({ config: own, db, database, redis: redis.redis, telemetry }).catch(
+    failStart,
+  )
   const server = await listen(createApp(services).fetch, config.host, port).catch(failStart)
   const address = server.address()
   const boundPort = typeof address === 'object' && address ? address.port : port

@@ -16,6 +16,7 @@ import type { Database } from './db/database.js'
 import { eventCodec } from './event-codec.js'
 import { eventsChannel, type PlaygroundEvent } from './events.js'
 import { createStreamGate, type StreamGate } from './http/stream-gate.js'
+import type { Telemetry } from './telemetry.js'
 
 /** What a session carries besides the user id (the user's profile itself comes from the cache). */
 export interface SessionData extends Record<string, unknown> {
@@ -53,6 +54,8 @@ export interface Services {
   onResync(listener: () => void): () => void
   /** Open `/events` streams, capped per client and in total. */
   eventStreams: StreamGate
+  /** Spans and metrics of this process (shared by every instance in it), closed by the process. */
+  telemetry: Telemetry
   /** Aborts when the process shuts down, so long-lived responses (SSE) end and the server can close. */
   shutdown: AbortSignal
   close(): Promise<void>
@@ -65,10 +68,11 @@ export interface CreateServicesOptions {
   db: Database
   database: string
   redis: RedisClient
+  telemetry: Telemetry
 }
 
 export async function createServices(options: CreateServicesOptions): Promise<Services> {
-  const { config, db, database, redis } = options
+  const { config, db, database, redis, telemetry } = options
   const prefix = config.keyPrefix
   const log = (scope: string) => (error: unknown, context?: unknown) =>
     console.error(`[${scope}]`, context ?? '', error instanceof Error ? error.message : error)
@@ -188,6 +192,7 @@ export async function createServices(options: CreateServicesOptions): Promise<Se
       perClient: config.eventStreamsPerClient,
       total: config.eventStreamsTotal,
     }),
+    telemetry,
     shutdown: shutdown.signal,
     async close() {
       shutdown.abort()
