@@ -1,7 +1,7 @@
 import { defineScript } from '@x/redis-core'
 
 /** Writes the block marker the check script reads: "blocked until", in server microseconds. */
-export const blockScript = defineScript<null>({
+export const blockScript = defineScript<{ keys: [blockKey: string]; args: [blockMs: number]; result: null }>({
   name: 'ratelimit:block',
   keys: 1,
   lua: `-- @x/ratelimit block

@@ -4,7 +4,11 @@ import { defineScript } from '@x/redis-core'
 export type AcquireReply = [number, number, number, number]
 
 /** Leases live in one sorted set per key: member = lease id, score = expiry in server microseconds. */
-export const acquireScript = defineScript<AcquireReply>({
+export const acquireScript = defineScript<{
+  keys: [leases: string]
+  args: [id: string, limit: number, leaseUs: number, deadlineUs: number]
+  result: AcquireReply
+}>({
   name: 'ratelimit:acquire',
   keys: 1,
   lua: `-- @x/ratelimit concurrency acquire
@@ -32,7 +36,11 @@ return {1, active + 1, math.floor(expires / 1000), now}
 })
 
 /** Reply: the new expiry in ms, or 0 when the lease had already expired or been released. */
-export const extendScript = defineScript<number>({
+export const extendScript = defineScript<{
+  keys: [leases: string]
+  args: [id: string, leaseUs: number]
+  result: number
+}>({
   name: 'ratelimit:extend',
   keys: 1,
   lua: `-- @x/ratelimit concurrency extend
@@ -54,7 +62,7 @@ return math.floor(expires / 1000)
 })
 
 /** Reply: leases that have not expired, on the server clock of the node that owns the key. */
-export const countScript = defineScript<number>({
+export const countScript = defineScript<{ keys: [leases: string]; args: []; result: number }>({
   name: 'ratelimit:active',
   keys: 1,
   lua: `-- @x/ratelimit concurrency count
