@@ -99,19 +99,38 @@ function localAddress(connection: Redis): string | undefined {
 
 async function startProbe(node: Redis): Promise<Probe> {
   const { host, port, username, password } = node.options
-  const settings = { host, port, username, password, lazyConnect: true, maxRetriesPerRequest: 1 }
-  const base = new Redis(settings)
-  base.on('error', () => {})
-  const monitor = await base.monitor()
-  base.disconnect()
+  const settings = { host, port, username, password, maxRetriesPerRequest: 1 }
+  // Not ioredis's monitor(): it enters monitoring mode a microtask after MONITOR's OK, so on a busy
+  // server the lines that arrive in the same read as the OK are taken for replies ("Command queue
+  // state error"), and monitor() rejects with that error. Those lines precede fn: ignoring is right.
+  const monitor = new Redis({ ...settings, monitor: true })
   monitor.on('error', () => {})
   const lines: Probe['lines'] = []
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
     lines.push({ source, name: String(args[0]).toLowerCase(), args })
   })
-  const marker = new Redis(settings)
+  await monitoring(monitor).catch((error: unknown) => {
+    monitor.disconnect()
+    throw error
+  })
+  const marker = new Redis({ ...settings, lazyConnect: true })
   marker.on('error', () => {})
   return { monitor, lines, marker }
+}
+
+/** Waits for the `monitoring` status only: `events.once` would also reject on any `error` event. */
+function monitoring(monitor: Redis): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      monitor.off('monitoring', done)
+      reject(new Error('countCommands: MONITOR did not start within 10 s'))
+    }, 10_000)
+    function done() {
+      clearTimeout(timer)
+      resolve()
+    }
+    monitor.once('monitoring', done)
+  })
 }
 
 /** Sends a marker after fn's last reply and waits until MONITOR shows it: everything before it arrived. */

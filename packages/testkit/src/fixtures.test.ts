@@ -49,6 +49,26 @@ describe.each(targets())('fixtures on the shared $name', (target) => {
     expect(result).toBe('v')
     expect(names).toEqual(['evalsha', 'eval'])
   })
+
+  it('countCommands starts on a server busy with other clients (MONITOR lines arrive with its OK)', async () => {
+    const key = `${target.prefix}:${uniqueName('busy')}`
+    let flooding = true
+    const flood = (async () => {
+      while (flooding) await Promise.all(Array.from({ length: 50 }, (_, i) => other.set(`${key}:${i}`, 'x')))
+    })()
+    try {
+      // Each start races the flood: ioredis's own monitor() failed here on the first few.
+      for (let round = 0; round < 15; round++) {
+        const { commands, names } = await countCommands(redis, () => redis.incr(key))
+        expect(names).toEqual(['incr'])
+        expect(commands).toBe(1)
+      }
+    } finally {
+      flooding = false
+      await flood
+    }
+    expect(await redis.get(key)).toBe('15')
+  })
 })
 
 describe('useRedis closes its client', () => {
