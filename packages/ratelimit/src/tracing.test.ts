@@ -1,6 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import { createRedis, InvalidArgumentError } from '@x/redis-core'
-import { targets, useRedis } from '@x/testkit/vitest'
+import { eventually, targets, useRedis } from '@x/testkit/vitest'
 import { describe, expect, it } from 'vitest'
 import { createConcurrencyLimiter } from './concurrency-limiter.js'
 import { createRateLimiter } from './rate-limiter.js'
@@ -112,6 +112,10 @@ describe.each(targets())('$name', (target) => {
       id = first.lease!.id
       expect((await limiter.acquire('job')).acquired).toBe(false)
       await first.lease!.release()
+      // asyncEnd is published a few microtasks after the caller's promise settles.
+      const ended = (trace: { seen: Seen[] }) =>
+        trace.seen.filter((entry) => entry.event === 'asyncEnd').length
+      await eventually(() => ended(acquire) === 2 && ended(release) === 1)
     } finally {
       acquire.stop()
       release.stop()
