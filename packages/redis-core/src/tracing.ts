@@ -71,13 +71,32 @@ function createOperationTracer(name: string): OperationTracer {
     get active() {
       return active()
     },
+    // Node puts what the traced function returns into `context.result`, where every subscriber sees
+    // it: a cached value, a session token. The result goes to the caller only; subscribers get the
+    // context's own fields (and `error` on failure). The untraced path stays a plain call.
     trace(context, fn) {
       if (!active()) return fn()
-      return channel.tracePromise(fn, context)
+      return withoutResult(channel, context, fn)
     },
     traceSync(context, fn) {
       if (!active()) return fn()
-      return channel.traceSync(fn, context)
+      let value: ReturnType<typeof fn> | undefined
+      channel.traceSync(() => {
+        value = fn()
+      }, context)
+      return value as ReturnType<typeof fn>
     },
   }
+}
+
+async function withoutResult<T>(
+  channel: TracingChannel<object>,
+  context: object,
+  fn: () => Promise<T>,
+): Promise<T> {
+  let value: T | undefined
+  await channel.tracePromise(async () => {
+    value = await fn()
+  }, context)
+  return value as T
 }
