@@ -21,7 +21,14 @@ describe('faults on a private server', () => {
       redisTimeoutMs: 500,
     })
     lock.on('error', (event) => errors.push(event))
-  })
+    // Connect and load the scripts first: on a loaded machine a cold first acquire (connect, NOSCRIPT,
+    // EVAL) can take longer than the 500 ms these fault tests give each call.
+    await eventually(async () => {
+      const lease = await lock.tryAcquire('warm-up').catch(() => null)
+      await lease?.release()
+      return lease !== null
+    }, 30_000)
+  }, 60_000)
 
   afterAll(async () => {
     await lock.close()

@@ -60,13 +60,19 @@ let rejected = 0
 const errors: string[] = []
 const until = Date.now() + config.durationMs
 
+// Each loop enters at least this often, however slow the machine: the proof needs every worker to
+// have contended more than once, not a number of entries per second.
+const MIN_ENTRIES_PER_WORKER = 2
+
 async function worker(): Promise<void> {
-  while (Date.now() < until) {
+  let mine = 0
+  while (Date.now() < until || mine < MIN_ENTRIES_PER_WORKER) {
     try {
       await lock.withLock(
         config.resource,
         async (_signal, lease) => {
           entries += 1
+          mine += 1
           if ((await data.incr(guardKey)) !== 1) overlaps += 1
           if ((await fencedWrite.run(data, [highestKey, rejectedKey], [lease.fence])) !== 1) rejected += 1
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 2))
