@@ -234,9 +234,20 @@ describe.each(targets())('session updates, rotation and destroy on $name', (targ
     })
 
     it('stays destroyed when destroy races gets, touches and updates', async () => {
-      const eager = createSessionStore({ redis, prefix: target.prefix, touchIntervalMs: 0 })
+      // A generous deadline: this race is about what survives, not about how fast a loaded machine answers.
+      const eager = createSessionStore({
+        redis,
+        prefix: target.prefix,
+        touchIntervalMs: 0,
+        redisTimeoutMs: 30_000,
+      })
       const racers = others.map((client) =>
-        createSessionStore({ redis: client, prefix: target.prefix, touchIntervalMs: 0 }),
+        createSessionStore({
+          redis: client,
+          prefix: target.prefix,
+          touchIntervalMs: 0,
+          redisTimeoutMs: 30_000,
+        }),
       )
       for (let round = 0; round < 20; round++) {
         const userId = user()

@@ -8,6 +8,9 @@ import type { SessionStore } from './types.js'
 
 type Data = { email?: string; role?: string; [key: string]: unknown }
 
+// A Cluster client refreshes its topology in the background (CLUSTER SLOTS, INFO): not a session call.
+const CONNECTION_COMMANDS = new Set(['cluster', 'info', 'ping', 'hello', 'client', 'select'])
+const sessionCommands = (names: string[]) => names.filter((name) => !CONNECTION_COMMANDS.has(name))
 describe.each(targets())('session store on $name', (target) => {
   const redis = useRedis(target, createRedis)
   let store: SessionStore<Data>
@@ -114,22 +117,22 @@ describe.each(targets())('session store on $name', (target) => {
     ['an over-long token', `AAAAAA.AAAAAAAAAAAAAAAA.${'A'.repeat(500)}`],
     ['a token with a newline', 'AAAAAA.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n'],
   ])('returns null without a Redis call for %s', async (_, token) => {
-    const { commands } = await countCommands(redis, async () => {
+    const { names } = await countCommands(redis, async () => {
       expect(await store.get(token as string)).toBeNull()
       expect(await store.destroy(token as string)).toBe(false)
       expect(await store.update(token as string, { role: 'x' })).toBeNull()
       expect(await store.rotate(token as string)).toBeNull()
     })
-    expect(commands).toBe(0)
+    expect(sessionCommands(names)).toEqual([])
   })
 
   it('returns null for a truncated token without a Redis call', async () => {
     const { token } = await store.create(user(), {})
-    const { commands } = await countCommands(redis, async () => {
+    const { names } = await countCommands(redis, async () => {
       expect(await store.get(token.slice(0, -30))).toBeNull()
       expect(await store.get(token.slice(0, 20))).toBeNull()
     })
-    expect(commands).toBe(0)
+    expect(sessionCommands(names)).toEqual([])
   })
 
   it('returns null for a forged secret and leaves the session untouched', async () => {
@@ -216,12 +219,12 @@ describe.each(targets())('session store on $name', (target) => {
     ['a string as data', 'u', 'text'],
     ['BigInt data', 'u', { n: 1n }],
   ])('rejects %s with InvalidArgumentError or EncodeError and no Redis call', async (_, userId, data) => {
-    const { commands } = await countCommands(redis, async () => {
+    const { names } = await countCommands(redis, async () => {
       await expect(store.create(userId, data as Data)).rejects.toSatisfy(
         (error) => InvalidArgumentError.isInstance(error) || (error as { code?: string }).code === 'E_ENCODE',
       )
     })
-    expect(commands).toBe(0)
+    expect(sessionCommands(names)).toEqual([])
   })
 
   it.each([
