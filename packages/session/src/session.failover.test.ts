@@ -29,14 +29,14 @@ describe('sessions across a Redis Cluster failover', () => {
 
   /** The key of the user's slot: every session of USER lives there (the token's tag). */
   const userKey = async () => {
-    const { token } = await stores[0].create(USER, { n: 0 })
-    await stores[0].destroy(token)
+    const { token } = await stores[0]!.create(USER, { n: 0 })
+    await stores[0]!.destroy(token)
     return `fo:{${token.split('.')[0]}}:u:${USER}`
   }
 
   it('a session destroyed before a hard failover stays destroyed (logins and logouts under load)', async () => {
     const key = await userKey()
-    let phase: 'before' | 'during' | 'after' = 'before'
+    let phase = 'before' as 'before' | 'during' | 'after'
     const destroyed: Array<{ token: string; phase: typeof phase }> = []
     let errors = 0
     let stop = false
@@ -95,7 +95,7 @@ describe('sessions across a Redis Cluster failover', () => {
 
   it('a replica that lagged: only the logouts of the lag window come back; lost touches extend nothing', async () => {
     const key = await userKey()
-    const store = stores[0]
+    const store = stores[0]!
     const early = await Promise.all(Array.from({ length: 5 }, (_, n) => store.create(USER, { n })))
     await Promise.all(early.map(({ token }) => store.destroy(token)))
     const late = await Promise.all(Array.from({ length: 5 }, (_, n) => store.create(USER, { n })))
