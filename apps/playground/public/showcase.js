@@ -331,70 +331,159 @@ source.onerror = () => {
   $('#stream-status').textContent = 'reconnecting…'
 }
 
-// ---- live counters (uPlot) --------------------------------------------------------------------
+// ---- live counters (uPlot, from the metrics) --------------------------------------------------
 
 /**
- * Each series reads one cumulative counter from GET /stats; the chart shows its rate per second.
- * More series (for example from a metrics endpoint) are one line each here.
+ * GET /metrics/summary folds the same OpenTelemetry collection that GET /metrics serves into
+ * cumulative counts by outcome; each chart shows what changed between two samples.
  */
-const chartSeries = [
-  { label: 'L1 hits', stroke: '#15803d', read: (stats) => stats.cache.l1Hits },
-  { label: 'Redis hits', stroke: '#2563eb', read: (stats) => stats.cache.hits },
-  { label: 'misses', stroke: '#b45309', read: (stats) => stats.cache.misses },
-  { label: 'stale', stroke: '#7c3aed', read: (stats) => stats.cache.staleHits },
-  { label: 'database queries', stroke: '#b91c1c', read: (stats) => stats.database.profileQueries },
+const sum = (counts) => Object.values(counts).reduce((total, n) => total + n, 0)
+const delta = (now, before, key) => (now[key] ?? 0) - (before[key] ?? 0)
+
+const charts = [
+  {
+    element: '#chart-cache',
+    label: 'Cache reads by outcome: share of the reads in each interval',
+    axis: '% of reads',
+    series: [
+      ['hit-l1', '#15803d'],
+      ['hit-l2', '#2563eb'],
+      ['miss', '#b45309'],
+      ['stale', '#7c3aed'],
+      ['coalesced', '#0891b2'],
+      ['fail-safe', '#b91c1c'],
+    ].map(([outcome, stroke]) => ({
+      label: outcome,
+      stroke,
+      // No read in the interval: a gap, not a 0 % hit ratio.
+      read: (now, before) => {
+        const reads = sum(now.cache) - sum(before.cache)
+        return reads > 0 ? (100 * delta(now.cache, before.cache, outcome)) / reads : null
+      },
+    })),
+  },
+  {
+    element: '#chart-limits',
+    label: 'Rate-limit decisions per second, by outcome',
+    axis: 'per second',
+    series: [
+      ['allowed', '#15803d'],
+      ['limited', '#b91c1c'],
+      ['fail-open', '#b45309'],
+      ['fail-closed', '#7c3aed'],
+    ].map(([outcome, stroke]) => ({
+      label: outcome,
+      stroke,
+      read: (now, before, seconds) => delta(now.ratelimit, before.ratelimit, outcome) / seconds,
+    })),
+  },
+  {
+    element: '#chart-locks',
+    label: 'Lock waits per second by outcome, and the mean wait',
+    axis: 'per second',
+    series: [
+      {
+        label: 'waits /s',
+        stroke: '#15803d',
+        read: (now, before, seconds) => (sum(now.lock.waits) - sum(before.lock.waits)) / seconds,
+      },
+      {
+        label: 'timeouts /s',
+        stroke: '#b91c1c',
+        read: (now, before, seconds) => delta(now.lock.waits, before.lock.waits, 'timeout') / seconds,
+      },
+      {
+        label: 'mean wait (ms)',
+        stroke: '#2563eb',
+        scale: 'ms',
+        read: (now, before) => {
+          const waits = sum(now.lock.waits) - sum(before.lock.waits)
+          return waits > 0 ? (1000 * (now.lock.waitSeconds - before.lock.waitSeconds)) / waits : null
+        },
+      },
+    ],
+  },
 ]
 const windowPoints = 120
-const chartData = [[], ...chartSeries.map(() => [])]
+for (const chart of charts) chart.data = [[], ...chart.series.map(() => [])]
 let previous = null
-let chart = null
 
-function makeChart() {
-  const element = $('#chart')
+function makeChart(chart) {
+  const element = $(chart.element)
+  const axes = [{}, { label: chart.axis }]
+  if (chart.series.some((series) => series.scale === 'ms')) axes.push({ scale: 'ms', side: 1, label: 'ms' })
   return new uPlot(
     {
       width: Math.max(280, element.clientWidth),
-      height: 220,
+      height: 200,
       series: [
         {},
-        ...chartSeries.map((series) => ({ label: series.label, stroke: series.stroke, width: 2 })),
+        ...chart.series.map((series) => ({
+          label: series.label,
+          stroke: series.stroke,
+          width: 2,
+          ...(series.scale ? { scale: series.scale } : {}),
+        })),
       ],
-      axes: [{}, { label: 'per second' }],
+      axes,
     },
-    chartData,
+    chart.data,
     element,
   )
 }
 
-async function sampleStats() {
-  const result = await api('/stats')
-  if (!result.ok) return
-  const stats = result.body
-  if (previous) {
-    const seconds = Math.max(0.001, (stats.time - previous.time) / 1000)
-    chartData[0].push(stats.time / 1000)
-    chartSeries.forEach((series, index) => {
-      chartData[index + 1].push((series.read(stats) - series.read(previous)) / seconds)
-    })
-    if (chartData[0].length > windowPoints) for (const column of chartData) column.shift()
-    chart ??= makeChart()
-    chart.setData(chartData)
-  }
-  previous = stats
-  $('#chart-totals').textContent = chartSeries
-    .map((series) => `${series.label}: ${series.read(stats)}`)
-    .join(' · ')
+const counts = (byOutcome) =>
+  Object.entries(byOutcome)
+    .map(([outcome, n]) => `${outcome} ${n}`)
+    .join(', ') || 'none yet'
+
+function showRecentSpans(spans) {
+  $('#recent-spans').replaceChildren(
+    ...spans.slice(0, 8).map((span) => {
+      const item = document.createElement('li')
+      const outcome = span.error ?? span.outcome
+      item.textContent = `${span.name}${outcome ? ` → ${outcome}` : ''} · ${span.durationMs.toFixed(1)} ms`
+      return item
+    }),
+  )
 }
-window.addEventListener('resize', () =>
-  chart?.setSize({ width: Math.max(280, $('#chart').clientWidth), height: 220 }),
-)
+
+async function sampleMetrics() {
+  const result = await api('/metrics/summary')
+  if (!result.ok) return
+  const now = result.body
+  if (previous) {
+    const seconds = Math.max(0.001, (now.time - previous.time) / 1000)
+    for (const chart of charts) {
+      chart.data[0].push(now.time / 1000)
+      chart.series.forEach((series, index) => {
+        chart.data[index + 1].push(series.read(now, previous, seconds))
+      })
+      if (chart.data[0].length > windowPoints) for (const column of chart.data) column.shift()
+      chart.plot ??= makeChart(chart)
+      chart.plot.setData(chart.data)
+    }
+  }
+  previous = now
+  $('#totals-cache').textContent = counts(now.cache)
+  $('#totals-ratelimit').textContent = counts(now.ratelimit)
+  $('#totals-lock').textContent = counts(now.lock.waits)
+  $('#totals-session').textContent = counts(now.session)
+  $('#totals-spans').textContent = String(now.spans)
+  showRecentSpans(now.recentSpans)
+}
+window.addEventListener('resize', () => {
+  for (const chart of charts) {
+    chart.plot?.setSize({ width: Math.max(280, $(chart.element).clientWidth), height: 200 })
+  }
+})
 
 // ---- start ------------------------------------------------------------------------------------
 
 document.body.classList.add('signed-out')
-await Promise.all([refreshAccount(), refreshBudgets(), loadMessages(), sampleStats()])
+await Promise.all([refreshAccount(), refreshBudgets(), loadMessages(), sampleMetrics()])
 setInterval(refreshBudgets, 1000)
-setInterval(sampleStats, 2000)
+setInterval(sampleMetrics, 2000)
 // Signing in or out on another instance (another tab or frame) shows here within seconds.
 setInterval(refreshAccount, 5000)
 window.addEventListener('focus', () => void refreshAccount())

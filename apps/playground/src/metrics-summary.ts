@@ -6,7 +6,7 @@ export type ByOutcome = Record<string, number>
 /** What the page's live counters chart: cumulative, so the page charts the change per interval. */
 export interface MetricsSummary {
   time: number
-  /** `x.cache.requests` by outcome, every cache operation. */
+  /** `x.cache.requests` of reads (get, getOrSet and their batches) by outcome: the hit ratio by tier. */
   cache: ByOutcome
   /** `x.ratelimit.decisions` of `limit` calls by outcome (the page's budget polling peeks: left out). */
   ratelimit: ByOutcome
@@ -19,6 +19,9 @@ export interface MetricsSummary {
   /** Spans ended since start-up. */
   spans: number
 }
+
+/** Writes and invalidations count as cache requests too, but have no place in a hit ratio. */
+const CACHE_READS = new Set(['get', 'getOrSet', 'getMany', 'getOrSetMany'])
 
 const add = (into: ByOutcome, outcome: unknown, count: number) => {
   const key = typeof outcome === 'string' ? outcome : 'unknown'
@@ -52,7 +55,9 @@ export function summarize(collected: ResourceMetrics, spans: number): MetricsSum
                   : undefined
         if (!into) continue
         for (const point of metric.dataPoints) {
-          if (into === summary.ratelimit && point.attributes['x.operation'] !== 'limit') continue
+          const operation = String(point.attributes['x.operation'])
+          if (into === summary.ratelimit && operation !== 'limit') continue
+          if (into === summary.cache && !CACHE_READS.has(operation)) continue
           add(into, point.attributes['x.outcome'], point.value)
         }
       } else if (metric.dataPointType === DataPointType.HISTOGRAM && name === 'x.lock.wait.duration') {

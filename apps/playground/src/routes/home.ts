@@ -112,9 +112,24 @@ const page = (instance: string, hasPeers: boolean) => `<!doctype html>
 </section>
 
 <section aria-labelledby="h-charts" id="charts-section">
-  <h2 id="h-charts">Live counters <small>this instance, per second</small></h2>
-  <div id="chart" role="img" aria-label="Cache and database reads per second on this instance"></div>
-  <p class="muted" id="chart-totals"></p>
+  <h2 id="h-charts">Live counters <small>this process, from <a href="/metrics">/metrics</a> (OpenTelemetry)</small></h2>
+  <div class="charts">
+    <figure><figcaption>Cache reads by outcome (% of reads)</figcaption>
+      <div id="chart-cache" class="chart" role="img" aria-label="Share of cache reads by outcome: hit-l1, hit-l2, miss, stale, coalesced, fail-safe"></div></figure>
+    <figure><figcaption>Rate-limit decisions per second</figcaption>
+      <div id="chart-limits" class="chart" role="img" aria-label="Rate-limit decisions per second by outcome"></div></figure>
+    <figure><figcaption>Lock waits per second, mean wait</figcaption>
+      <div id="chart-locks" class="chart" role="img" aria-label="Lock waits per second by outcome, and the mean wait in milliseconds"></div></figure>
+  </div>
+  <dl id="metrics-totals" class="totals">
+    <dt>cache reads</dt><dd id="totals-cache">…</dd>
+    <dt>rate-limit decisions</dt><dd id="totals-ratelimit">…</dd>
+    <dt>lock waits</dt><dd id="totals-lock">…</dd>
+    <dt>sessions</dt><dd id="totals-session">…</dd>
+    <dt>spans</dt><dd id="totals-spans">…</dd>
+  </dl>
+  <h3>Latest spans</h3>
+  <ol id="recent-spans" class="list log"></ol>
 </section>
 </main>
 <script src="/assets/uplot.js"></script>
