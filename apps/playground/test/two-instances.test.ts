@@ -175,6 +175,7 @@ describe('two instances on one Redis and one database', () => {
     expect(overlapping.status).toBe(200)
     expect(overlapping.headers.get('set-cookie')).toBeNull()
     // After the grace (10 s) the old token is dead; its 401 still leaves the browser's cookie alone.
+    // (The wait may take up to 40 s on a loaded machine: hence this test's own timeout.)
     let dead: Response | undefined
     await eventually(
       async () => {
@@ -186,7 +187,7 @@ describe('two instances on one Redis and one database', () => {
     )
     expect(dead!.headers.get('set-cookie')).toBeNull()
     expect((await a.fetch('/me', { headers: { cookie: fresh } })).status).toBe(200)
-  })
+  }, 90_000)
 
   it('PUT /users/:id needs the owner’s session: 401 without one, 403 for someone else', async () => {
     const { a } = playground
