@@ -20,6 +20,18 @@ function streamLagMs(id: unknown): number | undefined {
   return Number.isFinite(published) && published > 0 ? Math.max(0, Date.now() - published) : undefined
 }
 
+/** Seconds-scale buckets (0.5 ms … 10 s): the SDK's default boundaries are made for milliseconds. */
+const SECONDS = {
+  advice: {
+    explicitBucketBoundaries: [
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ],
+  },
+}
+
+/** Cache operations that read: the hit ratio is over these, not over writes and invalidations. */
+const CACHE_READS = new Set(['get', 'getOrSet', 'getMany', 'getOrSetMany', 'has'])
+
 const seconds = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? ms / 1000 : undefined)
 
 /**
@@ -31,6 +43,7 @@ export function createRecorder(meter: Meter) {
   const duration: Histogram = meter.createHistogram('x.operation.duration', {
     description: 'Duration of @x operations, by package, operation and outcome.',
     unit: 's',
+    ...SECONDS,
   })
   const cacheRequests: Counter = meter.createCounter('x.cache.requests', {
     description: 'Cache reads by outcome: hit-l1, hit-l2, miss, stale, fail-safe, coalesced.',
@@ -42,10 +55,12 @@ export function createRecorder(meter: Meter) {
   const lockWait: Histogram = meter.createHistogram('x.lock.wait.duration', {
     description: 'Time from asking for a lock to getting it (or giving up).',
     unit: 's',
+    ...SECONDS,
   })
   const lockHold: Histogram = meter.createHistogram('x.lock.hold.duration', {
     description: 'Time a lock was held, from acquisition to release.',
     unit: 's',
+    ...SECONDS,
   })
   const sessions: Counter = meter.createCounter('x.session.operations', {
     description:
@@ -57,6 +72,7 @@ export function createRecorder(meter: Meter) {
   const lag: Histogram = meter.createHistogram('x.pubsub.delivery.lag', {
     description: 'Age of a stream entry when its handler finished (from the entry ID).',
     unit: 's',
+    ...SECONDS,
   })
   const handlerErrors: Counter = meter.createCounter('x.pubsub.handler.errors', {
     description: 'Handlers that threw or rejected (stream entries left pending for a retry).',
@@ -73,14 +89,16 @@ export function createRecorder(meter: Meter) {
     duration.record(finished.durationS, attributes)
 
     const byOutcome: Attributes = { 'x.operation': operation, 'x.outcome': outcome }
-    if (pkg === 'cache' && typeof context.outcome === 'string') cacheRequests.add(1, byOutcome)
+    if (pkg === 'cache' && CACHE_READS.has(operation) && typeof context.outcome === 'string')
+      cacheRequests.add(1, byOutcome)
     else if (pkg === 'ratelimit' && typeof context.outcome === 'string') decisions.add(1, byOutcome)
     else if (pkg === 'session') sessions.add(1, byOutcome)
     else if (pkg === 'lock') {
       const waited = seconds(context.waitedMs)
       if (waited !== undefined) lockWait.record(waited, byOutcome)
-      const held = seconds(context.heldMs)
-      if (held !== undefined) lockHold.record(held, { 'x.operation': operation })
+      // withLock releases through release(): one hold, recorded once, from release.
+      const held = operation === 'release' ? seconds(context.heldMs) : undefined
+      if (held !== undefined) lockHold.record(held, { 'x.kind': String(context.kind ?? 'lock') })
     } else if (pkg === 'pubsub' && (operation === 'deliver' || operation === 'consume')) {
       if (typeof context.outcome === 'string') messages.add(1, byOutcome)
       const delay = seconds(context.lagMs ?? streamLagMs(context.id))
