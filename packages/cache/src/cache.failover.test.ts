@@ -1,4 +1,4 @@
-import { type RedisServer, type ReplicatedCluster, startReplicatedCluster } from '@x/testkit'
+import { type RedisServer, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from './index.js'
 
@@ -84,7 +84,7 @@ describe('the L1 across a Redis Cluster failover', () => {
         }
       })()
       if ((await cluster.shardOf(probeKey)).master === busNode) {
-        const failing = cluster.failover(probeKey, 'hard')
+        const failing = settledFailover(cluster, probeKey, 'hard')
         await until('the bus node to die', () => !busNode.running)
         await writer.set(key, 'v1')
         updatedAt = performance.now()

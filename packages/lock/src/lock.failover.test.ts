@@ -1,4 +1,4 @@
-import { lossyFailover, type ReplicatedCluster, startReplicatedCluster } from '@x/testkit'
+import { lossyFailover, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLock, type Lease, type Lock, LockLostError } from './index.js'
 
@@ -42,6 +42,13 @@ describe('locks across a Redis Cluster failover', () => {
       createLock({ redis: cluster.client(), prefix: 'fo', ttlMs: 5000 }),
     )
   }, 120_000)
+  const pick = (index: number) => () => {
+    const lock = locks[index]
+    if (!lock) throw new Error(`no lock ${index}`)
+    return lock
+  }
+  const first = pick(0)
+  const second = pick(1)
   afterAll(async () => {
     await Promise.all(locks?.map((lock) => lock.close()) ?? [])
     await cluster?.stop()
@@ -87,7 +94,7 @@ describe('locks across a Redis Cluster failover', () => {
       try {
         await until('writes before the failover', () => writes >= 50)
         phase = 'during'
-        const { promotedAfterMs } = await cluster.failover(`fo:{${resourceName}}`, mode)
+        const { promotedAfterMs } = await settledFailover(cluster, `fo:{${resourceName}}`, mode)
         phase = 'after'
         const settled = writes
         await until('writes after the failover', () => writes >= settled + 50)
@@ -111,19 +118,19 @@ describe('locks across a Redis Cluster failover', () => {
 
   it('a replica that lagged loses the lock: two holders until the old one next extends or its ttl ends', async () => {
     const resource = 'lagged'
-    const first = await locks[0].acquire(resource)
-    const replicatedFence = first.fence
-    await first.release()
+    const initial = await first().acquire(resource)
+    const replicatedFence = initial.fence
+    await initial.release()
     // Long enough that the first lease is still valid after any failover on a loaded machine.
     const ttlMs = 60_000
     let lostHolder: Lease | undefined
     const { promotedAfterMs } = await lossyFailover(cluster, `fo:{${resource}}`, async () => {
       // Granted by the old master, never replicated.
-      lostHolder = await locks[0].acquire(resource, { ttlMs })
+      lostHolder = await first().acquire(resource, { ttlMs })
     })
     if (!lostHolder) throw new Error('unreachable')
     // The promoted replica never saw the grant: another client takes the lock at once.
-    const second = await locks[1].acquire(resource, { waitMs: 0 })
+    const next = await second().acquire(resource, { waitMs: 0 })
     const twoHolders = lostHolder.held
     const windowMs = lostHolder.expiresAt - Date.now()
     // The old holder learns it at its next extension (the watchdog's, in withLock).
@@ -131,13 +138,13 @@ describe('locks across a Redis Cluster failover', () => {
     console.info(
       `lock lagging replica: a second holder acquired while the first still believed it held the lock ` +
         `(${twoHolders}) for up to ${Math.round(windowMs)} ms more of its ${ttlMs} ms ttl, or until its next ` +
-        `extension (replica promoted ${Math.round(promotedAfterMs)} ms after the master died); fences: replicated ${replicatedFence}, lost ${lostHolder.fence}, next ${second.fence}`,
+        `extension (replica promoted ${Math.round(promotedAfterMs)} ms after the master died); fences: replicated ${replicatedFence}, lost ${lostHolder.fence}, next ${next.fence}`,
     )
     expect(twoHolders).toBe(true)
     expect(windowMs).toBeLessThanOrEqual(ttlMs)
     // What holds today: the next fence is above every fence the replica had received.
-    expect(second.fence).toBeGreaterThan(replicatedFence)
-    await second.release()
+    expect(next.fence).toBeGreaterThan(replicatedFence)
+    await next.release()
   }, 120_000)
 
   // Known limit, kept here so that the fix flips it: the fencing counter is an INCR that a lagging
@@ -147,10 +154,10 @@ describe('locks across a Redis Cluster failover', () => {
     const resource = 'repeat'
     let lost = 0
     await lossyFailover(cluster, `fo:{${resource}}`, async () => {
-      const lease = await locks[0].acquire(resource, { ttlMs: 1000 })
+      const lease = await first().acquire(resource, { ttlMs: 1000 })
       lost = lease.fence
     })
-    const next = await locks[1].acquire(resource, { waitMs: 0 })
+    const next = await second().acquire(resource, { waitMs: 0 })
     await next.release()
     expect(next.fence).toBeGreaterThan(lost)
   }, 120_000)

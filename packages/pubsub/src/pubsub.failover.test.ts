@@ -1,4 +1,4 @@
-import { type ReplicatedCluster, startReplicatedCluster } from '@x/testkit'
+import { type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPubSub, createStream, shardedChannel } from './index.js'
 
@@ -47,7 +47,7 @@ describe('pub/sub and streams across a Redis Cluster failover', () => {
           await new Promise((resolve) => setTimeout(resolve, 5))
         }
       })()
-      const { promotedAfterMs } = await cluster.failover(channel, mode)
+      const { promotedAfterMs } = await settledFailover(cluster, channel, mode)
       const whole = performance.now()
       const firstAfter = sent
       await until('a message published after the failover to arrive', () =>
@@ -91,8 +91,9 @@ describe('pub/sub and streams across a Redis Cluster failover', () => {
         stream.consume((n) => void handled.set(n, (handled.get(n) ?? 0) + 1)),
       )
       const publisher = createStream<number>({ redis: cluster.client(), name })
-      let phase: 'before' | 'during' | 'after' = 'before'
-      const acknowledged: Record<typeof phase, number[]> = { before: [], during: [], after: [] }
+      type Phase = 'before' | 'during' | 'after'
+      let phase = 'before' as Phase
+      const acknowledged: Record<Phase, number[]> = { before: [], during: [], after: [] }
       let next = 0
       let failed = 0
       let stop = false
@@ -112,12 +113,12 @@ describe('pub/sub and streams across a Redis Cluster failover', () => {
       try {
         await until('messages before the failover', () => acknowledged.before.length >= 200)
         phase = 'during'
-        const { promotedAfterMs } = await cluster.failover(`stream:{${name}}`, mode)
+        const { promotedAfterMs } = await settledFailover(cluster, `stream:{${name}}`, mode)
         phase = 'after'
         await until('messages after the failover', () => acknowledged.after.length >= 200)
         stop = true
         await Promise.all(loads)
-        const missing = (which: typeof phase) => acknowledged[which].filter((n) => !handled.has(n))
+        const missing = (which: Phase) => acknowledged[which].filter((n) => !handled.has(n))
         await until('every message acknowledged outside the failover to be handled', () =>
           missing('before').length === 0 && missing('after').length === 0 ? true : undefined,
         )

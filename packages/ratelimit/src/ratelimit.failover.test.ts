@@ -1,4 +1,4 @@
-import { lossyFailover, type ReplicatedCluster, startReplicatedCluster } from '@x/testkit'
+import { lossyFailover, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
 import type { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRateLimiter, type RateLimiter } from './index.js'
@@ -39,6 +39,11 @@ describe('rate limits across a Redis Cluster failover', () => {
   afterAll(async () => {
     await cluster?.stop()
   })
+  const checker = () => {
+    const [limiter] = limiters
+    if (!limiter) throw new Error('no limiter')
+    return limiter
+  }
 
   /** Runs checks from every client while `during()` runs, until throughput is back after it. */
   async function underLoad<T>(key: string, during: () => Promise<T>) {
@@ -68,11 +73,11 @@ describe('rate limits across a Redis Cluster failover', () => {
     }
   }
 
-  const counted = async (key: string) => LIMIT - (await limiters[0].peek(key)).remaining
+  const counted = async (key: string) => LIMIT - (await checker().peek(key)).remaining
 
   it('a graceful failover loses no admission: Redis counts everything the clients admitted', async () => {
     const { admitted, refused } = await underLoad('graceful', () =>
-      cluster.failover('fo:{graceful}', 'graceful'),
+      settledFailover(cluster, 'fo:{graceful}', 'graceful'),
     )
     // No over-admission: nothing admitted is forgotten, so a key at its limit stays at its limit.
     // Redis may count more than was admitted (a check whose reply was lost when the old master
@@ -86,7 +91,7 @@ describe('rate limits across a Redis Cluster failover', () => {
 
   it('a hard failover under load forgets only admissions made while the master was dying', async () => {
     const { admitted, admittedBefore, refused, result } = await underLoad('crash', () =>
-      cluster.failover('fo:{crash}', 'hard'),
+      settledFailover(cluster, 'fo:{crash}', 'hard'),
     )
     const lost = Math.max(0, admitted - (await counted('crash')))
     expect(lost).toBeLessThanOrEqual(admitted - admittedBefore)
@@ -102,7 +107,7 @@ describe('rate limits across a Redis Cluster failover', () => {
       // The replica lags by exactly the admissions made inside `writes`; they are the ones at risk.
       lossyFailover(cluster, `fo:{${key}}`, async () => {
         const limiter = createRateLimiter({
-          redis: clients[0],
+          redis: cluster.client(),
           prefix: 'fo',
           algorithm: 'fixed-window',
           limit: LIMIT,

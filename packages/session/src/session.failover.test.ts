@@ -1,4 +1,4 @@
-import { lossyFailover, type ReplicatedCluster, startReplicatedCluster } from '@x/testkit'
+import { lossyFailover, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionStore, type SessionStore } from './index.js'
 
@@ -57,7 +57,7 @@ describe('sessions across a Redis Cluster failover', () => {
     try {
       await until('logouts before the failover', () => destroyed.length >= 50)
       phase = 'during'
-      const { promotedAfterMs } = await cluster.failover(key, 'hard')
+      const { promotedAfterMs } = await settledFailover(cluster, key, 'hard')
       phase = 'after'
       const settled = destroyed.length
       await until('logouts after the failover', () => destroyed.length >= settled + 50)

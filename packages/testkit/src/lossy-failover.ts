@@ -1,4 +1,5 @@
 import type { ReplicatedCluster, Shard } from './replicated-cluster.js'
+import { settledShard } from './settled-shard.js'
 
 /**
  * A hard failover that loses exactly the writes made during `writes()`: the replica of `key`'s shard
@@ -15,7 +16,7 @@ export async function lossyFailover<T>(
   key: string,
   writes: () => Promise<T>,
 ): Promise<{ before: Shard; result: T; promotedAfterMs: number }> {
-  const before = await cluster.shardOf(key)
+  const before = await settledShard(cluster, key)
   const master = before.master.client({ maxRetriesPerRequest: 0, enableOfflineQueue: false })
   const replica = before.replica.client({ maxRetriesPerRequest: 1, retryStrategy: () => 100 })
   await replica.ping()
