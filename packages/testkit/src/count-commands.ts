@@ -16,6 +16,8 @@ export interface CommandCount<T> {
 }
 
 interface Probe {
+  /** `host:port` of the node this probe watches. */
+  server: string
   monitor: Redis
   lines: Array<{ source: string; name: string; args: string[] }>
   marker: Redis
@@ -59,14 +61,17 @@ async function monitorCommands<T>(
       probe.marker.disconnect()
     }
   }
-  // Read the client's local addresses after fn: a Cluster connects to nodes lazily.
-  const sources = new Set(
-    connectionsOf(client)
-      .map(localAddress)
-      .filter((address) => address !== undefined),
-  )
+  // Read the client's local addresses after fn: a Cluster connects to nodes lazily. Per node: one
+  // local port may serve connections to two nodes, so the probe's own marker on node A can share its
+  // address with the client's connection to node B.
   const names: string[] = []
   for (const probe of probes) {
+    const sources = new Set(
+      connectionsOf(client)
+        .filter((connection) => serverOf(connection) === probe.server)
+        .map(localAddress)
+        .filter((address) => address !== undefined),
+    )
     for (const line of probe.lines) if (sources.has(line.source)) names.push(line.name)
   }
   const byName: Record<string, number> = {}
@@ -89,6 +94,10 @@ async function ensureReady(client: Client): Promise<void> {
 
 function connectionsOf(client: Client): Redis[] {
   return (client as { isCluster?: boolean }).isCluster ? (client as Cluster).nodes('all') : [client as Redis]
+}
+
+function serverOf(connection: Redis): string {
+  return `${connection.options.host}:${connection.options.port}`
 }
 
 function localAddress(connection: Redis): string | undefined {
@@ -115,7 +124,7 @@ async function startProbe(node: Redis): Promise<Probe> {
   })
   const marker = new Redis({ ...settings, lazyConnect: true })
   marker.on('error', () => {})
-  return { monitor, lines, marker }
+  return { server: serverOf(node), monitor, lines, marker }
 }
 
 /** Waits for the `monitoring` status only: `events.once` would also reject on any `error` event. */
