@@ -34,8 +34,14 @@ function blocksOf(path) {
   lines.forEach((line, index) => {
     const fence = /^(\s*)(```+|~~~+)\s*(.*)$/.exec(line)
     if (!open && fence) {
-      open = { indent: fence[1].length, fence: fence[2], info: fence[3].trim().split(/\s+/), start: index + 2, code: [] }
-    } else if (open && fence && fence[2].startsWith(open.fence) && fence[3] === '') {
+      open = {
+        indent: fence[1].length,
+        fence: fence[2],
+        info: fence[3].trim().split(/\s+/),
+        start: index + 2,
+        code: [],
+      }
+    } else if (open && fence?.[2].startsWith(open.fence) && fence[3] === '') {
       blocks.push(open)
       open = undefined
     } else if (open) {
@@ -83,10 +89,14 @@ async function startRedis() {
 // README_CHECK_NO_BUILD=1 reuses the dist folders already built (while editing a README).
 if (!process.env.README_CHECK_NO_BUILD) {
   console.log('readme:check: building the packages')
-  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], {
-  cwd: root,
-    stdio: 'inherit',
-  })
+  execFileSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  )
 }
 
 const failures = []
@@ -140,7 +150,9 @@ for (const readme of readmes) {
     for (const line of `${tsc.stdout}${tsc.stderr}`.split('\n').filter(Boolean)) {
       const located = /line-(\d+)\.m[tj]s\((\d+),(\d+)\): (.*)$/.exec(line)
       failures.push(
-        located ? `${shown}:${Number(located[1]) + Number(located[2]) - 1}: ${located[4]}` : `${shown}: ${line}`,
+        located
+          ? `${shown}:${Number(located[1]) + Number(located[2]) - 1}: ${located[4]}`
+          : `${shown}: ${line}`,
       )
     }
   }

@@ -146,7 +146,10 @@ try {
   run(process.execPath, [changeset, 'version'], { cwd: copy })
 
   const published = packageDirs
-    .map((dir) => ({ dir: join(copy, 'packages', dir), manifest: JSON.parse(readFileSync(join(copy, 'packages', dir, 'package.json'), 'utf8')) }))
+    .map((dir) => ({
+      dir: join(copy, 'packages', dir),
+      manifest: JSON.parse(readFileSync(join(copy, 'packages', dir, 'package.json'), 'utf8')),
+    }))
     .filter(({ manifest }) => !manifest.private)
   for (const { manifest } of published) {
     if (!manifest.version || manifest.version === '0.0.0') {
@@ -166,7 +169,10 @@ try {
   }
 
   step(`publishing ${published.length} packages to ${registry}`)
-  writeFileSync(join(copy, '.npmrc'), `registry=${registry}\n//127.0.0.1:${registryPort}/:_authToken=rehearsal\n`)
+  writeFileSync(
+    join(copy, '.npmrc'),
+    `registry=${registry}\n//127.0.0.1:${registryPort}/:_authToken=rehearsal\n`,
+  )
   run('pnpm', ['publish', '-r', '--no-git-checks', '--registry', registry], { cwd: copy })
 
   const redisPort = await freePort()
@@ -195,22 +201,31 @@ try {
     })
     const installed = join(project, 'node_modules', ...manifest.name.split('/'))
     const shipped = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
-    if (shipped.version !== manifest.version) throw new Error(`${manifest.name}: installed ${shipped.version}`)
+    if (shipped.version !== manifest.version)
+      throw new Error(`${manifest.name}: installed ${shipped.version}`)
     if (shipped.devDependencies) {
-      throw new Error(`${manifest.name}: the published manifest keeps devDependencies ${Object.keys(shipped.devDependencies)}`)
+      throw new Error(
+        `${manifest.name}: the published manifest keeps devDependencies ${Object.keys(shipped.devDependencies)}`,
+      )
     }
     for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md']) {
-      if (!existsSync(join(installed, file))) throw new Error(`${manifest.name}: ${file} is not in the package`)
+      if (!existsSync(join(installed, file)))
+        throw new Error(`${manifest.name}: ${file} is not in the package`)
     }
     const probe = probes[manifest.name]
     if (!probe) throw new Error(`${manifest.name}: no probe in scripts/release-probes.mjs`)
     const env = { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}` }
     writeFileSync(join(project, 'probe.mjs'), `import * as x from '${manifest.name}'\n${probe}\n`)
-    writeFileSync(join(project, 'probe.cjs'), `const x = require('${manifest.name}')\n;(async () => {\n${probe}\n})().catch((error) => { console.error(error); process.exit(1) })\n`)
+    writeFileSync(
+      join(project, 'probe.cjs'),
+      `const x = require('${manifest.name}')\n;(async () => {\n${probe}\n})().catch((error) => { console.error(error); process.exit(1) })\n`,
+    )
     run(process.execPath, ['probe.mjs'], { cwd: project, env, timeout: 60_000 })
     run(process.execPath, ['probe.cjs'], { cwd: project, env, timeout: 60_000 })
   }
-  console.log(`\nrelease:rehearse: passed — ${published.map(({ manifest }) => `${manifest.name}@${manifest.version}`).join(', ')}`)
+  console.log(
+    `\nrelease:rehearse: passed — ${published.map(({ manifest }) => `${manifest.name}@${manifest.version}`).join(', ')}`,
+  )
 } finally {
   stopAll()
   rmSync(work, { recursive: true, force: true })

@@ -12,6 +12,7 @@ const child = spawn(
 
 const totals = { passed: 0, failed: 0, skipped: 0 }
 const count = (line) => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes are what we strip
   const plain = line.replace(/\x1b\[[0-9;]*m/g, '')
   // vitest: "      Tests  12 passed | 1 failed | 2 skipped (15)" — not the "Test Files" line.
   const summary = /\bTests\s+(.*)$/.exec(plain)

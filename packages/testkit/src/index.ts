@@ -10,5 +10,5 @@ export {
   type StartReplicatedClusterOptions,
   startReplicatedCluster,
 } from './replicated-cluster.js'
-export { settledFailover, settledShard } from './settled-shard.js'
 export { startServers, stopAll } from './servers.js'
+export { settledFailover, settledShard } from './settled-shard.js'
