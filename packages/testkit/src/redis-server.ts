@@ -46,8 +46,22 @@ export interface RedisServer {
 
 /** Starts a throwaway redis-server on a free loopback port with persistence off and a private folder. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  if (options.port !== undefined) return startRedisOn(options.port, options)
+  // A port found free can be taken before redis-server binds it (or its cluster bus port): by a test
+  // process of another package, or as the local port of any outgoing connection. Draw another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOn(await freePort(), options)
+    } catch (error) {
+      if (attempt === 5 || !(error instanceof ExitedDuringStartupError)) throw error
+    }
+  }
+}
+
+class ExitedDuringStartupError extends Error {}
+
+async function startRedisOn(port: number, options: StartRedisOptions): Promise<RedisServer> {
   const { server: bin } = redisBinaries()
-  const port = options.port ?? (await freePort())
   const dir = mkdtempSync(join(processDir(), `redis-${port}-`))
   const host = '127.0.0.1'
   const args = [
@@ -185,7 +199,9 @@ async function waitForPing(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (!stillRunning()) throw new Error(`redis-server on port ${port} exited during startup (port taken?)`)
+    if (!stillRunning()) {
+      throw new ExitedDuringStartupError(`redis-server on port ${port} exited during startup (port taken?)`)
+    }
     if (await pingOnce(host, port, password)) return
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
