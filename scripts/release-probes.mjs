@@ -1,5 +1,6 @@
 // One real call per published package, as a user's first script would make it: the body runs with the
 // package's exports as `x` (ESM import and CJS require alike), REDIS_URL pointing at a throwaway server.
+// The ESM and the CJS probe of a package run against the same server: each uses a prefix of its own.
 // Each probe closes what it opened, so the process exits by itself.
 const withClient = (body) => `
 const { default: Redis } = await import('ioredis')
@@ -30,13 +31,13 @@ try {
 }
 `,
   '@x/ratelimit': withClient(`
-const limiter = x.createRateLimiter({ redis, prefix: 'probe', limit: 1, windowMs: 60_000 })
+const limiter = x.createRateLimiter({ redis, prefix: 'probe-' + Math.random().toString(36).slice(2), limit: 1, windowMs: 60_000 })
 const first = await limiter.limit('ip:1')
 const second = await limiter.limit('ip:1')
 if (!first.allowed || second.allowed) throw new Error('limit: ' + JSON.stringify({ first, second }))
 `),
   '@x/lock': withClient(`
-const lock = x.createLock({ redis, prefix: 'probe' })
+const lock = x.createLock({ redis, prefix: 'probe-' + Math.random().toString(36).slice(2) })
 const lease = await lock.acquire('report')
 if ((await lock.tryAcquire('report')) !== null) throw new Error('a held lock was acquired twice')
 await lease.release()
@@ -46,7 +47,7 @@ await again.release()
 await lock.close()
 `),
   '@x/session': withClient(`
-const sessions = x.createSessionStore({ redis, prefix: 'probe' })
+const sessions = x.createSessionStore({ redis, prefix: 'probe-' + Math.random().toString(36).slice(2) })
 const { token } = await sessions.create('user-1', { role: 'admin' })
 const session = await sessions.get(token)
 if (session?.data.role !== 'admin') throw new Error('get: ' + JSON.stringify(session))
@@ -62,7 +63,7 @@ if (message.n !== 1) throw new Error('received ' + JSON.stringify(message))
 await pubsub.close()
 `),
   '@x/cache': withClient(`
-const cache = x.createCache({ redis, prefix: 'probe' })
+const cache = x.createCache({ redis, prefix: 'probe-' + Math.random().toString(36).slice(2) })
 let calls = 0
 const load = async () => { calls++; return { id: 1 } }
 const [a, b] = await Promise.all([cache.getOrSet('user:1', load), cache.getOrSet('user:1', load)])
