@@ -1,3 +1,6 @@
+// One concept in one file (~400 lines): the concurrency limiter — its options, and acquire, release,
+// extend and active over one lease script. The operations share the resolved options, the server
+// clock, the failure mode, the emitter and the counters of one instance; split, each would take them all.
 import {
   assertDuration,
   assertPositive,

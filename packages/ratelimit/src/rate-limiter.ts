@@ -1,3 +1,6 @@
+// One concept in one file (~330 lines): the rate limiter's facade — limit, peek, refund, reset and
+// block over the shared check path, with the failure mode, tracing and counters they all share. The
+// algorithms, the scripts, the blocked-key cache and the headers live in files of their own.
 import {
   assertDuration,
   createEmitter,
