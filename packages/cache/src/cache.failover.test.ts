@@ -1,20 +1,12 @@
-import { type RedisServer, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
+import {
+  type RedisServer,
+  type ReplicatedCluster,
+  settledFailover,
+  startReplicatedCluster,
+  waitFor,
+} from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from './index.js'
-
-async function until<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value as NonNullable<T>
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** Ports of the connections subscribed to a channel, per node (CLIENT LIST, `sub=` > 0). */
 async function subscribers(cluster: ReplicatedCluster): Promise<Map<string, RedisServer>> {
@@ -47,7 +39,7 @@ describe('the L1 across a Redis Cluster failover', () => {
     const known = new Set((await subscribers(cluster)).keys())
     const reader = l1Cache()
     await reader.ready()
-    const busNode = await until(
+    const busNode = await waitFor(
       "the reader's bus connection",
       async () => [...(await subscribers(cluster)).entries()].find(([addr]) => !known.has(addr))?.[1],
     )
@@ -85,7 +77,7 @@ describe('the L1 across a Redis Cluster failover', () => {
       })()
       if ((await cluster.shardOf(probeKey)).master === busNode) {
         const failing = settledFailover(cluster, probeKey, 'hard')
-        await until('the bus node to die', () => !busNode.running)
+        await waitFor('the bus node to die', () => !busNode.running)
         await writer.set(key, 'v1')
         updatedAt = performance.now()
         await failing
@@ -96,12 +88,12 @@ describe('the L1 across a Redis Cluster failover', () => {
         await busNode.restart()
       }
 
-      const servedNewAt = await until('the reader to serve the new value', async () =>
+      const servedNewAt = await waitFor('the reader to serve the new value', async () =>
         (await reader.get(key)) === 'v1' ? performance.now() : 0,
       )
       // The bus works again after the failover: a later update reaches the reader's L1 at once.
       await writer.set(key, 'v2')
-      await until('the reader to see a later update', async () => (await reader.get(key)) === 'v2')
+      await waitFor('the reader to see a later update', async () => (await reader.get(key)) === 'v2')
       stop = true
       await Promise.all(loops)
       expect(lastStaleAt).toBeLessThanOrEqual(servedNewAt)

@@ -1,20 +1,12 @@
-import { lossyFailover, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
+import {
+  lossyFailover,
+  type ReplicatedCluster,
+  settledFailover,
+  startReplicatedCluster,
+  waitFor,
+} from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLock, type Lease, type Lock, LockLostError } from './index.js'
-
-async function until<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value as NonNullable<T>
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** A resource that accepts a write only with a fence above every fence it accepted before. */
 function fencedResource() {
@@ -92,12 +84,12 @@ describe('locks across a Redis Cluster failover', () => {
         }),
       )
       try {
-        await until('writes before the failover', () => writes >= 50)
+        await waitFor('writes before the failover', () => writes >= 50)
         phase = 'during'
         const { promotedAfterMs } = await settledFailover(cluster, `fo:{${resourceName}}`, mode)
         phase = 'after'
         const settled = writes
-        await until('writes after the failover', () => writes >= settled + 50)
+        await waitFor('writes after the failover', () => writes >= settled + 50)
         stop = true
         await Promise.all(workers)
         console.info(

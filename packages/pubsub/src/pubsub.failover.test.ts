@@ -1,20 +1,6 @@
-import { type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
+import { type ReplicatedCluster, settledFailover, startReplicatedCluster, waitFor } from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPubSub, createStream, shardedChannel } from './index.js'
-
-async function until<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value as NonNullable<T>
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 describe('pub/sub and streams across a Redis Cluster failover', () => {
   let cluster: ReplicatedCluster
@@ -34,7 +20,7 @@ describe('pub/sub and streams across a Redis Cluster failover', () => {
       const received = new Set<number>()
       await subscriber.ssubscribe(channel, (message) => void received.add(message as number))
       await publisher.spublish(channel, -1)
-      await until('the first message', () => received.has(-1))
+      await waitFor('the first message', () => received.has(-1))
 
       // Publishers keep going through the failover; some messages are lost while the slot moves
       // (pub/sub is at-most-once), the subscription itself must come back on its own.
@@ -50,7 +36,7 @@ describe('pub/sub and streams across a Redis Cluster failover', () => {
       const { promotedAfterMs } = await settledFailover(cluster, channel, mode)
       const whole = performance.now()
       const firstAfter = sent
-      await until('a message published after the failover to arrive', () =>
+      await waitFor('a message published after the failover to arrive', () =>
         [...received].some((n) => n >= firstAfter),
       )
       const resumedAfterMs = performance.now() - whole
@@ -60,7 +46,7 @@ describe('pub/sub and streams across a Redis Cluster failover', () => {
       // Once the subscriber is back on the new master, nothing more is missed.
       const base = 1_000_000
       for (let n = 0; n < 100; n++) await publisher.spublish(channel, base + n)
-      await until('every later message', () =>
+      await waitFor('every later message', () =>
         Array.from({ length: 100 }, (_, n) => base + n).every((n) => received.has(n)),
       )
       const lost = sent - [...received].filter((n) => n >= 0 && n < base).length
@@ -111,21 +97,21 @@ describe('pub/sub and streams across a Redis Cluster failover', () => {
         }
       })
       try {
-        await until('messages before the failover', () => acknowledged.before.length >= 200)
+        await waitFor('messages before the failover', () => acknowledged.before.length >= 200)
         phase = 'during'
         const { promotedAfterMs } = await settledFailover(cluster, `stream:{${name}}`, mode)
         phase = 'after'
-        await until('messages after the failover', () => acknowledged.after.length >= 200)
+        await waitFor('messages after the failover', () => acknowledged.after.length >= 200)
         stop = true
         await Promise.all(loads)
         const missing = (which: Phase) => acknowledged[which].filter((n) => !handled.has(n))
-        await until('every message acknowledged outside the failover to be handled', () =>
+        await waitFor('every message acknowledged outside the failover to be handled', () =>
           missing('before').length === 0 && missing('after').length === 0 ? true : undefined,
         )
         // A graceful failover loses nothing; a hard one can lose only what the old master had not
         // yet replicated, i.e. messages acknowledged while it was dying.
         if (mode === 'graceful') {
-          await until('every message to be handled', () =>
+          await waitFor('every message to be handled', () =>
             missing('during').length === 0 ? true : undefined,
           )
         }

@@ -12,3 +12,4 @@ export {
 } from './replicated-cluster.js'
 export { startServers, stopAll } from './servers.js'
 export { settledFailover, settledShard } from './settled-shard.js'
+export { waitFor } from './wait-for.js'
