@@ -1,4 +1,10 @@
-import { lossyFailover, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
+import {
+  lossyFailover,
+  type ReplicatedCluster,
+  settledFailover,
+  startReplicatedCluster,
+  waitFor,
+} from '@x/testkit'
 import type { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRateLimiter, type RateLimiter } from './index.js'
@@ -8,14 +14,6 @@ import { createRateLimiter, type RateLimiter } from './index.js'
 const LIMIT = 1_000_000
 const YEAR_MS = 365 * 86_400_000
 const LOOPS_PER_CLIENT = 4
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 describe('rate limits across a Redis Cluster failover', () => {
   let cluster: ReplicatedCluster
@@ -61,11 +59,11 @@ describe('rate limits across a Redis Cluster failover', () => {
       }),
     )
     try {
-      await until('load to start', () => admitted >= 200)
+      await waitFor('load to start', () => admitted >= 200)
       const admittedBefore = admitted
       const result = await during()
       const admittedBeforeRecovery = admitted
-      await until('admissions to resume after the failover', () => admitted >= admittedBeforeRecovery + 200)
+      await waitFor('admissions to resume after the failover', () => admitted >= admittedBeforeRecovery + 200)
       return { result, admitted, admittedBefore, refused }
     } finally {
       stop = true

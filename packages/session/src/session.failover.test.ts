@@ -1,17 +1,15 @@
-import { lossyFailover, type ReplicatedCluster, settledFailover, startReplicatedCluster } from '@x/testkit'
+import {
+  lossyFailover,
+  type ReplicatedCluster,
+  settledFailover,
+  startReplicatedCluster,
+  waitFor,
+} from '@x/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionStore, type SessionStore } from './index.js'
 
 const USER = 'ada'
 const LOOPS_PER_STORE = 3
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000) {
-  const deadline = performance.now() + timeoutMs
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 describe('sessions across a Redis Cluster failover', () => {
   let cluster: ReplicatedCluster
@@ -55,12 +53,12 @@ describe('sessions across a Redis Cluster failover', () => {
       }),
     )
     try {
-      await until('logouts before the failover', () => destroyed.length >= 50)
+      await waitFor('logouts before the failover', () => destroyed.length >= 50)
       phase = 'during'
       const { promotedAfterMs } = await settledFailover(cluster, key, 'hard')
       phase = 'after'
       const settled = destroyed.length
-      await until('logouts after the failover', () => destroyed.length >= settled + 50)
+      await waitFor('logouts after the failover', () => destroyed.length >= settled + 50)
       stop = true
       await Promise.all(loops)
       // Read back in small batches with a generous deadline: this checks data, not speed.
