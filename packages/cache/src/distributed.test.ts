@@ -1,6 +1,7 @@
 import { createRedis, type RedisClient, slotOf } from '@x/redis-core'
-import { eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '@x/testkit'
+import { eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { createCache } from './index.js'
 import { leaseKeyOf } from './lease-key.js'
 
@@ -38,16 +39,12 @@ function holdAfterFirstGet(client: RedisClient): { held(): number; open(): void 
 }
 
 describe.each(targets())('$name', (target) => {
-  const clients: RedisClient[] = []
+  // One connection per instance, as separate processes would have.
+  const clients = Array.from({ length: 4 }, () => useRedis(target, createRedis))
+  // A connection of its own for the test that holds its commands.
+  const heldRedis = useRedis(target, createRedis)
   let counter = 0
   const fresh = () => `${target.prefix}:d${++counter}`
-
-  beforeAll(() => {
-    for (let index = 0; index < 4; index++) clients.push(createRedis(target.connection))
-  })
-  afterAll(() => {
-    for (const client of clients) client.disconnect()
-  })
 
   it('4 instances on separate connections hitting a cold key run the fetcher once', async () => {
     const prefix = fresh()
@@ -115,7 +112,7 @@ describe.each(targets())('$name', (target) => {
     const lease = { leaseMs: 5000, pollIntervalMs: 10 }
     // Its own connection: every command after its first GET is held, to force the interleaving
     // "read a miss, then the other instance fetches, fills and releases, then try the lease".
-    const redis = createRedis(target.connection)
+    const redis = heldRedis
     await redis.set(`${prefix}:warm`, '1')
     const late = createCache({ redis, prefix, distributedSingleFlight: lease })
     const first = createCache({ redis: clients[0]!, prefix, distributedSingleFlight: lease })
@@ -136,7 +133,6 @@ describe.each(targets())('$name', (target) => {
     } finally {
       hold.open()
       await late.close()
-      redis.disconnect()
     }
   })
 
@@ -169,13 +165,13 @@ describe.each(targets())('$name', (target) => {
 
   it('the lease is released after the fetch, so the next miss does not wait', async () => {
     const prefix = fresh()
-    const cache = createCache({ redis: clients[0]!, prefix, distributedSingleFlight: true })
+    // A lease that outlives the wait below: only its release can clear it in time.
+    const cache = createCache({ redis: clients[0]!, prefix, distributedSingleFlight: { leaseMs: 120_000 } })
     await cache.getOrSet('k', async () => 1)
     await cache.delete('k')
     const inspect = target.client()
-    for (let attempt = 0; attempt < 50 && (await inspect.exists(leaseOf(prefix, 'k'))) === 1; attempt++)
-      await sleep(20)
-    expect(await inspect.exists(leaseOf(prefix, 'k'))).toBe(0)
+    // getOrSet does not wait for the release it sends; wait for it to land.
+    await waitFor('the lease to be released', async () => (await inspect.exists(leaseOf(prefix, 'k'))) === 0)
     expect(await cache.getOrSet('k', async () => 2)).toBe(2)
   })
 })

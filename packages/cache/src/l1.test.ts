@@ -1,6 +1,6 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
 import { type RedisServer, startRedis } from '@x/testkit'
-import { countCommands, eventually, targets } from '@x/testkit/vitest'
+import { countCommands, eventually, targets, useRedis } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cache, createCache } from './index.js'
 
@@ -23,20 +23,16 @@ function afterCommand(client: RedisClient, match: (args: string[]) => boolean, a
 }
 
 describe.each(targets())('$name', (target) => {
-  let redisA: RedisClient
-  let redisB: RedisClient
+  // Two instances on two connections, as two processes would be.
+  const redisA = useRedis(target, createRedis)
+  const redisB = useRedis(target, createRedis)
   const caches: Cache[] = []
   let counter = 0
   const fresh = () => `${target.prefix}:l${++counter}`
 
-  beforeAll(() => {
-    redisA = createRedis(target.connection)
-    redisB = createRedis(target.connection)
-  })
+  // Each L1 cache opened a bus connection of its own; afterAll hooks run in reverse, so before the clients close.
   afterAll(async () => {
     for (const cache of caches) await cache.close()
-    redisA.disconnect()
-    redisB.disconnect()
   })
 
   async function pair(options: { ttlMs?: number } = {}) {
@@ -201,6 +197,7 @@ describe.each(targets())('$name', (target) => {
   })
 })
 
+// A server of its own: the tests restart it, which would cut every connection of the files sharing one.
 describe('bus reconnect', () => {
   let server: RedisServer
   let redis: RedisClient

@@ -1,6 +1,6 @@
 import { createRedis, type RedisClient } from '@x/redis-core'
-import { sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sleep, targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { createRateLimiter } from './rate-limiter.js'
 
 const CONNECTIONS = 4
@@ -66,14 +66,8 @@ function perAlignedWindow(times: number[]): number[] {
 }
 
 describe.each(targets())('$name', (target) => {
-  const clients: RedisClient[] = []
-
-  beforeAll(() => {
-    for (let i = 0; i < CONNECTIONS; i++) clients.push(createRedis(target.connection))
-  })
-  afterAll(() => {
-    for (const client of clients) client.disconnect()
-  })
+  // Separate connections, so checks from different "instances" really race on the server.
+  const clients = Array.from({ length: CONNECTIONS }, () => useRedis(target, createRedis))
 
   it.concurrent('gcra: any interval d admits at most burst + d × rate, and ≥ 90 % of the ideal', async () => {
     const { admitted, span } = await hammer(clients, `${target.prefix}:g`, 'gcra')

@@ -1,5 +1,5 @@
-import { targets } from '@x/testkit/vitest'
-import { afterAll, describe, expect, it } from 'vitest'
+import { targets, useRedis } from '@x/testkit/vitest'
+import { describe, expect, it } from 'vitest'
 import { masters } from './cluster.js'
 import { createRedis } from './create-redis.js'
 import { defineScript } from './define-script.js'
@@ -25,9 +25,8 @@ return { redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) }`,
 const returnsFalse = defineScript<null>({ name: 'false', keys: 1, lua: 'return false' })
 
 describe.each(targets())('defineScript on $name', (target) => {
-  const redis = createRedis(target.connection)
+  const redis = useRedis(target, createRedis)
   const keys = keyspace(target.prefix)
-  afterAll(() => redis.disconnect())
 
   it('runs with EVALSHA and returns typed results', async () => {
     expect(incrBy.sha).toMatch(/^[0-9a-f]{40}$/)

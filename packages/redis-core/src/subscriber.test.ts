@@ -1,5 +1,5 @@
 import { type RedisCluster, type RedisServer, startCluster, startRedis } from '@x/testkit'
-import { eventually, sleep, targets } from '@x/testkit/vitest'
+import { eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
 import type { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isCluster } from './cluster.js'
@@ -41,15 +41,10 @@ const messageListeners = (client: RedisClient) =>
   ].map((event) => client.listenerCount(event))
 
 describe.each(targets())('createSubscriber on $name', (target) => {
-  let redis: RedisClient
-  let inspect: Redis | Cluster
+  const redis = useRedis(target, createRedis)
+  const inspect = target.client()
   let counter = 0
   const name = (label: string) => `${target.prefix}:sub:${label}:${++counter}`
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    inspect = target.client()
-  })
-  afterAll(() => redis.disconnect())
 
   it('subscribe resolves after the server acknowledged and delivers the raw string', async () => {
     await using subscriber = createSubscriber(redis)
@@ -205,6 +200,7 @@ describe.each(targets())('createSubscriber on $name', (target) => {
   })
 })
 
+// A server of its own: CLIENT KILL TYPE pubsub would cut the subscriptions of every file sharing one.
 describe('createSubscriber reconnects on a private server', () => {
   let server: RedisServer
   beforeAll(async () => {
@@ -216,31 +212,35 @@ describe('createSubscriber reconnects on a private server', () => {
 
   it('restores every subscription after CLIENT KILL and emits reconnected', async () => {
     const redis = createRedis({ url: server.url })
-    await using subscriber = createSubscriber(redis)
-    const reconnects: Array<SubscriberEvents['reconnected']> = []
-    subscriber.on('reconnected', (info) => void reconnects.push(info))
-    subscriber.on('error', () => {})
-    const received: string[] = []
-    await subscriber.subscribe('kill:exact', (message) => void received.push(message))
-    await subscriber.psubscribe('kill:p:*', (message) => void received.push(message))
-    const removed = await subscriber.subscribe('kill:removed', () => {})
-    const inspect = server.client()
-    await inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-    await removed()
-    await eventually(() => reconnects.length === 1, 15_000)
-    expect(reconnects[0]).toEqual({ channels: 1, patterns: 1, shardedChannels: 0 })
-    expect(await count(inspect, 'NUMSUB', 'kill:exact')).toBe(1)
-    expect(await count(inspect, 'NUMSUB', 'kill:removed')).toBe(0)
-    await publishUntil(
-      () => redis.publish('kill:p:1', 'pattern'),
-      () => received.includes('pattern'),
-    )
-    await redis.publish('kill:exact', 'exact')
-    await eventually(() => received.includes('exact'))
-    redis.disconnect()
+    try {
+      await using subscriber = createSubscriber(redis)
+      const reconnects: Array<SubscriberEvents['reconnected']> = []
+      subscriber.on('reconnected', (info) => void reconnects.push(info))
+      subscriber.on('error', () => {})
+      const received: string[] = []
+      await subscriber.subscribe('kill:exact', (message) => void received.push(message))
+      await subscriber.psubscribe('kill:p:*', (message) => void received.push(message))
+      const removed = await subscriber.subscribe('kill:removed', () => {})
+      const inspect = server.client()
+      await inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+      await removed()
+      await eventually(() => reconnects.length === 1, 15_000)
+      expect(reconnects[0]).toEqual({ channels: 1, patterns: 1, shardedChannels: 0 })
+      expect(await count(inspect, 'NUMSUB', 'kill:exact')).toBe(1)
+      expect(await count(inspect, 'NUMSUB', 'kill:removed')).toBe(0)
+      await publishUntil(
+        () => redis.publish('kill:p:1', 'pattern'),
+        () => received.includes('pattern'),
+      )
+      await redis.publish('kill:exact', 'exact')
+      await eventually(() => received.includes('exact'))
+    } finally {
+      redis.disconnect()
+    }
   })
 })
 
+// A cluster of its own, for the same reason: CLIENT KILL on every node.
 describe('createSubscriber follows the subscriber switch on a private cluster', () => {
   let cluster: RedisCluster
   beforeAll(async () => {
@@ -252,29 +252,32 @@ describe('createSubscriber follows the subscriber switch on a private cluster', 
 
   it('channel, pattern and sharded subscriptions survive CLIENT KILL on every node; reconnected fires', async () => {
     const redis = createRedis({ clusterNodes: cluster.startupNodes })
-    await using subscriber = createSubscriber(redis, { sharded: true })
-    const reconnects: Array<SubscriberEvents['reconnected']> = []
-    subscriber.on('reconnected', (info) => void reconnects.push(info))
-    subscriber.on('error', () => {})
-    const received: string[] = []
-    await subscriber.subscribe('ckill:a', (message) => void received.push(message))
-    await subscriber.psubscribe('ckill:p:*', (message) => void received.push(message))
-    await subscriber.ssubscribe('{ckill}:s', (message) => void received.push(message))
-    for (const node of cluster.nodes) await node.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-    await eventually(() => reconnects.length >= 1, 15_000)
-    expect(reconnects.at(-1)).toEqual({ channels: 1, patterns: 1, shardedChannels: 1 })
-    await publishUntil(
-      () => redis.publish('ckill:a', 'plain'),
-      () => received.includes('plain'),
-    )
-    await publishUntil(
-      () => redis.publish('ckill:p:1', 'pattern'),
-      () => received.includes('pattern'),
-    )
-    await publishUntil(
-      () => redis.spublish('{ckill}:s', 'sharded'),
-      () => received.includes('sharded'),
-    )
-    redis.disconnect()
+    try {
+      await using subscriber = createSubscriber(redis, { sharded: true })
+      const reconnects: Array<SubscriberEvents['reconnected']> = []
+      subscriber.on('reconnected', (info) => void reconnects.push(info))
+      subscriber.on('error', () => {})
+      const received: string[] = []
+      await subscriber.subscribe('ckill:a', (message) => void received.push(message))
+      await subscriber.psubscribe('ckill:p:*', (message) => void received.push(message))
+      await subscriber.ssubscribe('{ckill}:s', (message) => void received.push(message))
+      for (const node of cluster.nodes) await node.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+      await eventually(() => reconnects.length >= 1, 15_000)
+      expect(reconnects.at(-1)).toEqual({ channels: 1, patterns: 1, shardedChannels: 1 })
+      await publishUntil(
+        () => redis.publish('ckill:a', 'plain'),
+        () => received.includes('plain'),
+      )
+      await publishUntil(
+        () => redis.publish('ckill:p:1', 'pattern'),
+        () => received.includes('pattern'),
+      )
+      await publishUntil(
+        () => redis.spublish('{ckill}:s', 'sharded'),
+        () => received.includes('sharded'),
+      )
+    } finally {
+      redis.disconnect()
+    }
   })
 })
