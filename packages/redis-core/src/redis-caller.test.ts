@@ -218,19 +218,28 @@ describe('write coalescing', () => {
     (connection) => new Redis((connection as { url: string }).url),
   )
 
-  it('writes a lone call in the same tick: nothing waits for I/O or a timer', async () => {
+  it('writes a lone call at once, uncorked: nothing waits for I/O, a timer or the next tick', async () => {
     await redis.ping()
     const stream = (redis as unknown as { stream: import('node:net').Socket }).stream
     const caller = createRedisCaller(redis)
     const reply = caller.call('PING')
+    expect(stream.writableCorked).toBe(0)
+    expect(await reply).toBe('PONG')
+  })
+
+  it('corks from the second call of a tick until the next tick', async () => {
+    await redis.ping()
+    const stream = (redis as unknown as { stream: import('node:net').Socket }).stream
+    const caller = createRedisCaller(redis)
+    const replies = [caller.call('ECHO', 'a'), caller.call('ECHO', 'b')]
     expect(stream.writableCorked).toBe(1)
     await new Promise<void>((resolve) => process.nextTick(resolve))
     expect(stream.writableCorked).toBe(0)
     expect(stream.writableLength).toBe(0)
-    expect(await reply).toBe('PONG')
+    expect(await Promise.all(replies)).toEqual(['a', 'b'])
   })
 
-  it('flushes every 16 calls of one tick and once more at its end', async () => {
+  it('flushes every 16 corked calls of one tick and once more at its end', async () => {
     await redis.ping()
     const stream = (redis as unknown as { stream: import('node:net').Socket }).stream
     const uncork = vi.spyOn(stream, 'uncork')

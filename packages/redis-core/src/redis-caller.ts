@@ -14,8 +14,8 @@ export interface RedisCallerOptions {
    */
   timeoutMs?: number
   /**
-   * Coalesce the writes of one tick into one socket write (standalone `Redis` only; see
-   * `writeCoalescer`). A lone call is never delayed.
+   * Coalesce the writes of one tick into one socket write per connection (on a Cluster, per node;
+   * see `writeCoalescer`). A lone call is never delayed.
    * @default true
    */
   coalesceWrites?: boolean
@@ -50,7 +50,8 @@ export interface RedisCaller {
   /**
    * Puts a command already sent (or a function that sends it, so that a synchronous throw of the
    * client becomes a rejection) under the same deadline and error mapping. `what` names it in
-   * the timeout message (`'GET'`, `'cache:publish'`).
+   * the timeout message (`'GET'`, `'cache:publish'`). A function's writes are coalesced like
+   * `call`'s; a promise was written before `run` saw it.
    */
   run<T>(command: Promise<T> | (() => Promise<T>), what: string): Promise<T>
   /** A plain command (`call('GET', key)`) with the same deadline, error mapping and write coalescing. */
@@ -78,7 +79,8 @@ function sharedQueue(redis: RedisClient, timeoutMs: number): DeadlineQueue {
  * The one path from a package to Redis: deadline from a deadline queue shared per client and
  * timeout (no timer per call), NOSCRIPT answered by one EVAL, errors mapped and redacted once
  * (`toRedisError`), a synchronous throw of the client answered as a rejection, writes of one tick
- * coalesced on a standalone client. Cheap to create; callers of one client share their queue.
+ * coalesced per connection (per node on a Cluster). Cheap to create; callers of one client share
+ * their queue and their coalescer.
  */
 export function createRedisCaller(redis: RedisClient, options: RedisCallerOptions = {}): RedisCaller {
   const timeoutMs = assertDuration('timeoutMs', options.timeoutMs ?? 1000)
@@ -187,7 +189,10 @@ export function createRedisCaller(redis: RedisClient, options: RedisCallerOption
     run(command, what) {
       let promise: Promise<unknown>
       try {
-        promise = typeof command === 'function' ? command() : command
+        if (typeof command === 'function') {
+          coalesce()
+          promise = command()
+        } else promise = command
       } catch (error) {
         return Promise.reject(toRedisError(error, redis))
       }
