@@ -12,6 +12,9 @@ import {
   InvalidArgumentError,
   ipKey,
   type Lease,
+  type MemoryRateLimiterEvents,
+  type MemoryRateLimiterStats,
+  type RateLimiterEvents,
   type RateLimiterOptions,
   type RateLimiterStats,
   type RateLimitOutcome,
@@ -71,6 +74,25 @@ describe('@x/ratelimit public types', () => {
     const result = {} as AcquireResult
     if (result.acquired) expectTypeOf(result.lease).toEqualTypeOf<Lease>()
     else expectTypeOf(result.reason).toEqualTypeOf<'limited' | 'fail-closed'>()
+  })
+
+  it('the memory limiter: synchronous results, the limited event and stats without Redis fields', () => {
+    const memory = createMemoryRateLimiter({ policies: [{ limit: 1, windowMs: 1000 }] })
+    expectTypeOf(memory.limit('k')).toEqualTypeOf<RateLimitResult>()
+    memory.on('limited', (payload) => {
+      expectTypeOf(payload).toEqualTypeOf<{ key: string; result: RateLimitResult }>()
+    })
+    expectTypeOf(memory.on('limited', () => {})).toEqualTypeOf<() => void>()
+    expectTypeOf<MemoryRateLimiterEvents['limited']>().toEqualTypeOf<RateLimiterEvents['limited']>()
+    // @ts-expect-error no error event: every failure is thrown to the caller
+    memory.on('error', () => {})
+    expectTypeOf(memory.stats()).toEqualTypeOf<MemoryRateLimiterStats>()
+    expectTypeOf<keyof MemoryRateLimiterStats>().toEqualTypeOf<
+      'checks' | 'admitted' | 'rejected' | 'evictions' | 'keys'
+    >()
+    expectTypeOf<Pick<MemoryRateLimiterStats, 'checks' | 'admitted' | 'rejected'>>().toEqualTypeOf<
+      Pick<RateLimiterStats, 'checks' | 'admitted' | 'rejected'>
+    >()
   })
 
   it('tracing contexts and client keys', () => {

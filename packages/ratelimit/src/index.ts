@@ -22,7 +22,9 @@ export {
   createMemoryRateLimiter,
   type FallbackLimiter,
   type MemoryRateLimiter,
+  type MemoryRateLimiterEvents,
   type MemoryRateLimiterOptions,
+  type MemoryRateLimiterStats,
 } from './memory-limiter.js'
 export { UNKNOWN_CLIENT_KEY } from './middleware/client-key.js'
 export {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@x/redis-core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createMemoryRateLimiter } from './memory-limiter.js'
 import type { Algorithm } from './policy.js'
 
@@ -90,6 +90,64 @@ describe('memory limiter', () => {
     expect(limiter.size).toBe(3)
     limiter.reset('k9')
     expect(limiter.size).toBe(2)
+  })
+
+  it('stats() counts checks, admissions, rejections and evictions, and holds the keys gauge', () => {
+    const { limiter } = onClock('fixed-window', 2, 1000)
+    expect(limiter.stats()).toEqual({ checks: 0, admitted: 0, rejected: 0, evictions: 0, keys: 0 })
+    for (let i = 0; i < 3; i++) limiter.limit('a')
+    limiter.limit('b', { cost: 3 })
+    // peek and refund are not checks; a check refused for bad input was never answered.
+    limiter.peek('a')
+    limiter.refund('b')
+    expect(() => limiter.limit('a', { cost: -1 })).toThrow(InvalidArgumentError)
+    const stats = limiter.stats()
+    expect(stats).toEqual({ checks: 4, admitted: 2, rejected: 2, evictions: 0, keys: 2 })
+    // A fresh object each time: changing it changes nothing inside.
+    stats.checks = 99
+    expect(limiter.stats().checks).toBe(4)
+    limiter.reset('a')
+    expect(limiter.stats().keys).toBe(1)
+
+    const bounded = createMemoryRateLimiter({ policies: [{ limit: 1, windowMs: 1000 }], maxKeys: 2 })
+    for (const key of ['k1', 'k2', 'k3', 'k4']) bounded.limit(key)
+    expect(bounded.stats()).toMatchObject({ checks: 4, evictions: 2, keys: 2 })
+  })
+
+  it('limited fires for every rejected check, with its key and result, until the listener is removed', () => {
+    const { limiter } = onClock('gcra', 1, 1000)
+    const seen: Array<{ key: string; allowed: boolean; reason: string | undefined }> = []
+    const off = limiter.on('limited', ({ key, result }) =>
+      seen.push({ key, allowed: result.allowed, reason: result.reason }),
+    )
+    limiter.limit('k')
+    const rejected = limiter.limit('k')
+    limiter.peek('k')
+    limiter.limit('other', { cost: 2 })
+    expect(seen).toEqual([
+      { key: 'k', allowed: false, reason: 'limited' },
+      { key: 'other', allowed: false, reason: 'cost-exceeds-limit' },
+    ])
+    expect(rejected.allowed).toBe(false)
+    off()
+    limiter.limit('k')
+    expect(seen).toHaveLength(2)
+  })
+
+  it('a listener that throws does not change the answer', () => {
+    const report = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const { limiter } = onClock('gcra', 1, 1000)
+      limiter.on('limited', () => {
+        throw new Error('listener bug')
+      })
+      limiter.limit('k')
+      expect(limiter.limit('k').allowed).toBe(false)
+      expect(limiter.stats().rejected).toBe(1)
+      expect(report).toHaveBeenCalledTimes(1)
+    } finally {
+      report.mockRestore()
+    }
   })
 
   it('rejects bad input', () => {

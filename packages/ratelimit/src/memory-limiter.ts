@@ -1,4 +1,4 @@
-import { assertPositive, monotonicMicros } from '@x/redis-core'
+import { assertPositive, createEmitter, monotonicMicros } from '@x/redis-core'
 import { assertKey } from './key.js'
 import { assertCost, normalizePolicies, type Policy, type PolicyOptions } from './policy.js'
 import { type PolicyResult, type RateLimitResult, summarize } from './result.js'
@@ -20,14 +20,46 @@ export interface FallbackLimiter {
   limit(key: string, options?: { cost?: number }): RateLimitResult | Promise<RateLimitResult>
 }
 
+/**
+ * Counters since the limiter was created, and a gauge of now. The Redis limiter's Redis-only fields
+ * (`redisErrors`, `timeouts`, `cacheHits`, the failure-mode answers) are absent: this limiter never
+ * calls Redis, so they could only ever be zero.
+ */
+export interface MemoryRateLimiterStats {
+  /** `limit()` calls answered. */
+  checks: number
+  /** Checks admitted. */
+  admitted: number
+  /** Checks rejected (`limited` or `cost-exceeds-limit`). */
+  rejected: number
+  /** Keys dropped to stay within `maxKeys`; such a key starts again at full capacity. */
+  evictions: number
+  /** Keys held now. */
+  keys: number
+}
+
+/**
+ * No `error` event: the limiter has no background work, so every failure is thrown to its caller.
+ */
+export type MemoryRateLimiterEvents = {
+  /** A `limit()` check was rejected. */
+  limited: { key: string; result: RateLimitResult }
+}
+
 export interface MemoryRateLimiter extends FallbackLimiter {
   readonly policies: readonly Policy[]
   limit(key: string, options?: { cost?: number }): RateLimitResult
   peek(key: string, options?: { cost?: number }): RateLimitResult
   refund(key: string, cost?: number): RateLimitResult
   reset(key: string): void
-  /** Number of keys held. */
+  /** Number of keys held (the `keys` gauge of `stats()`). */
   readonly size: number
+  /** Adds a listener (`limited`); returns a function that removes it. */
+  on<E extends keyof MemoryRateLimiterEvents>(
+    event: E,
+    listener: (payload: MemoryRateLimiterEvents[E]) => void,
+  ): () => void
+  stats(): MemoryRateLimiterStats
 }
 
 /** Per-policy state, in microseconds: GCRA keeps a, windows keep (a = window, b = count, c = previous), the log keeps entries. */
@@ -54,6 +86,8 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Memo
   const maxKeys = assertPositive('maxKeys', options.maxKeys ?? 10_000, { integer: true })
   const clock = options.clock ?? monotonicMicros
   const keys = new Map<string, State[]>()
+  const emitter = createEmitter<MemoryRateLimiterEvents>({ name: '@x/ratelimit' })
+  const counts = { checks: 0, admitted: 0, rejected: 0, evictions: 0 }
 
   const stateOf = (key: string, create: boolean): State[] | undefined => {
     let states = keys.get(key)
@@ -65,7 +99,10 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Memo
     if (!create) return undefined
     states = policies.map(() => ({ a: 0, b: 0, c: 0, log: [] }))
     keys.set(key, states)
-    if (keys.size > maxKeys) keys.delete(oldestKey(keys))
+    if (keys.size > maxKeys) {
+      keys.delete(oldestKey(keys))
+      counts.evictions++
+    }
     return states
   }
 
@@ -98,9 +135,20 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Memo
     return summarize(ok, results, now / 1000, ok ? undefined : never ? 'cost-exceeds-limit' : 'limited')
   }
 
+  const limit = (key: string, cost: number): RateLimitResult => {
+    const result = run(key, cost, 'limit')
+    counts.checks++
+    if (result.allowed) counts.admitted++
+    else {
+      counts.rejected++
+      if (emitter.has('limited')) emitter.emit('limited', { key, result })
+    }
+    return result
+  }
+
   return {
     policies,
-    limit: (key, limitOptions) => run(key, limitOptions?.cost ?? 1, 'limit'),
+    limit: (key, limitOptions) => limit(key, limitOptions?.cost ?? 1),
     peek: (key, peekOptions) => run(key, peekOptions?.cost ?? 1, 'peek'),
     refund: (key, cost = 1) => run(key, cost, 'refund'),
     reset: (key) => {
@@ -109,6 +157,8 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Memo
     get size() {
       return keys.size
     },
+    on: (event, listener) => emitter.on(event, listener),
+    stats: () => ({ ...counts, keys: keys.size }),
   }
 }
 
