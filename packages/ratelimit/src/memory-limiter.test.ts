@@ -1,3 +1,4 @@
+import { tracingChannel } from 'node:diagnostics_channel'
 import { InvalidArgumentError } from '@x/redis-core'
 import { describe, expect, it, vi } from 'vitest'
 import { createMemoryRateLimiter } from './memory-limiter.js'
@@ -147,6 +148,27 @@ describe('memory limiter', () => {
       expect(report).toHaveBeenCalledTimes(1)
     } finally {
       report.mockRestore()
+    }
+  })
+
+  it('publishes no check on x:ratelimit:limit, so a fallback answer is traced once (by the Redis limiter)', () => {
+    const started: unknown[] = []
+    const handlers = {
+      start: (context: unknown) => void started.push(context),
+      end() {},
+      asyncStart() {},
+      asyncEnd() {},
+      error() {},
+    }
+    const channel = tracingChannel('x:ratelimit:limit')
+    channel.subscribe(handlers)
+    try {
+      const { limiter } = onClock('gcra', 1, 1000)
+      limiter.limit('k')
+      limiter.limit('k')
+      expect(started).toEqual([])
+    } finally {
+      channel.unsubscribe(handlers)
     }
   })
 
