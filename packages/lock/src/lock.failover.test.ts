@@ -134,23 +134,38 @@ describe('locks across a Redis Cluster failover', () => {
     )
     expect(twoHolders).toBe(true)
     expect(windowMs).toBeLessThanOrEqual(ttlMs)
-    // What holds today: the next fence is above every fence the replica had received.
+    // The next fence is above every fence handed out before, the lost grant's included.
     expect(next.fence).toBeGreaterThan(replicatedFence)
+    expect(next.fence).toBeGreaterThan(lostHolder.fence)
     await next.release()
   }, 120_000)
 
-  // Known limit, kept here so that the fix flips it: the fencing counter is an INCR that a lagging
-  // replica can lose, so the next holder gets the lost holder's fence again and a fencing resource
-  // rejects it. The planned fix floors each fence by the server's microsecond clock.
-  it.fails('a fence is never repeated after a replica that lagged took over', async () => {
+  // The fencing counter is an INCR that a lagging replica can lose; the fence is floored by the
+  // server's clock in µs, so the next holder's fence is still above the lost holder's.
+  it('a fence is never repeated nor lower after a replica that lagged took over', async () => {
     const resource = 'repeat'
+    const fenced = fencedResource()
+    const replicated = await first().acquire(resource)
+    fenced.write(replicated.fence)
+    await replicated.release()
     let lost = 0
-    await lossyFailover(cluster, `fo:{${resource}}`, async () => {
+    const { promotedAfterMs } = await lossyFailover(cluster, `fo:{${resource}}`, async () => {
+      // Granted by the old master, never replicated.
       const lease = await first().acquire(resource, { ttlMs: 1000 })
       lost = lease.fence
+      fenced.write(lost)
     })
     const next = await second().acquire(resource, { waitMs: 0 })
+    fenced.write(next.fence)
     await next.release()
+    console.info(
+      `lock fence after a lagging replica took over (promoted ${Math.round(promotedAfterMs)} ms after the master ` +
+        `died): replicated ${replicated.fence}, lost ${lost}, next ${next.fence} (+${next.fence - lost} µs), ` +
+        `${fenced.rejected.length} rejected`,
+    )
+    expect(Number.isSafeInteger(next.fence)).toBe(true)
     expect(next.fence).toBeGreaterThan(lost)
+    expect(lost).toBeGreaterThan(replicated.fence)
+    expect(fenced.rejected).toEqual([])
   }, 120_000)
 })

@@ -1,9 +1,10 @@
 import { createRedis, InvalidArgumentError, type RedisClient, slotOf } from '@x/redis-core'
-import { countCommands, eventually, sleep, targets } from '@x/testkit/vitest'
+import { countCommands, eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
 import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { serverTimeUs } from './__fixtures__/server-time.js'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
-import { createLock, type Lock } from './lock.js'
+import { createLock } from './lock.js'
 import { lockTransfer } from './scripts/lock-transfer.lua.js'
 import type { Lease } from './types.js'
 
@@ -11,35 +12,26 @@ import type { Lease } from './types.js'
 const PATIENT_MS = 10_000
 
 describe.each(targets())('lock on $name', (target) => {
-  let redis: RedisClient
-  let other: RedisClient
-  let lock: Lock
-  let inspector: ReturnType<typeof target.client>
+  const redis = useRedis(target, createRedis)
+  const other = useRedis(target, createRedis)
+  const inspector = useRedis(target)
+  const lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
+  afterAll(() => lock.close())
   let resourceId = 0
   const resource = () => `res-${++resourceId}`
   const lockKey = (name: string) => `${target.prefix}:{${name}}:lock`
   const fenceKey = (name: string) => `${target.prefix}:{${name}}:fence`
 
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    other = createRedis(target.connection)
-    lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
-    inspector = target.client()
-  })
-
-  afterAll(async () => {
-    await lock.close()
-    redis.disconnect()
-    other.disconnect()
-  })
-
   it('hands out a lease with a token, a fence and an expiry, stored under the resource key', async () => {
     const name = resource()
+    const serverBefore = await serverTimeUs(inspector)
     const before = Date.now()
     const lease = await lock.acquire(name, { ttlMs: 5000 })
     expect(lease.resource).toBe(name)
     expect(lease.token).toMatch(/^[A-Za-z0-9_-]{21}$/)
-    expect(lease.fence).toBe(1)
+    // An integer of the server clock in µs (a new counter starts there).
+    expect(Number.isSafeInteger(lease.fence)).toBe(true)
+    expect(lease.fence).toBeGreaterThanOrEqual(serverBefore)
     expect(lease.held).toBe(true)
     expect(lease.expiresAt).toBeGreaterThan(before)
     expect(lease.expiresAt).toBeLessThanOrEqual(before + 5000)
@@ -61,7 +53,7 @@ describe.each(targets())('lock on $name', (target) => {
       expect(Number(await inspector.get(fenceKey(name)))).toBe(lease.fence)
       await lease.release()
     }
-    expect(fences).toEqual([1, 2, 3, 4, 5])
+    for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!)
     expect(slotOf(fenceKey(name))).toBe(slotOf(lockKey(name)))
   })
 
@@ -92,7 +84,7 @@ describe.each(targets())('lock on $name', (target) => {
     }
     await lease.release()
     const next = await lock.tryAcquire(name)
-    expect(next?.fence).toBe(lease.fence + 1)
+    expect(next?.fence).toBeGreaterThan(lease.fence)
     await next?.release()
   })
 
@@ -257,7 +249,7 @@ describe.each(targets())('lock on $name', (target) => {
     await sleep(200)
     await holder.release()
     const lease = await waiting
-    expect(lease.fence).toBe(holder.fence + 1)
+    expect(lease.fence).toBeGreaterThan(holder.fence)
     await lease.release()
     await slowPoll.close()
   }, 15_000)
@@ -295,7 +287,7 @@ describe.each(targets())('lock on $name', (target) => {
         await reconnected
         await holder.release()
         const lease = await waiting
-        expect(lease.fence).toBe(holder.fence + 1)
+        expect(lease.fence).toBeGreaterThan(holder.fence)
         await lease.release()
       } finally {
         spy.mockRestore()
@@ -307,9 +299,9 @@ describe.each(targets())('lock on $name', (target) => {
 
   it('a waiter falls back to polling when the holder expires without releasing', async () => {
     const name = resource()
-    await lock.acquire(name, { ttlMs: 300 })
+    const expired = await lock.acquire(name, { ttlMs: 300 })
     const lease = await lock.acquire(name, { waitMs: 10_000 })
-    expect(lease.fence).toBe(2)
+    expect(lease.fence).toBeGreaterThan(expired.fence)
     await lease.release()
   })
 
@@ -543,7 +535,9 @@ describe.each(targets())('lock on $name', (target) => {
   it('keeps different resources independent', async () => {
     const names = Array.from({ length: 40 }, () => resource())
     const leases = await Promise.all(names.map((name) => lock.acquire(name, { waitMs: 0 })))
-    expect(leases.map((lease) => lease.fence)).toEqual(names.map(() => 1))
+    // Each resource has a counter of its own, which holds its lease's fence.
+    const counters = await Promise.all(names.map((name) => inspector.get(fenceKey(name))))
+    expect(counters).toEqual(leases.map((lease) => String(lease.fence)))
     await Promise.all(leases.map((lease) => lease.release()))
   })
 
@@ -604,7 +598,7 @@ describe.each(targets())('lock on $name', (target) => {
       counter.restore()
     }
     expect(names).toEqual(['evalsha'])
-    expect(next.fence).toBe(holder.fence + 1)
+    expect(next.fence).toBeGreaterThan(holder.fence)
     expect(await inspector.get(lockKey(name))).toBe(next.token)
     expect(await inspector.pttl(lockKey(name))).toBeLessThanOrEqual(20_000)
     await next.release()
@@ -632,7 +626,7 @@ describe.each(targets())('lock on $name', (target) => {
     const secondLease = await second
     await secondLease.release()
     expect(order).toEqual(['first', 'second'])
-    expect(secondLease.fence).toBe(firstLease.fence + 1)
+    expect(secondLease.fence).toBeGreaterThan(firstLease.fence)
   })
 
   it('with handoffLimit 0 a release always frees the lock and notifies', async () => {
@@ -648,7 +642,7 @@ describe.each(targets())('lock on $name', (target) => {
     await sleep(100)
     await holder.release()
     const next = await waiting
-    expect(next.fence).toBe(holder.fence + 1)
+    expect(next.fence).toBeGreaterThan(holder.fence)
     await next.release()
     await plain.close()
   })
@@ -656,7 +650,7 @@ describe.each(targets())('lock on $name', (target) => {
   it('publishes a release only when a waiter announced itself', async () => {
     const name = resource()
     const channel = `${target.prefix}:released`
-    const listener = target.client()
+    const listener = useRedis(target)
     const messages: string[] = []
     listener.on('message', (from: string, message: string) => {
       if (from === channel && message === lockKey(name)) messages.push(message)
@@ -676,7 +670,6 @@ describe.each(targets())('lock on $name', (target) => {
     expect(messages).toEqual([lockKey(name)])
     expect(await inspector.exists(`${target.prefix}:{${name}}:waiters`)).toBe(0)
     await waiter.close()
-    listener.disconnect()
   })
 
   it('a release that publishes nothing still wakes a local waiter that never reached Redis', async () => {
@@ -702,7 +695,7 @@ describe.each(targets())('lock on $name', (target) => {
     expect(await inspector.exists(`${target.prefix}:{${name}}:waiters`)).toBe(0)
     await firstLease.release()
     const secondLease = await second
-    expect(secondLease.fence).toBe(firstLease.fence + 1)
+    expect(secondLease.fence).toBeGreaterThan(firstLease.fence)
     await secondLease.release()
     await plain.close()
   }, 15_000)
@@ -729,43 +722,46 @@ describe.each(targets())('lock on $name', (target) => {
     expect((await lock.inspect(name)).locked).toBe(false)
   })
 
-  it('raiseFence lifts a counter lost with the data above the floor, in one call, and never lowers it', async () => {
+  it('raiseFence lifts the counter to a floor ahead of the server clock, in one call, and never lowers it', async () => {
     const name = resource()
-    for (let run = 0; run < 3; run++) await (await lock.acquire(name)).release()
-    // Redis lost its data while the protected resource still remembers fence 3.
+    const last = await lock.acquire(name)
+    await last.release()
+    // Redis lost its data: the server clock still puts the next fence above the last one.
     await inspector.del(fenceKey(name))
-    const behind = await lock.acquire(name)
-    expect(behind.fence).toBe(1)
-    await behind.release()
+    const after = await lock.acquire(name)
+    expect(after.fence).toBeGreaterThan(last.fence)
+    await after.release()
+    // The protected resource remembers a fence the clock has not reached (a server clock set back).
+    const ahead = after.fence + 3_600_000_000
     // A floor of 0 changes nothing; it loads the script on this node, so the next call is one EVALSHA.
-    expect(await lock.raiseFence(name, 0)).toBe(1)
+    expect(await lock.raiseFence(name, 0)).toBe(after.fence)
     const counter = countCommands(redis)
     try {
-      expect(await lock.raiseFence(name, 3)).toBe(3)
+      expect(await lock.raiseFence(name, ahead)).toBe(ahead)
       expect(counter.names()).toEqual(['evalsha'])
     } finally {
       counter.restore()
     }
-    expect(await inspector.get(fenceKey(name))).toBe('3')
+    expect(await inspector.get(fenceKey(name))).toBe(String(ahead))
     const lease = await lock.acquire(name)
-    expect(lease.fence).toBe(4)
+    expect(lease.fence).toBe(ahead + 1)
     await lease.release()
     // A floor below the counter leaves it alone and returns the counter.
-    expect(await lock.raiseFence(name, 2)).toBe(4)
-    expect(await lock.raiseFence(name, 0)).toBe(4)
-    expect((await lock.inspect(name)).fence).toBe(4)
+    expect(await lock.raiseFence(name, after.fence)).toBe(ahead + 1)
+    expect(await lock.raiseFence(name, 0)).toBe(ahead + 1)
+    expect((await lock.inspect(name)).fence).toBe(ahead + 1)
     // Works while someone holds the lock, and on a resource that never had a lease.
     const holder = await lock.acquire(name)
-    expect(await lock.raiseFence(name, 100)).toBe(100)
+    expect(await lock.raiseFence(name, ahead + 100)).toBe(ahead + 100)
     expect(holder.held).toBe(true)
     await holder.release()
     const next = await lock.acquire(name)
-    expect(next.fence).toBe(101)
+    expect(next.fence).toBe(ahead + 101)
     await next.release()
     const fresh = resource()
-    expect(await lock.raiseFence(fresh, 41)).toBe(41)
+    expect(await lock.raiseFence(fresh, ahead)).toBe(ahead)
     const first = await lock.tryAcquire(fresh)
-    expect(first?.fence).toBe(42)
+    expect(first?.fence).toBe(ahead + 1)
     await first?.release()
   })
 

@@ -92,8 +92,10 @@ export interface Lock {
   /**
    * Raises the fencing counter of `resource` to at least `floor` (never lowers it), so the next
    * lease's fence is above `floor`; returns the counter after the call. Call it when the protected
-   * resource rejects a fence lower than one it has seen because Redis lost the counter (a restart
-   * without persistence, a failover): pass the resource's highest accepted fence, then retry.
+   * resource rejects a fence lower than one it has seen although you hold the lease: the Redis
+   * server clock, which floors every fence, was behind (set back, or a new master's clock behind the
+   * old one's by more than the failover took), or a counter raised above the clock was lost. Pass
+   * the resource's highest accepted fence, then retry.
    * On Redlock it raises every server and needs a majority to answer (QuorumError otherwise).
    */
   raiseFence(resource: string, floor: number): Promise<number>

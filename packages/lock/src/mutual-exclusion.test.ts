@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type RedisServer, startServers, stopAll } from '@x/testkit'
-import { targets } from '@x/testkit/vitest'
+import { targets, useRedis } from '@x/testkit/vitest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const workerFile = fileURLToPath(new URL('./__fixtures__/mutex-worker.ts', import.meta.url))
@@ -61,6 +61,7 @@ async function prove(connection: unknown, prefix: string, resource: string) {
 }
 
 describe.each(targets())('mutual exclusion across processes on $name', (target) => {
+  const inspector = useRedis(target)
   it(`${PROCESSES} processes × ${WORKERS} workers on one resource: 0 overlaps, 0 rejected fences`, async () => {
     const { reports, total } = await prove(target.connection, target.prefix, 'contended')
     expect(total.errors).toEqual([])
@@ -69,7 +70,6 @@ describe.each(targets())('mutual exclusion across processes on $name', (target) 
     // Every process got in, many times: this was sustained contention, not one burst.
     for (const report of reports) expect(report.entries).toBeGreaterThan(0)
     expect(total.entries).toBeGreaterThan(PROCESSES * WORKERS)
-    const inspector = target.client()
     expect(await inspector.get(`${target.prefix}:proof:{contended}:guard`)).toBe('0')
     expect(Number(await inspector.get(`${target.prefix}:proof:{contended}:highest`))).toBe(
       Number(await inspector.get(`${target.prefix}:{contended}:fence`)),

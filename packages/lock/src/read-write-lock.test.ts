@@ -1,8 +1,9 @@
-import { createRedis, InvalidArgumentError, type RedisClient } from '@x/redis-core'
-import { countCommands, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis, InvalidArgumentError } from '@x/redis-core'
+import { waitFor } from '@x/testkit'
+import { countCommands, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { LockTimeoutError } from './errors.js'
-import { createLock, type Lock } from './lock.js'
+import { createLock } from './lock.js'
 import { rwAcquireRead } from './scripts/rw-acquire-read.lua.js'
 import { rwAcquireWrite } from './scripts/rw-acquire-write.lua.js'
 import { rwInspect } from './scripts/rw-inspect.lua.js'
@@ -13,30 +14,19 @@ import { rwReleaseWrite } from './scripts/rw-release-write.lua.js'
 const PATIENT_MS = 10_000
 
 describe.each(targets())('read-write lock on $name', (target) => {
-  let redis: RedisClient
-  let lock: Lock
-  let slowPoll: Lock
+  const redis = useRedis(target, createRedis)
+  const lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
+  // Polls every 20 s: only the release notifications can wake these waiters within a test.
+  const slowPoll = createLock({
+    redis,
+    prefix: target.prefix,
+    redisTimeoutMs: PATIENT_MS,
+    backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+    waitMs: 25_000,
+  })
+  afterAll(() => Promise.all([lock.close(), slowPoll.close()]))
   let nameId = 0
   const name = () => `rw-${++nameId}`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
-    // Polls every 20 s: only the release notifications can wake these waiters within a test.
-    slowPoll = createLock({
-      redis,
-      prefix: target.prefix,
-      redisTimeoutMs: PATIENT_MS,
-      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
-      waitMs: 25_000,
-    })
-  })
-
-  afterAll(async () => {
-    await lock.close()
-    await slowPoll.close()
-    redis.disconnect()
-  })
 
   it('lets many readers in at once and keeps the writer out until they leave', async () => {
     const rw = lock.createReadWriteLock(name(), { ttlMs: 10_000 })
@@ -91,34 +81,43 @@ describe.each(targets())('read-write lock on $name', (target) => {
     let readersInside = 0
     let writersInside = 0
     let violations = 0
-    let reads = 0
-    let writes = 0
-    const until = Date.now() + 1500
-    const loop = (write: boolean) => async () => {
-      while (Date.now() < until) {
-        await (write ? rw.write : rw.read).withLock(
-          async () => {
-            if (write) {
-              writersInside += 1
-              writes += 1
-            } else {
-              readersInside += 1
-              reads += 1
-            }
-            if (writersInside > 1 || (writersInside === 1 && readersInside > 0)) violations += 1
-            await sleep(Math.random() * 3)
-            if (write) writersInside -= 1
-            else readersInside -= 1
-          },
-          { waitMs: 20_000 },
-        )
+    let stop = false
+    const errors: unknown[] = []
+    const entries = Array.from({ length: 9 }, () => 0)
+    // Workers 0–5 read, 6–8 write.
+    const workers = entries.map(async (_, worker) => {
+      const write = worker >= 6
+      while (!stop) {
+        try {
+          await (write ? rw.write : rw.read).withLock(
+            async () => {
+              entries[worker]! += 1
+              if (write) writersInside += 1
+              else readersInside += 1
+              if (writersInside > 1 || (writersInside === 1 && readersInside > 0)) violations += 1
+              await sleep(Math.random() * 3)
+              if (write) writersInside -= 1
+              else readersInside -= 1
+            },
+            { waitMs: 20_000 },
+          )
+        } catch (error) {
+          errors.push(error)
+          return
+        }
       }
-    }
-    await Promise.all([...Array.from({ length: 6 }, loop(false)), ...Array.from({ length: 3 }, loop(true))])
+    })
+    // However slow the machine: every reader and every writer in at least twice.
+    await waitFor(
+      'every worker in twice',
+      () => errors.length > 0 || entries.every((count) => count >= 2),
+    ).finally(() => {
+      stop = true
+    })
+    await Promise.all(workers)
+    expect(errors).toEqual([])
     expect(violations).toBe(0)
-    expect(reads).toBeGreaterThan(0)
-    expect(writes).toBeGreaterThan(0)
-  }, 30_000)
+  }, 60_000)
 
   it('a reader that dies without releasing stops blocking writers after its ttl', async () => {
     const rw = lock.createReadWriteLock(name(), { ttlMs: 200 })
@@ -167,20 +166,25 @@ describe.each(targets())('read-write lock on $name', (target) => {
       `${target.prefix}:{${tag}}:f`,
     ]
     const [writer, readers] = keys
-    expect(await rwAcquireRead.run(redis, keys, ['r1', 5000])).toEqual([1, 1])
-    expect(await rwAcquireRead.run(redis, keys, ['r2', 5000])).toEqual([1, 2])
+    const [joined1, fence1] = await rwAcquireRead.run(redis, keys, ['r1', 5000])
+    const [joined2, fence2] = await rwAcquireRead.run(redis, keys, ['r2', 5000])
+    expect([joined1, joined2]).toEqual([1, 1])
+    expect(fence2).toBeGreaterThan(fence1)
     const [blocked, wait] = await rwAcquireWrite.run(redis, keys, ['w1', 5000])
     expect(blocked).toBe(0)
     expect(wait).toBeGreaterThan(0)
     expect(await rwReleaseRead.run(redis, [readers], ['r1', 'ch', writer])).toBe(1)
     expect(await rwReleaseRead.run(redis, [readers], ['r1', 'ch', writer])).toBe(0)
     expect(await rwReleaseRead.run(redis, [readers], ['r2', 'ch', writer])).toBe(1)
-    expect(await rwAcquireWrite.run(redis, keys, ['w1', 5000])).toEqual([1, 3])
+    const [taken, writeFence] = await rwAcquireWrite.run(redis, keys, ['w1', 5000])
+    expect(taken).toBe(1)
+    // Readers and writers share one counter; the blocked attempt minted nothing.
+    expect(writeFence).toBeGreaterThan(fence2)
     const [readBlocked] = await rwAcquireRead.run(redis, keys, ['r3', 5000])
     expect(readBlocked).toBe(0)
-    expect(await rwInspect.run(redis, keys)).toEqual([expect.any(Number), 0, 3])
+    expect(await rwInspect.run(redis, keys)).toEqual([expect.any(Number), 0, writeFence])
     expect(await rwReleaseWrite.run(redis, [writer], ['nope', 'ch'])).toBe(0)
     expect(await rwReleaseWrite.run(redis, [writer], ['w1', 'ch'])).toBe(1)
-    expect(await rwInspect.run(redis, keys)).toEqual([-2, 0, 3])
+    expect(await rwInspect.run(redis, keys)).toEqual([-2, 0, writeFence])
   })
 })

@@ -2,6 +2,7 @@ import { createRedis, InvalidArgumentError, type RedisClient, TimeoutError } fro
 import { type RedisServer, startServers, stopAll } from '@x/testkit'
 import { eventually, sleep } from '@x/testkit/vitest'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { serverTimeUs } from './__fixtures__/server-time.js'
 import { LockNotHeldError, LockTimeoutError, QuorumError } from './errors.js'
 import { createLock, type Lock } from './lock.js'
 import type { LockEvents } from './types.js'
@@ -39,8 +40,10 @@ describe('Redlock over 3 independent servers', () => {
 
   it('takes the lock on every server with one token and mints a fence', async () => {
     const name = resource()
+    const clock = await serverTimeUs(servers[0]!.client())
     const lease = await lock.acquire(name, { ttlMs: 5000 })
-    expect(lease.fence).toBe(1)
+    expect(Number.isSafeInteger(lease.fence)).toBe(true)
+    expect(lease.fence).toBeGreaterThanOrEqual(clock)
     for (const server of servers) expect(await server.client().get(lockKey(name))).toBe(lease.token)
     await lease.release()
     for (const server of servers) expect(await server.client().exists(lockKey(name))).toBe(0)
@@ -145,6 +148,23 @@ describe('Redlock over 3 independent servers', () => {
     for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!)
   }, 60_000)
 
+  it('keeps fences increasing when one server is ahead of the clocks and then fails: the quorum max is synced', async () => {
+    const name = resource()
+    const fenceKey = `redlock:{${name}}:fence`
+    // Server 2's counter is an hour ahead of every clock (raised by raiseFence, or a clock set back
+    // elsewhere): servers 0 and 1 alone would mint their clocks, below it.
+    const ahead = (await serverTimeUs(servers[0]!.client())) + 3_600_000_000
+    await servers[2]!.client().set(fenceKey, String(ahead))
+    const first = await lock.acquire(name)
+    await first.release()
+    expect(first.fence).toBe(ahead + 1)
+    for (const server of servers) expect(await server.client().get(fenceKey)).toBe(String(ahead + 1))
+    await servers[2]!.kill()
+    const second = await lock.acquire(name)
+    await second.release()
+    expect(second.fence).toBe(ahead + 2)
+  }, 30_000)
+
   it('a waiter is woken by the release notification', async () => {
     const name = resource()
     const slowPoll = createLock({
@@ -185,24 +205,35 @@ describe('Redlock over 3 independent servers', () => {
     await expect(lease.release()).rejects.toSatisfy(LockNotHeldError.isInstance)
   })
 
-  it('raiseFence lifts every server above the floor after the counters were lost', async () => {
+  it('raiseFence lifts every server to a floor ahead of their clocks, also after counters were lost', async () => {
     const name = resource()
     const fenceKey = `redlock:{${name}}:fence`
-    for (let run = 0; run < 3; run++) await (await lock.acquire(name)).release()
-    for (const server of servers) expect(await server.client().get(fenceKey)).toBe('3')
-    // Two servers lost their data: a majority would now mint 1 again.
+    let last = 0
+    for (let run = 0; run < 3; run++) {
+      const lease = await lock.acquire(name)
+      last = lease.fence
+      await lease.release()
+    }
+    // The fence sync left every server at the fence handed out.
+    for (const server of servers) expect(await server.client().get(fenceKey)).toBe(String(last))
+    // Two servers lost their data: their clocks still put the next fence above the last one.
     await servers[0]!.client().del(fenceKey)
     await servers[1]!.client().del(fenceKey)
-    expect(await lock.raiseFence(name, 10)).toBe(10)
-    for (const server of servers) expect(await server.client().get(fenceKey)).toBe('10')
+    const after = await lock.acquire(name)
+    await after.release()
+    expect(after.fence).toBeGreaterThan(last)
+    // A floor the clocks have not reached (the resource saw fences from a clock that was ahead).
+    const ahead = after.fence + 3_600_000_000
+    expect(await lock.raiseFence(name, ahead)).toBe(ahead)
+    for (const server of servers) expect(await server.client().get(fenceKey)).toBe(String(ahead))
     const lease = await lock.acquire(name)
-    expect(lease.fence).toBe(11)
+    expect(lease.fence).toBe(ahead + 1)
     await lease.release()
     // Never lowers a counter; the result is the highest counter of the servers that answered.
-    await servers[2]!.client().set(fenceKey, '50')
-    expect(await lock.raiseFence(name, 20)).toBe(50)
-    expect(await servers[0]!.client().get(fenceKey)).toBe('20')
-    expect(await servers[2]!.client().get(fenceKey)).toBe('50')
+    await servers[2]!.client().set(fenceKey, String(ahead + 50))
+    expect(await lock.raiseFence(name, ahead + 20)).toBe(ahead + 50)
+    expect(await servers[0]!.client().get(fenceKey)).toBe(String(ahead + 20))
+    expect(await servers[2]!.client().get(fenceKey)).toBe(String(ahead + 50))
     await expect(lock.raiseFence(name, -1)).rejects.toSatisfy(InvalidArgumentError.isInstance)
   })
 

@@ -5,8 +5,10 @@ export interface Lease extends AsyncDisposable {
   /** The random owner token stored in Redis; only its holder can extend or release. */
   readonly token: string
   /**
-   * Fencing token: strictly increasing per resource, minted in the same Lua call that took the lock.
-   * Pass it to the protected resource, which rejects any token lower than the highest it has seen.
+   * Fencing token: strictly increasing per resource, minted in the same Lua call that took the lock,
+   * as max(previous fence + 1, Redis server time in µs), a safe integer (~1.8e15). Pass it to the
+   * protected resource, which rejects any token lower than the highest it has seen; compare fences
+   * as numbers.
    */
   readonly fence: number
   /**

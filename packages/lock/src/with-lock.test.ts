@@ -1,8 +1,8 @@
-import { createRedis, type RedisClient } from '@x/redis-core'
-import { eventually, sleep, targets } from '@x/testkit/vitest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedis } from '@x/redis-core'
+import { eventually, sleep, targets, useRedis } from '@x/testkit/vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
-import { createLock, type Lock } from './lock.js'
+import { createLock } from './lock.js'
 import { lockExtend } from './scripts/lock-extend.lua.js'
 import type { LockEvents } from './types.js'
 
@@ -12,25 +12,15 @@ const PATIENT_MS = 10_000
 // An unhandled rejection fails the test it happened in: the test kit's trap, set up for every file.
 
 describe.each(targets())('withLock on $name', (target) => {
-  let redis: RedisClient
-  let lock: Lock
-  let inspector: ReturnType<typeof target.client>
+  const redis = useRedis(target, createRedis)
+  const inspector = useRedis(target)
+  const lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
+  afterAll(() => lock.close())
   const errors: Array<LockEvents['error']> = []
+  lock.on('error', (event) => errors.push(event))
   let resourceId = 0
   const resource = () => `wl-${++resourceId}`
   const lockKey = (name: string) => `${target.prefix}:{${name}}:lock`
-
-  beforeAll(() => {
-    redis = createRedis(target.connection)
-    lock = createLock({ redis, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
-    lock.on('error', (event) => errors.push(event))
-    inspector = target.client()
-  })
-
-  afterAll(async () => {
-    await lock.close()
-    redis.disconnect()
-  })
 
   it("returns fn's result and releases the lock", async () => {
     const name = resource()

@@ -2,9 +2,9 @@ import { defineScript } from '@x/redis-core'
 
 /**
  * Raises a resource's fencing counter to at least a floor and never lowers it. Used by
- * `lock.raiseFence` after Redis lost the counter (a restart without persistence, a failover to a
- * lagging replica) while the protected resource still remembers higher tokens: the next INCR then
- * mints floor + 1 or more, which the resource accepts again.
+ * `lock.raiseFence` when the protected resource remembers a higher token than the next fence would be
+ * (a server clock set back, or a counter that had been raised above the clock and was then lost):
+ * the next mint is then floor + 1 or more, which the resource accepts again.
  *
  * KEYS[1] fencing counter
  * ARGV[1] floor (a non-negative integer)

@@ -3,7 +3,8 @@ import { defineScript } from '@x/redis-core'
 /**
  * Redlock only: raises a server's fencing counter to the fence handed out by the quorum. Any later
  * majority shares a server with ours, whose counter then sits at or above our fence, so the next
- * INCR there (and the maximum the next holder takes) is strictly higher.
+ * fence minted there (at least counter + 1, see mint-fence.ts) and the maximum the next holder
+ * takes are strictly higher, whatever the servers' clocks say.
  *
  * KEYS[1] fencing counter
  * ARGV[1] fence

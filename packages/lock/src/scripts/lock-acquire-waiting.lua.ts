@@ -1,4 +1,5 @@
 import { defineScript } from '@x/redis-core'
+import { mintFence } from './mint-fence.js'
 
 /**
  * The acquire of a caller that will wait: takes the lock like `lock-acquire`, and when busy also
@@ -13,7 +14,8 @@ import { defineScript } from '@x/redis-core'
  * ARGV[1] owner token
  * ARGV[2] ttl in ms (also the flag's life when the holder has no expiry)
  *
- * Returns the fence (≥ 1) when taken; when busy, −1 − the holder's pttl (≤ 0; 0 means no expiry).
+ * Returns the fence (> 0, minted as in mint-fence.ts) when taken; when busy, −1 − the holder's pttl
+ * (≤ 0; 0 means no expiry).
  */
 export const lockAcquireWaiting = defineScript<{
   keys: [lock: string, fence: string, waiters: string]
@@ -24,7 +26,8 @@ export const lockAcquireWaiting = defineScript<{
   keys: 3,
   lua: `-- KEYS: lock, fence counter, waiters flag | ARGV: token, ttl ms
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return redis.call('INCR', KEYS[2])
+${mintFence(2)}
+  return fence
 end
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl > 0 then

@@ -1,4 +1,5 @@
 import { defineScript } from '@x/redis-core'
+import { mintFence } from './mint-fence.js'
 
 /**
  * Takes the lock and mints its fencing token in one atomic call, so no holder can ever exist
@@ -10,7 +11,8 @@ import { defineScript } from '@x/redis-core'
  * ARGV[1] owner token
  * ARGV[2] ttl in ms
  *
- * Returns the fence (≥ 1) when taken; when busy, −1 − the holder's pttl (≤ 0; 0 means no expiry).
+ * Returns the fence (> 0, minted as in mint-fence.ts) when taken; when busy, −1 − the holder's pttl
+ * (≤ 0; 0 means no expiry).
  */
 export const lockAcquire = defineScript<{
   keys: [lock: string, fence: string]
@@ -21,7 +23,8 @@ export const lockAcquire = defineScript<{
   keys: 2,
   lua: `-- KEYS: lock, fence counter | ARGV: token, ttl ms
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return redis.call('INCR', KEYS[2])
+${mintFence(2)}
+  return fence
 end
 return -1 - redis.call('PTTL', KEYS[1])
 `,

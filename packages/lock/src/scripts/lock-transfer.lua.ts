@@ -1,4 +1,5 @@
 import { defineScript } from '@x/redis-core'
+import { mintFence } from './mint-fence.js'
 
 /**
  * Local hand-off: releases our lock and grants it to the next waiter of this process in one call,
@@ -23,7 +24,8 @@ export const lockTransfer = defineScript<{
   lua: `-- KEYS: lock, fence counter | ARGV: current token, next token, next ttl ms
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return redis.call('INCR', KEYS[2])
+${mintFence(2)}
+  return fence
 end
 return 0
 `,

@@ -1,4 +1,5 @@
 import { defineScript } from '@x/redis-core'
+import { mintFence } from './mint-fence.js'
 
 /**
  * Read side of a read-write lock: joins the readers unless a writer holds the lock. Readers are a
@@ -29,6 +30,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIRE', KEYS[2], math.max(1, tonumber(last[2]) - now))
-return {1, redis.call('INCR', KEYS[3])}
+${mintFence(3)}
+return {1, fence}
 `,
 })

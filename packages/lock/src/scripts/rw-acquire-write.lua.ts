@@ -1,4 +1,5 @@
 import { defineScript } from '@x/redis-core'
+import { mintFence } from './mint-fence.js'
 
 /**
  * Write side of a read-write lock: takes the writer key only when no writer holds it and no live
@@ -28,6 +29,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if first[2] then return {0, math.max(0, tonumber(first[2]) - now)} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return {1, redis.call('INCR', KEYS[3])}
+${mintFence(3)}
+return {1, fence}
 `,
 })

@@ -1,4 +1,5 @@
 import { defineScript } from '@x/redis-core'
+import { mintFence } from './mint-fence.js'
 
 /**
  * Takes one permit when fewer than `limit` live holders exist. Holders are members of a sorted set
@@ -28,7 +29,8 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[1], expiry, ARGV[1])
   local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
   redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(last[2]) - now))
-  return {1, redis.call('INCR', KEYS[2])}
+${mintFence(2)}
+  return {1, fence}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, math.max(0, tonumber(first[2]) - now)}

@@ -1,4 +1,5 @@
 import { defineScript } from '@x/redis-core'
+import { mintFence } from './mint-fence.js'
 
 /**
  * Local hand-off of a permit: our permit goes to the next waiter of this process in one call,
@@ -29,6 +30,7 @@ if tonumber(expiry) <= now then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(last[2]) - now))
-return redis.call('INCR', KEYS[2])
+${mintFence(2)}
+return fence
 `,
 })
