@@ -58,6 +58,14 @@ export interface RedisCaller {
   call<T = unknown>(command: string, ...args: ScriptArg[]): Promise<T>
 }
 
+/** EVALSHA / EVAL with keys and arguments passed as arrays (see `send`). */
+type Flat = (
+  shaOrLua: string,
+  numkeys: number,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+) => Promise<unknown>
+
 const queues = new WeakMap<RedisClient, Map<number, DeadlineQueue>>()
 
 /** The deadline queue shared by every caller of `redis` with this timeout: one timer, not one per call. */
@@ -110,7 +118,9 @@ export function createRedisCaller(redis: RedisClient, options: RedisCallerOption
     coalesce()
     let sent: Promise<unknown>
     try {
-      sent = redis.evalsha(script.sha, keys.length, ...keys, ...args)
+      // Keys and arguments as two arrays: ioredis flattens a command's arguments one level
+      // (Command constructor, `args.flat()`), so no spread array is built per call.
+      sent = (redis.evalsha as unknown as Flat)(script.sha, keys.length, keys, args)
     } catch (error) {
       fail(error)
       return
@@ -120,17 +130,13 @@ export function createRedisCaller(redis: RedisClient, options: RedisCallerOption
       if (!call.queued) return
       let retry: Promise<unknown>
       try {
-        retry = redis.eval(script.lua, keys.length, ...keys, ...args)
+        retry = (redis.eval as unknown as Flat)(script.lua, keys.length, keys, args)
       } catch (retryError) {
         fail(retryError)
         return
       }
       retry.then(ok, fail)
     })
-  }
-
-  const settleWith = (call: TimedCall, settle: () => void) => {
-    if (queue.settle(call)) settle()
   }
 
   const caller: RedisCaller = {
@@ -151,7 +157,9 @@ export function createRedisCaller(redis: RedisClient, options: RedisCallerOption
           keys,
           args,
           call,
-          (reply) => settleWith(call, () => resolve(reply as never)),
+          (reply) => {
+            if (queue.settle(call)) resolve(reply as never)
+          },
           (error) => {
             if (call.deadline === 0 || queue.settle(call)) reject(toRedisError(error, redis))
           },
@@ -179,7 +187,9 @@ export function createRedisCaller(redis: RedisClient, options: RedisCallerOption
           keys,
           args,
           call,
-          (reply) => settleWith(call, () => settle(onReply, reply)),
+          (reply) => {
+            if (queue.settle(call)) settle(onReply, reply)
+          },
           (error) => {
             if (call.deadline === 0 || queue.settle(call)) settle(onError, toRedisError(error, redis))
           },
@@ -221,8 +231,12 @@ export function createRedisCaller(redis: RedisClient, options: RedisCallerOption
       }
       queue.add(call)
       promise.then(
-        (value) => settleWith(call, () => resolve(value)),
-        (error: unknown) => settleWith(call, () => reject(toRedisError(error, redis))),
+        (value) => {
+          if (queue.settle(call)) resolve(value)
+        },
+        (error: unknown) => {
+          if (queue.settle(call)) reject(toRedisError(error, redis))
+        },
       )
     })
 
