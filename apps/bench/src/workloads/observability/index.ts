@@ -8,6 +8,7 @@ import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@ope
 import { createCache } from '@x/cache'
 import { instrument } from '@x/otel'
 import { createRateLimiter } from '@x/ratelimit'
+import { createTracing } from '@x/redis-core'
 import { measure } from '../../harness/measure.js'
 import { formatOps } from '../../harness/report.js'
 import { median } from '../../harness/stats.js'
@@ -140,12 +141,52 @@ export const observabilityScenario: CustomScenario = {
       await tracerProvider.shutdown()
       await meterProvider.shutdown()
     }
+    const seam = await seamCost(context)
     return {
       rows,
       table,
       notes: [
         'spans go through a BatchSpanProcessor to an exporter that drops them; metrics aggregate in an SDK MeterProvider',
+        seam,
       ],
     }
   },
+}
+
+/**
+ * The seam itself with nobody listening: an empty async operation called through a tracer
+ * (`trace(context, fn)`, what every public operation does) against the same operation called
+ * directly, alternating in every round. Read as this process's CPU time per call (user + system),
+ * which a loaded machine disturbs far less than wall time: the difference is what the channels cost
+ * a user who never subscribes, whatever the operation.
+ */
+async function seamCost(context: BenchContext): Promise<string> {
+  const calls = context.settings.quick ? 20_000 : 200_000
+  const tracer = createTracing('bench').operation('seam')
+  const empty = async () => {}
+  const direct = () => empty()
+  const traced = () => tracer.trace({ key: 'k' }, empty)
+  const cpuNsPerCall = async (operation: () => Promise<void>) => {
+    const before = process.cpuUsage()
+    for (let index = 0; index < calls; index++) await operation()
+    const used = process.cpuUsage(before)
+    return ((used.user + used.system) * 1000) / calls
+  }
+  await cpuNsPerCall(traced) // warm-up: both paths compiled before the first round
+  await cpuNsPerCall(direct)
+  const extraNs: number[] = []
+  const plainNs: number[] = []
+  for (let round = 0; round < context.settings.rounds; round++) {
+    const first = round % 2 === 0 ? direct : traced
+    const a = await cpuNsPerCall(first)
+    const b = await cpuNsPerCall(first === direct ? traced : direct)
+    const [plain, seam] = first === direct ? [a, b] : [b, a]
+    plainNs.push(plain)
+    extraNs.push(seam - plain)
+  }
+  const spread = `${Math.min(...extraNs).toFixed(0)} to ${Math.max(...extraNs).toFixed(0)}`
+  return (
+    `the seam with nobody listening: ${median(extraNs).toFixed(0)} ns of CPU per call (rounds ${spread}), on an empty ` +
+    `async operation of ${median(plainNs).toFixed(0)} ns: tracer.trace(context, fn) against fn() called directly`
+  )
 }
