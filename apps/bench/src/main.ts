@@ -7,8 +7,9 @@ import { evaluateGoals } from './goals.js'
 import { jsonRows, markdown, writeResults } from './harness/report.js'
 import { runScenario, type ScenarioResult } from './harness/runner.js'
 import { HELP, parseSettings } from './harness/settings.js'
-import type { BenchContext, Row } from './harness/types.js'
+import type { BenchContext, FailoverReport, Row } from './harness/types.js'
 import { references } from './workloads/baseline.js'
+import { FAILOVER_WORKLOAD, runFailover } from './workloads/failover/index.js'
 import { scenarios } from './workloads/index.js'
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url))
@@ -46,11 +47,16 @@ async function main(): Promise<void> {
   )
 
   const results: ScenarioResult[] = []
+  let failover: FailoverReport | undefined
   try {
     for (const scenario of scenarios) {
       if (settings.only.length > 0 && !settings.only.includes(scenario.workload)) continue
       context.log(`${scenario.workload} / ${scenario.scenario}`)
       results.push(await runScenario(scenario, context, references))
+    }
+    if (settings.only.length === 0 || settings.only.includes(FAILOVER_WORKLOAD)) {
+      if (settings.failover.run) failover = await runFailover(context)
+      else context.log('failover: skipped in a quick run (--quick --only failover runs a short one)')
     }
   } finally {
     for (const client of clients) client.disconnect()
@@ -83,12 +89,17 @@ async function main(): Promise<void> {
         `concurrency ${settings.concurrencies.join(' and ')} on one connection`,
     },
     previous,
+    failover,
   )
   // A smoke run must not overwrite the committed figures of the last full run.
   const name = settings.quick ? 'quick' : 'latest'
   writeResults(RESULTS, {
     [`${name}.md`]: report,
-    [`${name}.json`]: `${JSON.stringify({ rows: jsonRows(results) }, null, 2)}\n`,
+    [`${name}.json`]: `${JSON.stringify(
+      { rows: jsonRows(results), ...(failover ? { failover: failover.rows } : {}) },
+      null,
+      2,
+    )}\n`,
   })
   context.log('')
   for (const goal of goals) {

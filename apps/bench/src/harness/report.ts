@@ -5,7 +5,7 @@ import { IMPLEMENTATION } from '../scenario-names.js'
 import { formatCommands } from './diagnose.js'
 import { DIAGNOSE_CONCURRENCY, type ScenarioResult, seriesKey } from './runner.js'
 import { round } from './stats.js'
-import type { Row } from './types.js'
+import type { FailoverReport, Row } from './types.js'
 
 export interface RunInfo {
   startedAt: Date
@@ -53,6 +53,7 @@ export function markdown(
   goals: readonly GoalOutcome[],
   info: RunInfo,
   previous: readonly Row[] = [],
+  failover?: FailoverReport,
 ): string {
   const lines: string[] = []
   lines.push('# @x bench: latest run', '')
@@ -97,7 +98,21 @@ export function markdown(
     for (const note of result.notes) lines.push(`- ${note}`)
     if (result.unavailable.length > 0 || result.notes.length > 0) lines.push('')
   }
+  if (failover) lines.push(...failoverSection(failover))
   return `${lines.join('\n').trimEnd()}\n`
+}
+
+/** The failover workload: its own table (see the README for how to read it), then the raw buckets. */
+function failoverSection(failover: FailoverReport): string[] {
+  return [
+    '## failover',
+    '',
+    '### hard failover of the shard under load',
+    '',
+    ...(failover.rows.length > 0 ? [...failover.table, ''] : []),
+    ...failover.notes.map((note) => `- ${note}`),
+    '',
+  ]
 }
 
 function throughputTable(result: ScenarioResult): string[] {

@@ -3,7 +3,8 @@ import type { Settings } from './types.js'
 const HELP = `Usage: pnpm bench [--quick] [--only workload,workload] [--rounds N] [--duration MS]
 
   --quick          smoke run of a few seconds (short cells, one round)
-  --only LIST      run only these workloads: baseline, ratelimit, lock, cache, session, pubsub, memory
+  --only LIST      run only these workloads: baseline, ratelimit, lock, cache, session, pubsub, memory,
+                   observability, failover (a --quick run skips failover unless --only names it)
   --rounds N       rounds per scenario and concurrency (default 6)
   --duration MS    measured time per cell (default 600)
 `
@@ -24,6 +25,14 @@ export function parseSettings(argv: readonly string[]): Settings | 'help' {
         memoryRequests: 2_000,
         diagnoseCalls: 300,
         only: [],
+        failover: {
+          run: false,
+          concurrency: 16,
+          warmupMs: 300,
+          baselineMs: 1000,
+          afterRecoveryMs: 0,
+          capMs: 15_000,
+        },
       }
     : {
         quick,
@@ -37,6 +46,14 @@ export function parseSettings(argv: readonly string[]): Settings | 'help' {
         memoryRequests: 10_000,
         diagnoseCalls: 3_000,
         only: [],
+        failover: {
+          run: true,
+          concurrency: 16,
+          warmupMs: 1000,
+          baselineMs: 3000,
+          afterRecoveryMs: 1000,
+          capMs: 30_000,
+        },
       }
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!
@@ -52,6 +69,9 @@ export function parseSettings(argv: readonly string[]): Settings | 'help' {
     else if (argument === '--duration') settings.durationMs = positiveInteger(argument, value())
     else throw new Error(`unknown argument ${argument}\n\n${HELP}`)
   }
+  // A failover takes seconds (a cluster to start, a master to declare dead): a smoke run does it
+  // only when asked by name, in its short form.
+  if (settings.only.includes('failover')) settings.failover.run = true
   return settings
 }
 

@@ -62,6 +62,23 @@ export interface Settings {
   diagnoseCalls: number
   /** Only run workloads whose name is listed (all when empty). */
   only: string[]
+  failover: FailoverSettings
+}
+
+/** The failover workload: one hard failover per package on a replicated cluster. */
+export interface FailoverSettings {
+  /** Run it at all (a --quick run skips it unless `--only failover` names it). */
+  run: boolean
+  /** Calls in flight on the failing shard. */
+  concurrency: number
+  /** Load before the measured baseline (connections, JIT). */
+  warmupMs: number
+  /** The steady span before the kill that defines "normal": throughput median and p99. */
+  baselineMs: number
+  /** How long throughput must have been back before the case ends. */
+  afterRecoveryMs: number
+  /** The case ends this long after the kill at the latest (once the cluster is whole). */
+  capMs: number
 }
 
 export interface BenchContext {
@@ -86,6 +103,38 @@ export interface Row {
   p50Us: number
   p99Us: number
   ratioToGet: number
+}
+
+/** One package through a hard failover of its shard (latest.json `failover`). */
+export interface FailoverRow {
+  implementation: string
+  operation: string
+  concurrency: number
+  /** Median throughput of the 100 ms buckets before the kill (calls answered by Redis). */
+  preOpsPerSec: number
+  preP99Ms: number
+  /** DELAYED_FACTOR × preP99Ms: a call answered by Redis slower than this is delayed. */
+  delayedAboveMs: number
+  /** Calls that ended between the kill and the end of the case. */
+  callsAfter: number
+  /** Rejected calls after the kill, by error code. */
+  failed: Record<string, number>
+  /** Calls answered without Redis after the kill (fail-open, fetcher ran, not delivered, …). */
+  degraded: Record<string, number>
+  delayed: number
+  slowestMs: number
+  /** From the kill until the replica answered as master (the test kit's promotedAfterMs). */
+  unavailableMs: number
+  /** From the kill until a call started after it was answered by Redis; null if none. */
+  firstAnswerAfterMs: number | null
+  /** From the kill until throughput was back at ≥ 90 % of the median before; null if not within the case. */
+  recoveredAfterMs: number | null
+}
+
+export interface FailoverReport {
+  rows: FailoverRow[]
+  table: string[]
+  notes: string[]
 }
 
 export function isUnavailable(value: Contender | Unavailable): value is Unavailable {
