@@ -46,6 +46,12 @@ export interface Primitive<K> {
    * no longer held it. Optional: without it (Redlock), a release always goes through Redis.
    */
   transfer?(keys: K, from: string, to: string, ttl: number): Promise<number>
+  /**
+   * The hand-off past `handoffLimit`: like `transfer` while no other waiter announced itself; else
+   * releases and publishes (returns −1), so that every waiter competes. Optional: without it, a
+   * release past the limit always goes through Redis.
+   */
+  transferOrRelease?(keys: K, from: string, to: string, ttl: number): Promise<number>
   /** One holder at a time (mutex, Redlock): waiters may sleep until a local holder's lease ends. */
   readonly exclusive: boolean
   /** Script calls per attempt, for the tracing context's `roundTrips` (Redlock: one per server). @default 1 */
@@ -128,21 +134,31 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
     forgetHolder(key, token)
     if (primitive.transfer && settings.handoffLimit > 0) {
       const count = handoffs.get(key) ?? 0
+      // Past the limit, hand-offs go on only while nobody else announced a wait (checked by Redis).
+      const limited = count >= settings.handoffLimit
       const claim =
-        count < settings.handoffLimit && notifier.waiting(key) > 0 ? notifier.claim(key) : undefined
+        (!limited || primitive.transferOrRelease) && notifier.waiting(key) > 0
+          ? notifier.claim(key)
+          : undefined
       if (claim) {
         const grant: Grant = { fence: 0, started: performance.now() }
         try {
-          grant.fence = await primitive.transfer(keys, token, claim.token, claim.ttl)
+          grant.fence = limited
+            ? await primitive.transferOrRelease!(keys, token, claim.token, claim.ttl)
+            : await primitive.transfer(keys, token, claim.token, claim.ttl)
         } catch (error) {
           claim.cancel()
           throw error
         }
-        if (grant.fence === 0) {
+        if (grant.fence <= 0) {
+          // −1: released and published; the next local waiter competes with the others, woken by
+          // the message (or by cancel, when the message came while it was reserved).
           claim.cancel()
-          return false
+          if (grant.fence === 0) return false
+          handoffs.delete(key)
+          return true
         }
-        handoffs.set(key, count + 1)
+        handoffs.set(key, limited ? 0 : count + 1)
         counters.handoffs += 1
         // The waiter gave up while the transfer was in flight: give the lock back to everyone.
         if (!claim.deliver(grant)) await cleanup(keys, claim.token, key, true)

@@ -11,6 +11,7 @@ import { lockExtend } from './scripts/lock-extend.lua.js'
 import { lockInspect } from './scripts/lock-inspect.lua.js'
 import { lockRelease } from './scripts/lock-release.lua.js'
 import { lockTransfer } from './scripts/lock-transfer.lua.js'
+import { lockTransferOrRelease } from './scripts/lock-transfer-or-release.lua.js'
 
 export interface LockState {
   /** True while someone holds the lock (on a majority of servers, for Redlock). */
@@ -98,6 +99,9 @@ export function singleLock(
     },
     transfer(keys, from, to, ttl) {
       return call(server, lockTransfer, keys.both, [from, to, ttl])
+    },
+    transferOrRelease(keys, from, to, ttl) {
+      return call(server, lockTransferOrRelease, keys.waiting, [from, to, ttl, channel])
     },
     async inspect(keys) {
       const [pttl, last] = await call(server, lockInspect, keys.both, [])

@@ -647,6 +647,71 @@ describe.each(targets())('lock on $name', (target) => {
     await plain.close()
   })
 
+  it('past handoffLimit, hand-offs go on in line order while no other process waits', async () => {
+    // Polls every 20 s: the waiters sleep in line, so each release finds the next one asleep.
+    const limited = createLock({
+      redis: other,
+      prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
+      handoffLimit: 2,
+      backoff: { initialMs: 20_000, maxMs: 20_000, jitter: 'none' },
+      waitMs: 25_000,
+    })
+    const name = resource()
+    const holder = await limited.acquire(name)
+    const order: number[] = []
+    const fences: number[] = []
+    const take = async (index: number) => {
+      const lease = await limited.acquire(name)
+      order.push(index)
+      fences.push(lease.fence)
+      await lease.release()
+    }
+    const waiters = [take(0)]
+    await eventually(() => limited.stats().pendingWaiters === 1, 10_000)
+    // Queued behind the first: they sleep at once, without an attempt (so they announce nothing).
+    for (let index = 1; index < 12; index++) waiters.push(take(index))
+    await holder.release()
+    await Promise.all(waiters)
+    expect(order).toEqual(Array.from({ length: 12 }, (_, index) => index))
+    for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!)
+    const { releases, handoffs } = limited.stats()
+    expect(releases).toBe(13)
+    // Through Redis: the last release (nobody left), the one past the limit that found the first
+    // waiter's announcement, and at most one more if that waiter was mid-attempt at the first
+    // release. Without hand-offs past the limit, every third release would be one.
+    expect(releases - handoffs).toBeLessThanOrEqual(3)
+    await limited.close()
+  })
+
+  it('past handoffLimit, a waiter of another instance gets the lock from a busy line of local waiters', async () => {
+    const local = createLock({
+      redis: other,
+      prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
+      handoffLimit: 2,
+    })
+    const name = resource()
+    let running = true
+    const loops = Array.from({ length: 4 }, async () => {
+      while (running) {
+        const lease = await local.acquire(name, { waitMs: 20_000 })
+        await lease.release()
+      }
+    })
+    try {
+      await eventually(() => local.stats().handoffs >= 10, 10_000)
+      // Each of its attempts announces it; the next release past the limit lets it compete.
+      const lease = await lock.acquire(name, { waitMs: 20_000 })
+      expect(lease.held).toBe(true)
+      await lease.release()
+    } finally {
+      running = false
+      await Promise.all(loops)
+      await local.close()
+    }
+  })
+
   it('publishes a release only when a waiter announced itself', async () => {
     const name = resource()
     const channel = `${target.prefix}:released`

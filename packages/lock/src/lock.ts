@@ -65,8 +65,10 @@ export interface CreateLockOptions {
   redisTimeoutMs?: number
   /**
    * Consecutive local hand-offs of one resource: while waiters of this instance are in line, a
-   * release grants the lock straight to the first of them in one call (no notification round),
-   * at most this many times in a row before a plain release lets other processes compete.
+   * release grants the lock straight to the first of them in one call (no notification round).
+   * Every this many hand-offs in a row, the hand-off checks whether a waiter announced itself in
+   * Redis (a waiter of another process does with every attempt), and if one did, releases the lock
+   * instead, so that every waiter competes.
    * 0 disables hand-offs. (Redlock never hands off.)
    * @default 16
    */

@@ -58,6 +58,8 @@ interface MutableTicket extends Ticket {
   wake: ((grant?: Grant) => void) | undefined
   claimed: boolean
   timerFired: boolean
+  /** A notification that came while claimed; delivered if the hand-off does not happen. */
+  withheld: boolean
 }
 
 /**
@@ -84,8 +86,14 @@ export function createReleaseNotifier(
   const notify = (key: string) => {
     const line = lines.get(key)
     if (!line) return
-    const ticket = line.find((candidate) => !candidate.notified && !candidate.claimed)
+    const ticket = line.find((candidate) => !candidate.notified)
     if (!ticket) return
+    // Reserved for a hand-off in flight: the notification waits for its outcome (see cancel), so
+    // that it never wakes a waiter behind it first.
+    if (ticket.claimed) {
+      ticket.withheld = true
+      return
+    }
     ticket.notified = true
     ticket.wake?.()
   }
@@ -175,6 +183,7 @@ export function createReleaseNotifier(
         wake: undefined,
         claimed: false,
         timerFired: false,
+        withheld: false,
         sleep(ms, signal) {
           return new Promise<Grant | undefined>((resolve, reject) => {
             if (signal?.aborted) return reject(signal.reason)
@@ -233,13 +242,18 @@ export function createReleaseNotifier(
         ttl,
         deliver(grant) {
           ticket.claimed = false
+          ticket.withheld = false
           if (!ticket.wake) return false
           ticket.wake(grant)
           return true
         },
         cancel() {
           ticket.claimed = false
-          if (ticket.timerFired) ticket.wake?.()
+          if (ticket.withheld) {
+            ticket.withheld = false
+            ticket.notified = true
+            ticket.wake?.()
+          } else if (ticket.timerFired) ticket.wake?.()
         },
       }
     },

@@ -11,6 +11,7 @@ import { lockExtend } from './lock-extend.lua.js'
 import { lockInspect } from './lock-inspect.lua.js'
 import { lockRelease } from './lock-release.lua.js'
 import { lockTransfer } from './lock-transfer.lua.js'
+import { lockTransferOrRelease } from './lock-transfer-or-release.lua.js'
 import { rwAcquireRead } from './rw-acquire-read.lua.js'
 import { rwAcquireWrite } from './rw-acquire-write.lua.js'
 import { rwInspect } from './rw-inspect.lua.js'
@@ -34,6 +35,7 @@ describe('script names and SHAs are pinned', () => {
     ['lock:inspect', lockInspect, '1a795948b59886e94d8f395fd263dc48a0da1841'],
     ['lock:release', lockRelease, '1869c65046ac38fed6711f387bda091a1559d700'],
     ['lock:transfer', lockTransfer, '8a46804bc53c7653d409b3cef4db0916d3f14d5d'],
+    ['lock:transfer-or-release', lockTransferOrRelease, '02ff8ab543bb3191fec0c3e58e338e586059ffc1'],
     ['lock:rw-acquire-read', rwAcquireRead, '8425ef6ea44ec021962800d6eb9dd289d3e2660d'],
     ['lock:rw-acquire-write', rwAcquireWrite, 'f26001127a8c28a7319dc0a6b67ee90ee4194137'],
     ['lock:rw-inspect', rwInspect, '39affa6054b2f5c1a250ae2c99981d764842e42e'],
@@ -86,6 +88,10 @@ describe.each(targets())('lua scripts on $name', (target) => {
     'lock-transfer': {
       setup: (k) => lockAcquire.run(redis, [k.lock, k.fence], ['a', 5000]),
       mint: (k) => lockTransfer.run(redis, [k.lock, k.fence], ['a', 'b', 5000]),
+    },
+    'lock-transfer-or-release': {
+      setup: (k) => lockAcquire.run(redis, [k.lock, k.fence], ['a', 5000]),
+      mint: (k) => lockTransferOrRelease.run(redis, [k.lock, k.fence, k.waiters], ['a', 'b', 5000, 'nobody']),
     },
     'rw-acquire-read': {
       mint: async (k) => granted(await rwAcquireRead.run(redis, [k.lock, k.holders, k.fence], ['a', 5000])),
@@ -273,6 +279,33 @@ describe.each(targets())('lua scripts on $name', (target) => {
     expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['a', 'nobody'])).toBe(0)
     expect(await lockRelease.run(redis, [keys.lock, keys.waiters], ['b', 'nobody'])).toBe(1)
     expect(await lockTransfer.run(redis, [keys.lock, keys.fence], ['b', 'c', 5000])).toBe(0)
+  })
+
+  it('lock-transfer-or-release hands our lock over while nobody announced a wait, else releases and publishes', async () => {
+    const keys = keysFor()
+    const all = [keys.lock, keys.fence, keys.waiters] as [string, string, string]
+    const channel = `${target.prefix}:released`
+    const messages: string[] = []
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) messages.push(message)
+    })
+    await subscriber.subscribe(channel)
+    const first = await lockAcquire.run(redis, [keys.lock, keys.fence], ['a', 60_000])
+    expect(await lockTransferOrRelease.run(redis, all, ['x', 'b', 5000, channel])).toBe(0)
+    // Nobody announced a wait: handed over with a new fence and the next owner's ttl.
+    const next = await lockTransferOrRelease.run(redis, all, ['a', 'b', 5000, channel])
+    expect(next).toBeGreaterThan(first)
+    expect(await inspector.get(keys.lock)).toBe('b')
+    expect(await inspector.pttl(keys.lock)).toBeLessThanOrEqual(5000)
+    // A waiter announced itself: released with its flag and published; no fence minted.
+    expect(await lockAcquireWaiting.run(redis, all, ['w', 5000])).toBeLessThan(0)
+    expect(await lockTransferOrRelease.run(redis, all, ['b', 'c', 5000, channel])).toBe(-1)
+    expect(await inspector.exists(keys.lock, keys.waiters)).toBe(0)
+    expect(await inspector.get(keys.fence)).toBe(String(next))
+    expect(await lockTransferOrRelease.run(redis, all, ['b', 'c', 5000, channel])).toBe(0)
+    await waitFor('the release message', () => messages.length > 0)
+    // A message published by the hand-over would have arrived before this one.
+    expect(messages).toEqual([keys.lock])
   })
 
   it('semaphore-transfer swaps our permit for the next token, keeping the holder count', async () => {
