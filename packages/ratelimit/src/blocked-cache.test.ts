@@ -41,7 +41,8 @@ describe.each(targets())('$name', (target) => {
     const limiter = createRateLimiter({
       redis,
       prefix: prefix(),
-      algorithm: 'fixed-window',
+      // A sliding log: a fixed window is aligned to the clock and could roll between two checks.
+      algorithm: 'sliding-log',
       limit: 5,
       windowMs: 60_000,
       blockedCache: true,
