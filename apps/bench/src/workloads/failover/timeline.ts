@@ -93,7 +93,8 @@ export function analyse(samples: Samples, killedAtMs: number, baselineMs: number
     delayed,
     slowestMs,
     firstAnswerAfterMs,
-    recoveredAfterMs: recovery(bucketsAfter, preMedian),
+    // A bucket is 100 ms wide: throughput is never back before the first answer inside it.
+    recoveredAfterMs: maybeMax(recovery(bucketsAfter, preMedian), firstAnswerAfterMs),
     bucketsAfter,
   }
 }
@@ -108,4 +109,8 @@ function recovery(buckets: readonly number[], preMedian: number): number | null 
     if (sum >= needed) return start * BUCKET_MS
   }
   return null
+}
+
+function maybeMax(value: number | null, floor: number | null): number | null {
+  return value === null ? null : Math.max(value, floor ?? 0)
 }
