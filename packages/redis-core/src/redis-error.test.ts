@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { type RedisServer, startCluster, startRedis } from '@x/testkit'
 import { eventually } from '@x/testkit/vitest'
-import { Redis } from 'ioredis'
+import { Redis, ReplyError } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { callSafely } from './call-safely.js'
 import { closeRedis } from './close.js'
@@ -269,5 +269,69 @@ describe('connection failures say what is wrong', () => {
     }
     expect(seen.length).toBeGreaterThan(0)
     expect(console.lines).toEqual([])
+  })
+})
+
+describe('a Cluster that keeps redirecting: the shard is unavailable for now', () => {
+  // The message ioredis builds when it gives up: `"Too many Cluster redirections. Last error: " + error`.
+  const gaveUp = (reply: string) =>
+    new Error(`Too many Cluster redirections. Last error: ${new ReplyError(reply)}`)
+
+  it('MOVED on every try (a slot whose owner changes under a failover): RedisUnavailableError, rootCause MOVED', async () => {
+    const cluster = await startCluster({ masters: 3 })
+    try {
+      const key = 'redirected'
+      const seed = cluster.startupNodes[0]!
+      const probe = new Redis(seed.port, seed.host)
+      const slot = Number(await probe.cluster('KEYSLOT', key))
+      const slots = (await probe.cluster('SLOTS')) as Array<[number, number, [string, number]]>
+      probe.disconnect()
+      const range = slots.find(([from, to]) => slot >= from && slot <= to)!
+      const master = `${range[2][0]}:${range[2][1]}`
+      const other = cluster.startupNodes.find((node) => `${node.host}:${node.port}` !== master)!
+      // Every connection to the slot's owner lands on another master, which answers MOVED again and again.
+      const redis = cluster.client({
+        maxRedirections: 3,
+        natMap: { [master]: { host: other.host, port: other.port } },
+      })
+      const raw = await rejection(redis.get(key))
+      expect(String(raw)).toMatch(/^Error: Too many Cluster redirections\. Last error: ReplyError: MOVED /)
+      const error = toRedisError(raw, redis)
+      expect(RedisUnavailableError.isInstance(error)).toBe(true)
+      if (!RedisUnavailableError.isInstance(error)) return
+      expect(error.code).toBe('E_REDIS_UNAVAILABLE')
+      expect(error.rootCause).toBe('MOVED')
+      expect(error.cause).toBe(raw)
+    } finally {
+      await cluster.stop()
+    }
+  })
+
+  it.each([
+    ['ASK 866 127.0.0.1:7002', 'ASK'],
+    ['TRYAGAIN Multiple keys request during rehashing of slot', 'TRYAGAIN'],
+    ['CLUSTERDOWN The cluster is down', 'CLUSTERDOWN'],
+    ['CLUSTERDOWN Hash slot not served', 'CLUSTERDOWN'],
+    ['LOADING Redis is loading the dataset in memory', 'LOADING'],
+    ['MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no', 'MASTERDOWN'],
+    ["READONLY You can't write against a read only replica.", 'READONLY'],
+  ])('the last error %s: RedisUnavailableError, rootCause %s, the cause kept', (reply, rootCause) => {
+    const raw = gaveUp(reply)
+    const error = toRedisError(raw)
+    expect(RedisUnavailableError.isInstance(error)).toBe(true)
+    if (!RedisUnavailableError.isInstance(error)) return
+    expect(error.rootCause).toBe(rootCause)
+    expect(error.cause).toBe(raw)
+    expect(error.message).toContain(reply)
+  })
+
+  it('the last error a closed connection: RedisUnavailableError', () => {
+    const raw = new Error(`Too many Cluster redirections. Last error: ${new Error('Connection is closed.')}`)
+    expect(RedisUnavailableError.isInstance(toRedisError(raw))).toBe(true)
+  })
+
+  it("the last error the command's own (WRONGTYPE): returned as it is", () => {
+    const raw = gaveUp('WRONGTYPE Operation against a key holding the wrong kind of value')
+    expect(toRedisError(raw)).toBe(raw)
   })
 })

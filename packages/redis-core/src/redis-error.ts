@@ -29,6 +29,17 @@ const UNAVAILABLE = [
 ]
 
 /**
+ * ioredis gives up on a Cluster command after `maxRedirections` tries with "Too many Cluster
+ * redirections. Last error: <error>". While a slot moves (a failover, a resharding) that last error
+ * is a redirection or a "not now" (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN, READONLY
+ * from a demoted master, a closed connection): the shard is unavailable for the moment, and the
+ * same command succeeds once the cluster has settled. Any other last error (WRONGTYPE, a Lua error)
+ * is the command's own and is returned as it is.
+ */
+const REDIRECTED =
+  /^Too many Cluster redirections\. Last error: (?:[A-Za-z]*Error: )?(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY|Connection is closed)\b/
+
+/**
  * Maps what ioredis throws into typed errors, and removes secrets on the way:
  * - a late reply becomes `TimeoutError`;
  * - a connection that is down, refused, unresolvable or refused our password becomes
@@ -49,6 +60,14 @@ export function toRedisError(error: unknown, client?: Redis | Cluster): unknown 
   if (message.includes('Command timed out')) {
     const where = client ? ` at ${connectionState(client).address}` : ''
     return new TimeoutError(`Redis${where} did not answer within the command timeout`, { cause: error })
+  }
+  const redirected = REDIRECTED.exec(message)?.[1]
+  if (redirected !== undefined) {
+    const facts = details(client, error)
+    // The redirection that ran out says more than the client's last connection error.
+    const rootCause = redirected === 'Connection is closed' ? facts.rootCause : redirected
+    const own = { ...facts, ...(rootCause ? { rootCause } : {}) }
+    return new RedisUnavailableError(describe(own, error), { cause: error, ...own })
   }
   if (
     error.name === 'MaxRetriesPerRequestError' ||
