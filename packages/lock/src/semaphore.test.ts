@@ -162,9 +162,11 @@ describe.each(targets())('semaphore on $name', (target) => {
   })
 
   it('withPermit keeps a permit past its ttl with the watchdog', async () => {
-    const semaphore = lock.createSemaphore(name(), { limit: 1, ttlMs: 600 })
+    // The watchdog extends every ttl/3, so each extension has 2/3 of the ttl to arrive: 2 s, not the
+    // 400 ms that a 600 ms ttl left, which a loaded machine overran.
+    const semaphore = lock.createSemaphore(name(), { limit: 1, ttlMs: 3000 })
     const result = await semaphore.withPermit(async (signal) => {
-      await sleep(2000)
+      await sleep(7000)
       expect(signal.aborted).toBe(false)
       expect(await semaphore.tryAcquire()).toBeNull()
       return 'ok'
