@@ -284,10 +284,10 @@ describe('a Cluster that keeps redirecting: the shard is unavailable for now', (
       const seed = cluster.startupNodes[0]!
       const probe = new Redis(seed.port, seed.host)
       const slot = Number(await probe.cluster('KEYSLOT', key))
-      const slots = (await probe.cluster('SLOTS')) as Array<[number, number, [string, number]]>
+      const slots = await probe.cluster('SLOTS')
       probe.disconnect()
-      const range = slots.find(([from, to]) => slot >= from && slot <= to)!
-      const master = `${range[2][0]}:${range[2][1]}`
+      const [host, port] = slots.find(([from, to]) => slot >= from && slot <= to)![2]!
+      const master = `${host}:${port}`
       const other = cluster.startupNodes.find((node) => `${node.host}:${node.port}` !== master)!
       // Every connection to the slot's owner lands on another master, which answers MOVED again and again.
       const redis = cluster.client({
