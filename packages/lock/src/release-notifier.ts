@@ -221,8 +221,11 @@ export function createReleaseNotifier(
           const index = current.indexOf(ticket)
           if (index !== -1) current.splice(index, 1)
           if (current.length === 0) lines.delete(key)
-          // A notification this waiter consumed but did not use (it gave up) goes to the next one.
-          if (ticket.notified && index !== -1) notify(key)
+          // A notification this waiter consumed (or had withheld) but did not use (it gave up)
+          // goes to the next one.
+          const unused = ticket.notified || ticket.withheld
+          ticket.withheld = false
+          if (unused && index !== -1) notify(key)
         },
       }
       line.push(ticket)
