@@ -1,7 +1,9 @@
 // One concept, the subscriber connection, in one file (~300 lines): the ref-counted subscription
 // table, the connection it lives on and the reconnect handling are one state machine; split, each
 // part would reach into the others' state.
+import type { EventEmitter } from 'node:events'
 import type { Cluster, Redis } from 'ioredis'
+import { type BackoffOptions, backoffDelay } from './backoff.js'
 import { closeRedis } from './close.js'
 import { isCluster } from './cluster.js'
 import type { RedisClient } from './create-redis.js'
@@ -237,6 +239,9 @@ export function createSubscriber(
   let everReady = false
   let resubscribing: Promise<void> | undefined
   let resubscribeAgain = false
+  const emitReconnected = () => {
+    if (!closed) events.emit('reconnected', subscriber.counts())
+  }
   /** Restores every subscription on the new connection, then emits `reconnected`; coalesces bursts. */
   const resubscribe = () => {
     if (closed) return
@@ -256,8 +261,19 @@ export function createSubscriber(
         resubscribeAgain = false
         return resubscribe()
       }
-      if (!closed) events.emit('reconnected', subscriber.counts())
+      emitReconnected()
     })
+  }
+  /** SSUBSCRIBEs every wanted sharded channel again; resolves with the failures (not reported). */
+  const restoreShards = async (): Promise<ShardFailure[]> => {
+    const entries = [...tables.shard.values()].filter((entry) => entry.refs > 0)
+    for (const entry of entries) entry.onServer = false
+    const results = await Promise.allSettled(entries.map((entry) => sync(entry)))
+    const failures: ShardFailure[] = []
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') failures.push({ error: result.reason, key: entries[index]!.name })
+    })
+    return failures
   }
   const onReady = () => {
     if (everReady) resubscribe()
@@ -274,7 +290,16 @@ export function createSubscriber(
     everReady = client.status === 'ready'
     for (const [event, listener] of messageEvents) client.on(event, listener as (...args: unknown[]) => void)
     // On a Cluster 'ready' only follows a reconnect of the whole client; node switches need the watcher.
-    if (!(isCluster(client) && watchClusterSubscriber(client, resubscribe))) client.on('ready', onReady)
+    const watched =
+      isCluster(client) &&
+      watchClusterSubscriber(client, {
+        onReconnected: resubscribe,
+        restoreShards,
+        onShardsRestored: emitReconnected,
+        report,
+        stopped: () => closed || tables.shard.size === 0,
+      })
+    if (!watched) client.on('ready', onReady)
     client.on('error', onConnectionError)
     connection = client
     return client
@@ -366,6 +391,46 @@ interface ClusterSubscriberInternals {
   getInstance?: () => Redis | null
 }
 
+interface ClusterInternals {
+  subscriber?: ClusterSubscriberInternals
+  /** Relays the sharded subscribers' events; `moved` follows an unsolicited SUNSUBSCRIBE or a MOVED to SSUBSCRIBE. */
+  subscriberGroupEmitter?: EventEmitter
+  refreshSlotsCache?: (callback?: (error?: Error) => void) => void
+}
+
+/** ioredis replacing sharded subscribers itself (it saw the new slot owners): `subscribersReady` restores ours. */
+interface IoredisReplacements {
+  /** Between `-subscriber` and `subscribersReady`. */
+  pending: boolean
+  /** Replacements completed. */
+  done: number
+}
+
+interface ShardFailure {
+  error: unknown
+  key: string
+}
+
+interface ClusterSubscriberHooks {
+  /** The whole client came back (a node switch, or ioredis replaced sharded subscribers): restore everything. */
+  onReconnected: () => void
+  /** SSUBSCRIBEs every sharded channel again; resolves with what failed. */
+  restoreShards: () => Promise<ShardFailure[]>
+  /** Sharded subscriptions are back after a slot moved: messages were missed meanwhile. */
+  onShardsRestored: () => void
+  report: (payload: SubscriberEvents['error']) => void
+  /** Closed, or no sharded channel left to follow. */
+  stopped: () => boolean
+}
+
+/**
+ * After a slot moved, attempt n (0-based) waits backoffDelay(n) first: the first about 100 ms
+ * later (time for ioredis's own refresh), doubling up to 5 s while the shard stays unreachable.
+ */
+const FOLLOW_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 5000, jitter: 'equal' }
+/** Failed attempts before they are reported: a failover normally settles within the first ones. */
+const FOLLOW_QUIET_ATTEMPTS = 3
+
 /**
  * Calls `onReconnected` when a Cluster's subscriber connections came back after a loss. ioredis
  * replaces the Cluster's pub/sub connection on its own when it drops (it picks another node and
@@ -374,8 +439,9 @@ interface ClusterSubscriberInternals {
  * / `subscribersReady` events of the sharded subscriber group. Returns false when the internals
  * are not there (another ioredis version): the caller then listens to 'ready'.
  */
-function watchClusterSubscriber(cluster: Cluster, onReconnected: () => void): boolean {
-  const internals = (cluster as unknown as { subscriber?: ClusterSubscriberInternals }).subscriber
+function watchClusterSubscriber(cluster: Cluster, hooks: ClusterSubscriberHooks): boolean {
+  const { onReconnected } = hooks
+  const internals = (cluster as unknown as ClusterInternals).subscriber
   const select = internals?.selectSubscriber
   const getInstance = internals?.getInstance
   if (internals === undefined || typeof select !== 'function' || typeof getInstance !== 'function')
@@ -387,16 +453,80 @@ function watchClusterSubscriber(cluster: Cluster, onReconnected: () => void): bo
     if (++selections === 1) return
     getInstance.call(internals)?.once('ready', onReconnected)
   }
-  let shardLost = false
+  const ioredis: IoredisReplacements = { pending: false, done: 0 }
   cluster.on('-subscriber', () => {
-    shardLost = true
+    ioredis.pending = true
   })
   cluster.on('subscribersReady', () => {
-    if (!shardLost) return
-    shardLost = false
+    if (!ioredis.pending) return
+    ioredis.pending = false
+    ioredis.done++
     onReconnected()
   })
+  followMovedSlots(cluster, hooks, ioredis)
   return true
+}
+
+/**
+ * Keeps sharded subscriptions alive when a slot moves while its old master stays up (a graceful
+ * failover, a resharding). The old master drops the subscription with an unsolicited SUNSUBSCRIBE
+ * and stays healthy; ioredis then refreshes the slots once, and when the node it asks has not yet
+ * heard of the new owner it sees no change and never tries again: the subscription is silently gone
+ * (the subscriber Cluster has no `slotsRefreshInterval` by default). So after such a signal this
+ * refreshes the slots and SSUBSCRIBEs again, with backoff, until every sharded channel is
+ * acknowledged (by the new master, or by the old one now replicating it: Redis lets a replica serve
+ * SSUBSCRIBE for its master's slots and forwards the messages to it), then emits `reconnected`.
+ *
+ * Cost: nothing while no slot moves (no timer, no polling). After a move, each attempt is one
+ * CLUSTER SLOTS and one SSUBSCRIBE per sharded channel; usually the first attempt, ~100 ms after
+ * the move, succeeds. When ioredis itself replaces the subscribers, this stops and the
+ * `subscribersReady` path restores the subscriptions instead (one `reconnected`, not two).
+ */
+function followMovedSlots(
+  cluster: Cluster,
+  hooks: ClusterSubscriberHooks,
+  ioredis: IoredisReplacements,
+): void {
+  const internals = cluster as unknown as ClusterInternals
+  const emitter = internals.subscriberGroupEmitter
+  if (emitter === undefined || typeof internals.refreshSlotsCache !== 'function') return
+  const refresh = () =>
+    new Promise<void>((resolve) => internals.refreshSlotsCache!.call(cluster, () => resolve()))
+  let following = false
+  let movedAgain = false
+  const follow = async () => {
+    following = true
+    const done = ioredis.done
+    const ioredisTookOver = () => ioredis.pending || ioredis.done !== done
+    try {
+      for (let attempt = 0; !hooks.stopped(); attempt++) {
+        await sleep(backoffDelay(attempt, FOLLOW_BACKOFF))
+        if (hooks.stopped() || ioredisTookOver()) return
+        await refresh()
+        if (hooks.stopped() || ioredisTookOver()) return
+        const failures = await hooks.restoreShards()
+        if (hooks.stopped() || ioredisTookOver()) return
+        if (failures.length === 0) return hooks.onShardsRestored()
+        if (attempt + 1 >= FOLLOW_QUIET_ATTEMPTS)
+          for (const { error, key } of failures) hooks.report({ operation: 'resubscribe', error, key })
+      }
+    } finally {
+      following = false
+      if (movedAgain) {
+        movedAgain = false
+        void follow()
+      }
+    }
+  }
+  emitter.on('moved', () => {
+    if (following) movedAgain = true
+    else void follow()
+  })
+}
+
+function sleep(ms: number): Promise<void> {
+  // Unref'd: a pending retry never keeps the process alive on its own.
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 function ignore(): void {}
