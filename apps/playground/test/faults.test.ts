@@ -191,8 +191,8 @@ describe('Redis goes away and comes back', () => {
         20_000,
       )
 
-      // Locks: Redis lost the fencing counter; the database still fences, and the app raises the
-      // counter above the database's last token instead of being refused for ever.
+      // Locks: Redis lost the fencing counter; the next fence (floored by the server clock) is still
+      // above the database's last token, so the run is accepted and tokens keep increasing.
       const after = await retryOn503(() =>
         b.fetch('/jobs/reindex/run?workMs=0', { method: 'POST', headers: { cookie } }),
       )
