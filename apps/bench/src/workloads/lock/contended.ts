@@ -14,6 +14,9 @@ interface Round {
   sectionsPerSec: number
   waitP50Us: number
   waitP99Us: number
+  /** The tail that p99 hides when one worker takes the lock straight back most of the time. */
+  waitP999Us: number
+  waitMaxUs: number
   overlaps: number
   failures: number
   firstFailure?: unknown
@@ -21,6 +24,8 @@ interface Round {
   commandsPerSection: Record<string, number>
   /** Most sections one worker ran: polling locks let the releaser take the lock straight back. */
   busiestWorkerShare: number
+  /** Fewest sections one worker ran: what a fair lock guarantees and a barging one does not. */
+  leastServedShare: number
 }
 
 /**
@@ -83,19 +88,24 @@ async function contendOnce(family: LockFamily, context: BenchContext, thinkMs: n
   } finally {
     await locker.close?.()
   }
-  const [waitP50Us, waitP99Us] = waits.percentiles(0.5, 0.99)
+  const [waitP50Us, waitP99Us, waitP999Us, waitMaxUs] = waits.percentiles(0.5, 0.99, 0.999, 1)
   const counts = await counted
   return {
     commandsPerSection: perCall(counts, Math.max(1, sections)),
     busiestWorkerShare: Math.max(...perWorker) / Math.max(1, sections),
+    leastServedShare: Math.min(...perWorker) / Math.max(1, sections),
     sectionsPerSec: (sections / settings.contendedMs) * 1000,
     waitP50Us: waitP50Us!,
     waitP99Us: waitP99Us!,
+    waitP999Us: waitP999Us!,
+    waitMaxUs: waitMaxUs!,
     overlaps,
     failures,
     ...(firstFailure === undefined ? {} : { firstFailure }),
   }
 }
+
+const share = (fraction: number) => `${(fraction * 100).toFixed(fraction < 0.01 ? 2 : 1)} %`
 
 export interface ContendedOptions {
   /**
@@ -151,9 +161,9 @@ export function contendedScenario(
       const getMedian = median(gets)
       const rows: Row[] = []
       const table = [
-        '| implementation | sections/s | × GET (c=32) | wait p50 | wait p99 | overlaps | failed acquires | ' +
-          'busiest worker | Redis commands per section |',
-        '|---|---|---|---|---|---|---|---|---|',
+        '| implementation | sections/s | × GET (c=32) | wait p50 | wait p99 | wait p99.9 | wait max | overlaps | ' +
+          'failed acquires | busiest worker | least-served worker | Redis commands per section |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ]
       const notes: string[] = []
       for (const family of families) {
@@ -181,8 +191,12 @@ export function contendedScenario(
         const failures = results.reduce((sum, result) => sum + result.failures, 0)
         table.push(
           `| ${family.implementation} | ${formatOps(row.opsPerSec)} | ${row.ratioToGet.toFixed(3)}× | ` +
-            `${formatUs(row.p50Us)} | ${formatUs(row.p99Us)} | ${overlaps === 0 ? '0' : `**${overlaps}**`} | ${failures} | ` +
-            `${(median(results.map((result) => result.busiestWorkerShare)) * 100).toFixed(0)} % of sections | ` +
+            `${formatUs(row.p50Us)} | ${formatUs(row.p99Us)} | ` +
+            `${formatUs(median(results.map((result) => result.waitP999Us)))} | ` +
+            `${formatUs(median(results.map((result) => result.waitMaxUs)))} | ` +
+            `${overlaps === 0 ? '0' : `**${overlaps}**`} | ${failures} | ` +
+            `${share(median(results.map((result) => result.busiestWorkerShare)))} of sections | ` +
+            `${share(median(results.map((result) => result.leastServedShare)))} of sections | ` +
             `${formatCommands(results[results.length >> 1]!.commandsPerSection)} |`,
         )
         const failure = results.find((result) => result.firstFailure !== undefined)?.firstFailure
