@@ -1,4 +1,5 @@
 import { median } from '../../harness/stats.js'
+import type { FailoverRow } from '../../harness/types.js'
 import type { Samples } from './samples.js'
 
 /** Throughput is counted in buckets of this length, aligned on the master's death. */
@@ -9,24 +10,8 @@ export const RECOVERED_SHARE = 0.9
 /** A call answered by Redis is "delayed" when it took more than this many times the pre-failover p99. */
 export const DELAYED_FACTOR = 10
 
-export interface Timeline {
-  /** Median calls answered by Redis per second, over the 100 ms buckets before the master died. */
-  preOpsPerSec: number
-  preP99Ms: number
-  delayedAboveMs: number
-  /** Calls that ended after the master died, until the end of the run. */
-  callsAfter: number
-  /** Rejected calls after the master died, by error code. */
-  failed: Record<string, number>
-  /** Calls answered without Redis after the master died (fail-open, fetcher ran, …), by what happened. */
-  degraded: Record<string, number>
-  /** Calls answered by Redis after the master died that took more than `delayedAboveMs`. */
-  delayed: number
-  slowestMs: number
-  /** From the master's death until a call started after it was answered by Redis: the client found the new master. */
-  firstAnswerAfterMs: number | null
-  /** From the master's death to the first bucket of a run of RECOVERY_BUCKETS back at ≥ 90 %; null if never. */
-  recoveredAfterMs: number | null
+/** What one case's samples say: a failover row without the names and the test kit's promotion time. */
+export type Timeline = Omit<FailoverRow, 'implementation' | 'operation' | 'concurrency' | 'unavailableMs'> & {
   /** Calls answered by Redis per bucket from the master's death on (for the notes). */
   bucketsAfter: number[]
 }
