@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ReplicatedCluster, startReplicatedCluster } from './replicated-cluster.js'
+import { settledFailover, settledShard } from './settled-shard.js'
 
 const alive = (pid: number) => {
   try {
@@ -42,6 +43,19 @@ describe('startReplicatedCluster', () => {
     expect(after.replica.port).toBe(before.master.port)
     expect(await client.get('{graceful}:k')).toBe('v1')
   }, 120_000)
+
+  it('back-to-back graceful failovers of one shard each swap master and replica', async () => {
+    // Each failover starts as soon as the previous one returned: the moment Redis used to drop a
+    // manual failover (master not yet aware of its new replica, or a replica holding the votes of
+    // its last election).
+    const key = '{back-to-back}:k'
+    for (let round = 0; round < 4; round++) {
+      const { before } = await settledFailover(cluster, key, 'graceful')
+      const after = await settledShard(cluster, key)
+      expect(after.master.port).toBe(before.replica.port)
+      expect(after.replica.port).toBe(before.master.port)
+    }
+  }, 180_000)
 
   it('a hard failover promotes the replica; the killed master comes back as its replica', async () => {
     const client = cluster.client()
