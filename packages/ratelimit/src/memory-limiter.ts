@@ -1,4 +1,5 @@
 import { assertPositive, createEmitter, monotonicMicros } from '@x/redis-core'
+import { recordDecision } from './decisions.js'
 import { assertKey } from './key.js'
 import { assertCost, normalizePolicies, type Policy, type PolicyOptions } from './policy.js'
 import { type PolicyResult, type RateLimitResult, summarize } from './result.js'
@@ -136,14 +137,7 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Memo
   }
 
   const limit = (key: string, cost: number): RateLimitResult => {
-    const result = run(key, cost, 'limit')
-    counts.checks++
-    if (result.allowed) counts.admitted++
-    else {
-      counts.rejected++
-      if (emitter.has('limited')) emitter.emit('limited', { key, result })
-    }
-    return result
+    return recordDecision(counts, emitter, key, run(key, cost, 'limit'))
   }
 
   return {

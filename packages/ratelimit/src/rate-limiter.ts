@@ -15,6 +15,7 @@ import { blockScript } from './block.lua.js'
 import { BlockedCache } from './blocked-cache.js'
 import { type CheckReply, checkScript, MODE_LIMIT, MODE_PEEK, MODE_REFUND } from './check.lua.js'
 import { deadlineOf as serverDeadline } from './deadline.js'
+import { recordDecision } from './decisions.js'
 import { decodeReply, failureResult } from './decode.js'
 import type { RateLimiterEvents } from './events.js'
 import { assertKey, keysOf, policySuffix } from './key.js'
@@ -180,13 +181,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     context: CheckTraceContext | undefined,
   ): RateLimitResult => {
     if (context) recordOutcome(context, result)
-    counts.checks++
-    if (result.allowed) counts.admitted++
-    else {
-      counts.rejected++
-      if (emitter.has('limited')) emitter.emit('limited', { key, result })
-    }
-    return result
+    return recordDecision(counts, emitter, key, result)
   }
 
   const failed = async (
