@@ -338,6 +338,11 @@ export function createLeaseManager<K>(primitive: Primitive<K>, context: ManagerC
             if (handed) return acquired(handed, performance.now() - started, trace)
             continue
           }
+          // One holder at a time: only the head of this process's line polls. A waiter behind it
+          // that polled could take a lock just released while the head was between two attempts
+          // (awake, so not handed the lock), overtaking it. It tries when a release wakes it, or
+          // once it is the head; the head's own polls keep the safety net for a lost message.
+          if (primitive.exclusive && !ticket!.notified && !ticket!.first) continue
         }
         retryNow = false
         signal?.throwIfAborted()

@@ -629,6 +629,40 @@ describe.each(targets())('lock on $name', (target) => {
     expect(secondLease.fence).toBeGreaterThan(firstLease.fence)
   })
 
+  it('a waiter behind another local one never takes a freed lock by polling before it', {
+    repeats: 20,
+  }, async () => {
+    // Both poll every millisecond, and the holder is another instance, so its release frees the lock
+    // in Redis (no hand-off): the head is woken by the release message, the one behind it by its timer.
+    const eager = createLock({
+      redis,
+      prefix: target.prefix,
+      redisTimeoutMs: PATIENT_MS,
+      backoff: { initialMs: 1, maxMs: 1, jitter: 'none' },
+    })
+    const holderLock = createLock({ redis: other, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
+    const name = resource()
+    const holder = await holderLock.acquire(name)
+    const order: string[] = []
+    const first = eager.acquire(name, { waitMs: 20_000 }).then((lease) => {
+      order.push('first')
+      return lease
+    })
+    await sleep(50)
+    const second = eager.acquire(name, { waitMs: 20_000 }).then((lease) => {
+      order.push('second')
+      return lease
+    })
+    await sleep(50)
+    await holder.release()
+    const firstLease = await first
+    await firstLease.release()
+    await (await second).release()
+    expect(order).toEqual(['first', 'second'])
+    await eager.close()
+    await holderLock.close()
+  })
+
   it('with handoffLimit 0 a release always frees the lock and notifies', async () => {
     const plain = createLock({
       redis: other,

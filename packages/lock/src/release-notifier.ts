@@ -19,6 +19,8 @@ export interface Ticket {
    * `signal` aborting (rejects with the signal's reason).
    */
   sleep(ms: number, signal?: AbortSignal): Promise<Grant | undefined>
+  /** True when no waiter of this process that is still in line joined before this one. */
+  readonly first: boolean
   /** Leaves the line; always call it (finally). */
   leave(): void
 }
@@ -184,6 +186,9 @@ export function createReleaseNotifier(
         claimed: false,
         timerFired: false,
         withheld: false,
+        get first() {
+          return lines.get(key)?.[0] === ticket
+        },
         sleep(ms, signal) {
           return new Promise<Grant | undefined>((resolve, reject) => {
             if (signal?.aborted) return reject(signal.reason)
