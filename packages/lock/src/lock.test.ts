@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { serverTimeUs } from './__fixtures__/server-time.js'
 import { LockLostError, LockNotHeldError, LockTimeoutError } from './errors.js'
-import { createLock } from './lock.js'
+import { createLock, type Lock } from './lock.js'
 import { lockTransfer } from './scripts/lock-transfer.lua.js'
 import type { Lease } from './types.js'
 
@@ -606,16 +606,19 @@ describe.each(targets())('lock on $name', (target) => {
     await slowPoll.close()
   })
 
-  it('a new acquire does not overtake the local waiters already in line', async () => {
-    const name = resource()
-    const holder = await lock.acquire(name)
+  /**
+   * `waiters` acquires `name` while `holder` holds it, the second 50 ms after the first; once
+   * `holder` is released, each takes and releases the lock in turn. Returns the leases in the order
+   * they were granted, with the names of their callers.
+   */
+  async function inLine(waiters: Lock, name: string, holder: Lease) {
     const order: string[] = []
-    const first = lock.acquire(name, { waitMs: 20_000 }).then((lease) => {
+    const first = waiters.acquire(name, { waitMs: 20_000 }).then((lease) => {
       order.push('first')
       return lease
     })
     await sleep(50)
-    const second = lock.acquire(name, { waitMs: 20_000 }).then((lease) => {
+    const second = waiters.acquire(name, { waitMs: 20_000 }).then((lease) => {
       order.push('second')
       return lease
     })
@@ -625,6 +628,12 @@ describe.each(targets())('lock on $name', (target) => {
     await firstLease.release()
     const secondLease = await second
     await secondLease.release()
+    return { order, firstLease, secondLease }
+  }
+
+  it('a new acquire does not overtake the local waiters already in line', async () => {
+    const name = resource()
+    const { order, firstLease, secondLease } = await inLine(lock, name, await lock.acquire(name))
     expect(order).toEqual(['first', 'second'])
     expect(secondLease.fence).toBeGreaterThan(firstLease.fence)
   })
@@ -642,22 +651,7 @@ describe.each(targets())('lock on $name', (target) => {
     })
     const holderLock = createLock({ redis: other, prefix: target.prefix, redisTimeoutMs: PATIENT_MS })
     const name = resource()
-    const holder = await holderLock.acquire(name)
-    const order: string[] = []
-    const first = eager.acquire(name, { waitMs: 20_000 }).then((lease) => {
-      order.push('first')
-      return lease
-    })
-    await sleep(50)
-    const second = eager.acquire(name, { waitMs: 20_000 }).then((lease) => {
-      order.push('second')
-      return lease
-    })
-    await sleep(50)
-    await holder.release()
-    const firstLease = await first
-    await firstLease.release()
-    await (await second).release()
+    const { order } = await inLine(eager, name, await holderLock.acquire(name))
     expect(order).toEqual(['first', 'second'])
     await eager.close()
     await holderLock.close()
